@@ -1,0 +1,41 @@
+/** One run of a job, as the mirror and the API see it. */
+
+export const EXECUTION_STATUSES = ['running', 'succeeded', 'failed', 'timed_out', 'cancelled', 'terminated'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const TRIGGERS = ['schedule', 'manual', 'retry', 'backfill'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** Statuses a run can end in; a retry is allowed only from the unsuccessful ones. */
+export const FINAL_STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'timed_out', 'cancelled', 'terminated'];
+/** Statuses counted as `failed_runs` (SPEC §6). */
+export const FAILED_STATUSES: readonly ExecutionStatus[] = ['failed', 'timed_out'];
+
+export interface ExecutionRecord {
+  id: string;
+  jobName: string;
+  service: string;
+  status: ExecutionStatus;
+  trigger: Trigger;
+  triggeredBy: string | null;
+  retryOf: string | null;
+  scheduledAt: string | null;
+  startedAt: string;
+  completedAt: string | null;
+  durationMs: number | null;
+  attempts: number;
+  httpStatus: number | null;
+  error: string | null;
+  /** The first 2 KiB of the service's response body. */
+  response: string | null;
+  workflowId: string;
+  runId: string | null;
+}
+
+export interface JobStats {
+  totalRuns: number;
+  successfulRuns: number;
+  failedRuns: number;
+}
+
+export const MAX_RESPONSE_CHARS = 2048;

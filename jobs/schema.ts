@@ -1,0 +1,103 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { EXECUTION_STATUSES, TRIGGERS } from './execution';
+import { HTTP_METHODS, JOB_NAME_PATTERN, MAX_ENDPOINT_LENGTH, OVERLAP_POLICIES } from './job';
+
+/** JSON schemas of the API's bodies and views. Defaults are applied by `normalizeJob`, not here, so that
+ * the same rules hold for every caller, not only for requests. */
+
+const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const JobNameSchema = Type.String({ pattern: JOB_NAME_PATTERN });
+
+export const RetryPolicySchema = Type.Object(
+  {
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
+    initialIntervalSeconds: Type.Number({ minimum: 1, maximum: 3600 }),
+    backoffCoefficient: Type.Number({ minimum: 1, maximum: 10 }),
+    maxIntervalSeconds: Type.Number({ minimum: 1, maximum: 86400 }),
+  },
+  { additionalProperties: false },
+);
+
+export const JobRegistrationSchema = Type.Object(
+  {
+    name: JobNameSchema,
+    service: Type.String({ minLength: 1, maxLength: 100 }),
+    endpoint: Type.String({ minLength: 1, maxLength: MAX_ENDPOINT_LENGTH }),
+    method: Type.Optional(literals(HTTP_METHODS)),
+    cron: Type.String({ minLength: 1, maxLength: 200 }),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    payload: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    enabled: Type.Optional(Type.Boolean()),
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    retry: Type.Optional(Type.Partial(RetryPolicySchema)),
+    overlap: Type.Optional(literals(OVERLAP_POLICIES)),
+    catchupWindowSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 365 * 86400 })),
+    jitterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+  },
+  { additionalProperties: false },
+);
+export type JobRegistrationBody = Static<typeof JobRegistrationSchema>;
+
+const Timestamp = Type.String({ format: 'date-time' });
+
+export const LastExecutionSchema = Type.Object({
+  id: Type.String(),
+  status: literals(EXECUTION_STATUSES),
+  startedAt: Timestamp,
+  completedAt: Nullable(Timestamp),
+});
+
+export const JobViewSchema = Type.Object({
+  name: Type.String(),
+  service: Type.String(),
+  endpoint: Type.String(),
+  method: literals(HTTP_METHODS),
+  cron: Type.String(),
+  timezone: Type.String(),
+  description: Type.String(),
+  payload: Type.Object({}, { additionalProperties: true }),
+  enabled: Type.Boolean(),
+  timeoutSeconds: Type.Integer(),
+  retry: RetryPolicySchema,
+  overlap: literals(OVERLAP_POLICIES),
+  catchupWindowSeconds: Type.Integer(),
+  jitterSeconds: Type.Integer(),
+  paused: Type.Boolean(),
+  pauseNote: Nullable(Type.String()),
+  nextRunTimes: Type.Array(Timestamp),
+  lastExecution: Nullable(LastExecutionSchema),
+  stats: Type.Object({ totalRuns: Type.Integer(), successfulRuns: Type.Integer(), failedRuns: Type.Integer() }),
+  createdAt: Nullable(Timestamp),
+  updatedAt: Nullable(Timestamp),
+  temporal: Type.Object({ scheduleId: Type.String(), url: Type.String() }),
+});
+export type JobView = Static<typeof JobViewSchema>;
+
+export const ExecutionViewSchema = Type.Object({
+  id: Type.String(),
+  jobName: Type.String(),
+  service: Type.String(),
+  status: literals(EXECUTION_STATUSES),
+  trigger: literals(TRIGGERS),
+  triggeredBy: Nullable(Type.String()),
+  retryOf: Nullable(Type.String()),
+  scheduledAt: Nullable(Timestamp),
+  startedAt: Timestamp,
+  completedAt: Nullable(Timestamp),
+  durationMs: Nullable(Type.Integer()),
+  attempts: Type.Integer(),
+  httpStatus: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+  response: Nullable(Type.String()),
+  workflowId: Type.String(),
+  runId: Nullable(Type.String()),
+  temporal: Type.Object({ url: Type.String() }),
+});
+export type ExecutionView = Static<typeof ExecutionViewSchema>;
+
+export const ErrorSchema = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
+});

@@ -1,0 +1,71 @@
+import type { ExecutionRecord, ExecutionStatus, JobStats } from '../jobs/execution';
+import type { JobDefinition } from '../jobs/job';
+
+/** A job's row in `job_schedules`, as written at registration. */
+export interface JobRecord {
+  definition: JobDefinition;
+  /** False while the job's schedule is paused (the seed's statistics query filters on it). */
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LastExecution {
+  id: string;
+  status: ExecutionStatus;
+  startedAt: string;
+  completedAt: string | null;
+}
+
+/** A job's row with what the mirror derived from its executions. */
+export interface JobRow extends JobRecord {
+  stats: JobStats;
+  lastExecution: LastExecution | null;
+}
+
+/** Newest first: ordered by `startedAt` descending, then `id` descending. */
+export interface ExecutionQuery {
+  jobName?: string;
+  service?: string;
+  status?: ExecutionStatus;
+  /** Only executions strictly older than this position in the order. */
+  before?: { startedAt: string; id: string };
+  limit: number;
+}
+
+/**
+ * The mirror of Temporal's history: `job_schedules` and `scheduled_jobs` (SPEC §6).
+ * Every write is idempotent, so an activity retry can repeat it safely.
+ */
+export interface JobStore {
+  /** Creates or replaces a job's definition; its counters are kept. */
+  upsertJob(job: JobRecord): Promise<void>;
+  /** Removes a job's row; its executions stay. */
+  deleteJob(name: string): Promise<void>;
+  getJob(name: string): Promise<JobRow | null>;
+  listJobs(filter: { service?: string }): Promise<JobRow[]>;
+  /**
+   * Upserts an execution by id and recomputes its job's counters from the execution rows, in one atomic step.
+   * A `running` write never replaces a final status, so a late or repeated start write cannot undo an end.
+   */
+  recordExecution(execution: ExecutionRecord): Promise<void>;
+  getExecution(id: string): Promise<ExecutionRecord | null>;
+  listExecutions(query: ExecutionQuery): Promise<ExecutionRecord[]>;
+  /** Resolves when the store answers; rejects with a {@link StoreError} otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown by a {@link JobStore} when its database refuses or cannot be reached. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(operation: string, options?: { cause?: unknown }) {
+    super(`store operation ${operation} failed${describeCause(options?.cause)}`, options);
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `: ${cause.message}`;
+  if (cause && typeof cause === 'object' && 'message' in cause) return `: ${String(cause.message)}`;
+  return '';
+}
