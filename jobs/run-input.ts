@@ -23,3 +23,15 @@ export interface CallFailureDetails {
   httpStatus: number | null;
   timedOut: boolean;
 }
+
+/** ApplicationFailure types of the call activity. */
+export const CALL_FAILURE = {
+  client: 'HttpClientError',
+  target: 'TargetUrlError',
+  retryable: 'HttpRetryableError',
+  timeout: 'HttpTimeoutError',
+  network: 'HttpNetworkError',
+} as const;
+
+/** A permanent answer (SPEC §5: any 4xx but 408, 425, 429) or a target that can never resolve: no retry. */
+export const NON_RETRYABLE_CALL_FAILURES: readonly string[] = [CALL_FAILURE.client, CALL_FAILURE.target];

@@ -1,0 +1,144 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { MAX_RESPONSE_CHARS, type Trigger } from '../jobs/execution';
+import type { JobDefinition } from '../jobs/job';
+import { CALL_FAILURE, NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type CallResult } from '../jobs/run-input';
+import { targetUrl, TargetUrlError, type ServiceRegistry } from '../jobs/services';
+import type { Signer } from './signing';
+
+export interface CallDeps {
+  services: ServiceRegistry;
+  fetch: typeof fetch;
+  /** Signs each call's body when `SCHEDULER_SIGNING_SECRET` is set. */
+  signer?: Signer;
+  /** How often a running call heartbeats, so a lost worker is noticed and cancellation arrives. */
+  heartbeatIntervalMs?: number;
+}
+
+export interface CallRequest {
+  job: JobDefinition;
+  executionId: string;
+  scheduledAt: string;
+  trigger: Trigger;
+}
+
+
+const RETRYABLE_STATUSES = new Set([408, 425, 429]);
+
+export function callActivities(deps: CallDeps) {
+  return {
+    /** One attempt of the call of SPEC §5. Throws an ApplicationFailure whose details say what happened. */
+    async callService(req: CallRequest): Promise<CallResult> {
+      const ctx = Context.current();
+      const attempt = ctx.info.attempt;
+      const { job } = req;
+      let url: URL;
+      try {
+        url = targetUrl(deps.services, job.service, job.endpoint);
+      } catch (err) {
+        if (!(err instanceof TargetUrlError)) throw err;
+        throw fail(err.message, CALL_FAILURE.target, { attempt, httpStatus: null, timedOut: false });
+      }
+      const { body, headers } = requestOf(req, attempt, deps.signer);
+      const timeout = AbortSignal.timeout(job.timeoutSeconds * 1000);
+      const heartbeat = setInterval(() => ctx.heartbeat(), deps.heartbeatIntervalMs ?? 5000);
+      try {
+        const res = await deps.fetch(url, {
+          method: job.method,
+          headers,
+          body,
+          signal: AbortSignal.any([ctx.cancellationSignal, timeout]),
+          redirect: 'manual', // a redirect could lead away from the service's own origin
+        });
+        const response = await readStart(res);
+        const status = res.status;
+        if (status >= 200 && status < 300) return { httpStatus: status, attempt, response };
+        const details: CallFailureDetails = { attempt, httpStatus: status, timedOut: false };
+        const message = `${job.method} ${url.pathname} answered HTTP ${status}${response ? `: ${response.slice(0, 200)}` : ''}`;
+        if (status >= 500 || RETRYABLE_STATUSES.has(status)) {
+          throw fail(message, CALL_FAILURE.retryable, details, retryAfterMs(res, job.retry.maxIntervalSeconds));
+        }
+        throw fail(message, CALL_FAILURE.client, details);
+      } catch (err) {
+        if (err instanceof ApplicationFailure || ctx.cancellationSignal.aborted) throw err;
+        if (timeout.aborted) {
+          throw fail(`no answer within ${job.timeoutSeconds}s`, CALL_FAILURE.timeout, {
+            attempt,
+            httpStatus: null,
+            timedOut: true,
+          });
+        }
+        const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+        throw fail(`${job.method} ${url.pathname} failed${cause || `: ${String(err)}`}`, CALL_FAILURE.network, {
+          attempt,
+          httpStatus: null,
+          timedOut: false,
+        });
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+  };
+}
+
+function fail(message: string, type: string, details: CallFailureDetails, nextRetryDelayMs?: number) {
+  return ApplicationFailure.create({
+    message,
+    type,
+    details: [details],
+    nonRetryable: NON_RETRYABLE_CALL_FAILURES.includes(type),
+    nextRetryDelay: nextRetryDelayMs,
+  });
+}
+
+/** The body and headers of SPEC §5; a GET carries the body's fields as headers instead. */
+function requestOf(req: CallRequest, attempt: number, signer: Signer | undefined) {
+  const { job, executionId, scheduledAt, trigger } = req;
+  const headers: Record<string, string> = {
+    'Idempotency-Key': executionId, // the same on every attempt of one execution
+    'X-Scheduler-Job': job.name,
+    'X-Scheduler-Execution': executionId,
+    'X-Scheduler-Attempt': String(attempt),
+    'X-Scheduler-Scheduled-At': scheduledAt,
+    'X-Scheduler-Trigger': trigger,
+    'User-Agent': 'scheduler-service',
+  };
+  let body: string | undefined;
+  if (job.method === 'GET') {
+    headers['X-Scheduler-Payload'] = JSON.stringify(job.payload);
+  } else {
+    body = JSON.stringify({ job: job.name, executionId, scheduledAt, trigger, attempt, payload: job.payload });
+    headers['Content-Type'] = 'application/json';
+  }
+  if (signer) headers['X-Scheduler-Signature'] = signer.sign(body ?? '');
+  return { body, headers };
+}
+
+/** The first 2 KiB of the body, without reading more of it than that. */
+async function readStart(res: Response): Promise<string | null> {
+  if (!res.body) return null;
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_RESPONSE_CHARS * 4) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined); // the rest of the body is not wanted
+  }
+  const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_RESPONSE_CHARS);
+  return text.length > 0 ? text : null;
+}
+
+/** `Retry-After` (seconds or an HTTP date) in ms, capped by the job's longest retry interval. */
+function retryAfterMs(res: Response, maxIntervalSeconds: number): number | undefined {
+  const header = res.headers.get('retry-after');
+  if (!header) return undefined;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.round(Math.min(Math.max(seconds, 0), maxIntervalSeconds) * 1000) || undefined;
+}

@@ -1,0 +1,10 @@
+import { callActivities, type CallDeps } from './call-service';
+import { mirrorActivities, type MirrorDeps } from './mirror';
+
+export type ActivityDeps = CallDeps & MirrorDeps;
+
+export const createActivities = (deps: ActivityDeps) => ({ ...callActivities(deps), ...mirrorActivities(deps) });
+export type Activities = ReturnType<typeof createActivities>;
+
+export type { CallRequest } from './call-service';
+export { createSigner, type Signer } from './signing';

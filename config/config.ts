@@ -1,0 +1,163 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { AssertError, Value } from '@sinclair/typebox/value';
+import { serviceNameOfVariable, type ServiceRegistry } from '../jobs/services';
+
+/** Thrown by {@link loadConfig} with one line naming the bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const Flag = (fallback: 'true' | 'false') =>
+  Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')], { default: fallback });
+
+const Env = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  SCHEDULER_ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], { default: 'all' }),
+  TEMPORAL_ADDRESS: Type.Optional(Type.String({ pattern: '^[^\\s:/]+:\\d+$' })),
+  TEMPORAL_DEV_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 7233 }),
+  TEMPORAL_DEV_UI_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 8233 }),
+  TEMPORAL_NAMESPACE: Type.String({ minLength: 1, default: 'default' }),
+  TEMPORAL_TASK_QUEUE: Type.String({ minLength: 1, default: 'scheduler' }),
+  TEMPORAL_UI_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1 })),
+  TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: Flag('true'),
+  SUPABASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  SUPABASE_SERVICE_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  SCHEDULER_DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  SCHEDULER_SERVICE_TOKENS: Type.Optional(Type.String()),
+  SCHEDULER_ADMIN_TOKENS: Type.Optional(Type.String()),
+  SCHEDULER_ALLOW_OPEN: Flag('false'),
+  SCHEDULER_WORKER_MAX_ACTIVITIES: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+  NODE_ENV: Type.Optional(Type.String()),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+});
+
+type EnvValues = Static<typeof Env>;
+
+export interface IdentityConfig {
+  /** token → service name */
+  serviceTokens: ReadonlyMap<string, string>;
+  /** token → admin name */
+  adminTokens: ReadonlyMap<string, string>;
+  /** No token configured: every caller is the admin `anonymous`. */
+  open: boolean;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  role: 'all' | 'api' | 'worker';
+  logLevel: EnvValues['LOG_LEVEL'];
+  temporal: {
+    /** Unset: the process launches a local dev server itself. */
+    address?: string;
+    devPort: number;
+    devUiPort: number;
+    cliPath?: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl?: string;
+    registerSearchAttributes: boolean;
+  };
+  store: { supabaseUrl?: string; supabaseServiceKey?: string; dataDir: string };
+  services: ServiceRegistry;
+  identity: IdentityConfig;
+  worker: { maxConcurrentActivities: number };
+}
+
+/** Reads the environment once, at start. @throws {@link ConfigError} naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  let values: EnvValues;
+  try {
+    values = Value.Parse(Env, { ...env });
+  } catch (err) {
+    if (!(err instanceof AssertError)) throw err;
+    const name = err.error?.path.slice(1) || 'environment';
+    throw new ConfigError(`${name}: ${err.error?.message ?? err.message} (got ${JSON.stringify(env[name] ?? null)})`);
+  }
+  if (Boolean(values.SUPABASE_URL) !== Boolean(values.SUPABASE_SERVICE_KEY)) {
+    const missing = values.SUPABASE_URL ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL';
+    throw new ConfigError(`${missing}: must be set together with ${missing === 'SUPABASE_URL' ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL'}`);
+  }
+  const identity = identityFrom(values);
+  if (identity.open && values.NODE_ENV === 'production' && !isTrue(values.SCHEDULER_ALLOW_OPEN)) {
+    throw new ConfigError(
+      'SCHEDULER_ADMIN_TOKENS: no tokens configured in production; set tokens or SCHEDULER_ALLOW_OPEN=true',
+    );
+  }
+  return Object.freeze({
+    port: values.PORT,
+    host: values.HOST,
+    role: values.SCHEDULER_ROLE,
+    logLevel: values.LOG_LEVEL,
+    temporal: {
+      address: values.TEMPORAL_ADDRESS,
+      devPort: values.TEMPORAL_DEV_PORT,
+      devUiPort: values.TEMPORAL_DEV_UI_PORT,
+      cliPath: values.TEMPORAL_CLI_PATH,
+      namespace: values.TEMPORAL_NAMESPACE,
+      taskQueue: values.TEMPORAL_TASK_QUEUE,
+      uiUrl: values.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
+      registerSearchAttributes: isTrue(values.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES),
+    },
+    store: {
+      supabaseUrl: values.SUPABASE_URL,
+      supabaseServiceKey: values.SUPABASE_SERVICE_KEY,
+      dataDir: values.SCHEDULER_DATA_DIR,
+    },
+    services: servicesFrom(env),
+    identity,
+    worker: { maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES },
+  });
+}
+
+const isTrue = (flag: string) => flag === 'true' || flag === '1';
+
+function servicesFrom(env: NodeJS.ProcessEnv): ServiceRegistry {
+  const services = new Map<string, string>();
+  for (const [variable, value] of Object.entries(env)) {
+    const service = serviceNameOfVariable(variable);
+    if (!service || value === undefined) continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`${variable}: must be an http(s) URL (got ${JSON.stringify(value)})`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigError(`${variable}: must be an http(s) URL (got ${JSON.stringify(value)})`);
+    }
+    if (url.search || url.hash || url.username) {
+      throw new ConfigError(`${variable}: must be a base URL without query, fragment or credentials`);
+    }
+    services.set(service, value.replace(/\/+$/, ''));
+  }
+  return services;
+}
+
+function identityFrom(values: EnvValues): IdentityConfig {
+  const serviceTokens = tokenPairs('SCHEDULER_SERVICE_TOKENS', values.SCHEDULER_SERVICE_TOKENS);
+  const adminTokens = tokenPairs('SCHEDULER_ADMIN_TOKENS', values.SCHEDULER_ADMIN_TOKENS);
+  for (const token of adminTokens.keys()) {
+    if (serviceTokens.has(token)) throw new ConfigError('SCHEDULER_ADMIN_TOKENS: a token is also a service token');
+  }
+  return { serviceTokens, adminTokens, open: serviceTokens.size === 0 && adminTokens.size === 0 };
+}
+
+/** `name=token,name=token` → token → name. */
+function tokenPairs(variable: string, raw: string | undefined): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const name = entry.slice(0, at).trim();
+    const token = entry.slice(at + 1).trim();
+    if (at <= 0 || !token) throw new ConfigError(`${variable}: entries must look like name=token`);
+    if (token.length < 16) throw new ConfigError(`${variable}: the token of ${name} must be at least 16 characters`);
+    pairs.set(token, name);
+  }
+  return pairs;
+}

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+
+/** The pinned Temporal CLI version; `scripts/install-tools.sh` builds exactly this one. */
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+
+/** Thrown by {@link startDevServer} when the CLI is missing or the server never becomes ready. */
+export class DevServerError extends Error {
+  override readonly name = 'DevServerError';
+}
+
+export interface DevServerOptions {
+  /** Path of the `temporal` CLI; default: the project's `.tools/bin/temporal`, else `temporal` on PATH. */
+  cliPath?: string;
+  port: number;
+  /** Web UI port; `null` runs headless. */
+  uiPort: number | null;
+  /** SQLite file that keeps history across restarts; omitted: in memory. */
+  dbFile?: string;
+  namespace: string;
+  /** Custom search attributes, name → type (Keyword, Text, …). Applied to namespaces this start creates. */
+  searchAttributes?: Record<string, string>;
+  /** Dynamic config overrides, key → JSON value. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  /** Server output goes here (never to an undrained pipe). */
+  logFile?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  /** SIGTERM, then wait: SIGKILL could leave the SQLite file half-written. */
+  stop(): Promise<void>;
+}
+
+/** The project root: the nearest directory above this file with a package.json. */
+export function packageRoot(from = __dirname): string {
+  let dir = from;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
+}
+
+export function resolveTemporalCli(explicit?: string): string {
+  if (explicit) return explicit;
+  const local = path.join(packageRoot(), '.tools', 'bin', 'temporal');
+  return existsSync(local) ? local : 'temporal';
+}
+
+/** Launches `temporal server start-dev` on loopback with its version check off, and waits until it answers. */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const cli = resolveTemporalCli(opts.cliPath);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace];
+  args.push(...(opts.uiPort === null ? ['--headless'] : ['--ui-port', String(opts.uiPort)]));
+  if (opts.dbFile) {
+    mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+    args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL');
+  }
+  for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
+  const dynamicConfig = { 'frontend.enableServerVersionCheck': false, ...opts.dynamicConfig };
+  for (const [key, value] of Object.entries(dynamicConfig)) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  args.push('--log-level', 'warn');
+
+  let out: number | 'ignore' = 'ignore';
+  if (opts.logFile) {
+    mkdirSync(path.dirname(opts.logFile), { recursive: true });
+    out = openSync(opts.logFile, 'a');
+  }
+  const child = spawn(cli, args, {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+  });
+  if (typeof out === 'number') closeSync(out);
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (err) => resolve(err.message));
+    child.once('exit', (code, signal) => resolve(`exited with ${signal ?? code}`));
+  });
+
+  const address = `127.0.0.1:${opts.port}`;
+  const server: DevServer = {
+    address,
+    uiUrl: opts.uiPort === null ? null : `http://localhost:${opts.uiPort}`,
+    stop: () => stopChild(child),
+  };
+  const failure = await Promise.race([
+    waitUntilReady(address, opts.namespace, opts.readyTimeoutMs ?? 60_000).then(
+      () => null,
+      (err: Error) => err.message,
+    ),
+    exited.then((why) => `Temporal dev server (${cli}) ${why}${opts.logFile ? `; see ${opts.logFile}` : ''}`),
+  ]);
+  if (failure !== null) {
+    await server.stop();
+    throw new DevServerError(
+      cli === 'temporal' && failure.includes('ENOENT')
+        ? 'Temporal CLI not found: run `npm install` (it builds .tools/bin/temporal) or set TEMPORAL_CLI_PATH'
+        : failure,
+    );
+  }
+  return server;
+}
+
+async function waitUntilReady(address: string, namespace: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw new DevServerError(`Temporal dev server at ${address} not ready: ${String(err)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,120 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ExecutionRecord, ExecutionStatus } from '../jobs/execution';
+import type { JobDefinition } from '../jobs/job';
+import { NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type RunJobInput } from '../jobs/run-input';
+
+// No attempt limit on purpose: a store outage only delays the rows, it never loses them.
+const { recordExecution } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+/** The job's own policy: a per-attempt timeout and the retries it registered (SPEC §2, §5). */
+export function callOptions(job: JobDefinition): ActivityOptions {
+  return {
+    // The call aborts itself at timeoutSeconds; Temporal's timeout only catches a worker that died mid-call.
+    startToCloseTimeout: `${job.timeoutSeconds + 10}s`,
+    heartbeatTimeout: '30s',
+    retry: {
+      maximumAttempts: job.retry.maxAttempts,
+      initialInterval: `${job.retry.initialIntervalSeconds}s`,
+      backoffCoefficient: job.retry.backoffCoefficient,
+      maximumInterval: `${job.retry.maxIntervalSeconds}s`,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_CALL_FAILURES],
+    },
+  };
+}
+
+/** One execution: mirror its start, call the owning service, mirror its end. The mirror never delays the call. */
+export async function runJob(input: RunJobInput): Promise<void> {
+  const info = workflowInfo();
+  const { job } = input;
+  const { callService } = proxyActivities<Activities>(callOptions(job));
+  const startedAt = info.runStartTime.toISOString();
+  const execution: ExecutionRecord = {
+    id: info.workflowId,
+    jobName: job.name,
+    service: job.service,
+    status: 'running',
+    trigger: input.trigger,
+    triggeredBy: input.triggeredBy,
+    retryOf: input.retryOf,
+    scheduledAt: scheduledAtOf(info.workflowId, info.searchAttributes) ?? startedAt,
+    startedAt,
+    completedAt: null,
+    durationMs: null,
+    attempts: 0,
+    httpStatus: null,
+    error: null,
+    response: null,
+    workflowId: info.workflowId,
+    runId: info.runId,
+  };
+  const started = recordExecution(execution);
+
+  let outcome: Partial<ExecutionRecord>;
+  let failure: unknown = null;
+  try {
+    const result = await callService({
+      job,
+      executionId: execution.id,
+      scheduledAt: execution.scheduledAt ?? startedAt,
+      trigger: input.trigger,
+    });
+    outcome = { status: 'succeeded', attempts: result.attempt, httpStatus: result.httpStatus, response: result.response };
+  } catch (err) {
+    failure = err;
+    outcome = failureOutcome(err, job);
+  }
+  await CancellationScope.nonCancellable(async () => {
+    await started;
+    const completedAt = new Date();
+    await recordExecution({
+      ...execution,
+      ...outcome,
+      completedAt: completedAt.toISOString(),
+      durationMs: completedAt.getTime() - info.runStartTime.getTime(),
+    });
+  });
+  if (failure !== null) {
+    if (isCancellation(failure)) throw failure;
+    // The run stays failed in Temporal too; retrying is the activity's job, not the workflow's.
+    throw ApplicationFailure.nonRetryable(outcome.error ?? 'call failed', 'JobRunFailed');
+  }
+}
+
+function failureOutcome(err: unknown, job: JobDefinition): Partial<ExecutionRecord> {
+  if (isCancellation(err)) return { status: 'cancelled', error: 'cancelled' };
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as CallFailureDetails | undefined) : undefined;
+  const attempts =
+    details?.attempt ??
+    (err instanceof ActivityFailure && err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? job.retry.maxAttempts : 1);
+  const timedOut = details ? details.timedOut : cause instanceof Error && cause.name === 'TimeoutFailure';
+  const status: ExecutionStatus = timedOut ? 'timed_out' : 'failed';
+  return {
+    status,
+    attempts,
+    httpStatus: details?.httpStatus ?? null,
+    error: cause instanceof Error ? cause.message : String(cause),
+  };
+}
+
+/** A scheduled run's nominal time: Temporal's search attribute, else the time it appends to the workflow id. */
+function scheduledAtOf(workflowId: string, attributes: Record<string, unknown> | undefined): string | null {
+  const values = attributes?.TemporalScheduledStartTime;
+  const value: unknown = Array.isArray(values) ? values[0] : values;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value).toISOString();
+  const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId)?.[1];
+  return suffix ? new Date(suffix).toISOString() : null;
+}
