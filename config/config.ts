@@ -28,6 +28,7 @@ const Env = Type.Object({
   SCHEDULER_SERVICE_TOKENS: Type.Optional(Type.String()),
   SCHEDULER_ADMIN_TOKENS: Type.Optional(Type.String()),
   SCHEDULER_ALLOW_OPEN: Flag('false'),
+  SCHEDULER_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   SCHEDULER_WORKER_MAX_ACTIVITIES: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
   NODE_ENV: Type.Optional(Type.String()),
   LOG_LEVEL: Type.Union(
@@ -67,6 +68,8 @@ export interface Config {
   services: ServiceRegistry;
   identity: IdentityConfig;
   worker: { maxConcurrentActivities: number };
+  /** HMAC secret for `X-Scheduler-Signature` on every call to a service. */
+  signingSecret?: string;
 }
 
 /** Reads the environment once, at start. @throws {@link ConfigError} naming the first bad variable. */
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     services: servicesFrom(env),
     identity,
     worker: { maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES },
+    signingSecret: values.SCHEDULER_SIGNING_SECRET,
   });
 }
 

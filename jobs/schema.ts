@@ -5,7 +5,9 @@ import { HTTP_METHODS, JOB_NAME_PATTERN, MAX_ENDPOINT_LENGTH, OVERLAP_POLICIES }
 /** JSON schemas of the API's bodies and views. Defaults are applied by `normalizeJob`, not here, so that
  * the same rules hold for every caller, not only for requests. */
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+/** A string enum whose static type keeps the literals. */
+export const literals = <T extends readonly string[]>(values: T) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const JobNameSchema = Type.String({ pattern: JOB_NAME_PATTERN });

@@ -1,0 +1,45 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { errorHandler, schemaErrorFormatter } from './errors';
+import type { ExecutionService } from './execution-service';
+import type { Caller } from './identity';
+import type { JobService } from './job-service';
+import { executionRoutes } from './routes/executions';
+import { healthRoutes, type HealthChecks } from './routes/health';
+import { jobRoutes } from './routes/jobs';
+
+export interface AppDeps {
+  jobs: JobService;
+  executions: ExecutionService;
+  /** Resolves the Authorization header to a caller; throws a 401 error for a bad token. */
+  authenticate: (authorization: string | undefined) => Caller;
+  checks: HealthChecks;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+}
+
+/** The HTTP facade: no env, no listen. Unknown fields are 400, errors are `{ error: { code, message } }`. */
+export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
+  const app = Fastify({
+    ...opts,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    schemaErrorFormatter,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler(errorHandler);
+  app.decorateRequest('caller', undefined as never);
+  app.register(healthRoutes, { checks: deps.checks });
+  app.register(async (api) => {
+    api.addHook('onRequest', async (req) => {
+      req.caller = deps.authenticate(req.headers.authorization);
+    });
+    await api.register(jobRoutes, { prefix: '/api/jobs', jobs: deps.jobs, executions: deps.executions });
+    await api.register(executionRoutes, { prefix: '/api/executions', executions: deps.executions });
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof buildApp>;

@@ -1,0 +1,53 @@
+import type { ScheduleOptions } from '@temporalio/client';
+import { runIdBaseOf, scheduleIdOf } from '../jobs/ids';
+import type { JobDefinition } from '../jobs/job';
+import type { RunJobInput } from '../jobs/run-input';
+import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './temporal';
+
+/** A job as a Temporal Schedule: its cron, timezone, jitter, overlap policy and catch-up window (SPEC §2). */
+export function toScheduleOptions(job: JobDefinition, taskQueue: string): ScheduleOptions {
+  const input: RunJobInput = { job, trigger: 'schedule', triggeredBy: null, retryOf: null };
+  return {
+    scheduleId: scheduleIdOf(job.name),
+    spec: {
+      cronExpressions: [job.cron],
+      timezone: job.timezone,
+      ...(job.jitterSeconds > 0 ? { jitter: `${job.jitterSeconds}s` } : {}),
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'runJob',
+      taskQueue,
+      workflowId: runIdBaseOf(job.name),
+      args: [input],
+      typedSearchAttributes: runSearchAttributes(job, 'schedule'),
+    },
+    policies: {
+      overlap: job.overlap.toUpperCase() as Uppercase<JobDefinition['overlap']>,
+      catchupWindow: `${job.catchupWindowSeconds}s`,
+      pauseOnFailure: false,
+    },
+    state: { paused: !job.enabled, note: job.enabled ? 'registered' : 'registered disabled (enabled: false)' },
+    typedSearchAttributes: [
+      { key: JOB_NAME, value: job.name },
+      { key: JOB_SERVICE, value: job.service },
+    ],
+  };
+}
+
+export const runSearchAttributes = (job: JobDefinition, trigger: RunJobInput['trigger']) => [
+  { key: JOB_NAME, value: job.name },
+  { key: JOB_SERVICE, value: job.service },
+  { key: JOB_TRIGGER, value: trigger },
+];
+
+/** The definition a schedule carries, or null for a schedule that is not one of our jobs. */
+export function definitionOfAction(action: {
+  type: string;
+  workflowType?: string;
+  args?: readonly unknown[];
+}): JobDefinition | null {
+  if (action.type !== 'startWorkflow' || action.workflowType !== 'runJob') return null;
+  const input = action.args?.[0] as Partial<RunJobInput> | undefined;
+  return input?.job ?? null;
+}

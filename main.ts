@@ -1,0 +1,148 @@
+import path from 'node:path';
+import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createActivities, createSigner } from './activities';
+import { buildApp } from './api/app';
+import { createExecutionService } from './api/execution-service';
+import { createAuthenticator } from './api/identity';
+import { createJobService } from './api/job-service';
+import { createTemporalLinks, registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './api/temporal';
+import { ConfigError, loadConfig, type Config } from './config/config';
+import { startDevServer } from './devserver/dev-server';
+import { openStore } from './store/open-store';
+import { createWorker } from './worker/worker';
+
+type Closer = { name: string; close: () => Promise<unknown> };
+
+/** The one composition root: config, embedded dev server, store, then SCHEDULER_ROLE → API and/or worker. */
+async function main(config: Readonly<Config>, log: pino.Logger): Promise<Closer[]> {
+  const closers: Closer[] = []; // closed in reverse: API, worker, connections, store, dev server
+  try {
+    const { temporal } = config;
+    let address = temporal.address;
+    let uiUrl = temporal.uiUrl;
+    if (!address) {
+      const dataDir = path.resolve(config.store.dataDir);
+      log.info({ port: temporal.devPort }, 'TEMPORAL_ADDRESS unset: starting the embedded Temporal dev server');
+      const dev = await startDevServer({
+        cliPath: temporal.cliPath,
+        port: temporal.devPort,
+        uiPort: temporal.devUiPort,
+        dbFile: path.join(dataDir, 'temporal.db'),
+        namespace: temporal.namespace,
+        searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
+        logFile: path.join(dataDir, 'temporal.log'),
+      });
+      closers.push({ name: 'temporal dev server', close: () => dev.stop() });
+      address = dev.address;
+      uiUrl ??= dev.uiUrl ?? undefined;
+    }
+    const links = createTemporalLinks(uiUrl ?? 'http://localhost:8233', temporal.namespace);
+
+    const store = openStore(config.store);
+    closers.push({ name: 'store', close: () => store.close() });
+    const connection = await Connection.connect({ address });
+    closers.push({ name: 'temporal connection', close: () => connection.close() });
+    if (temporal.registerSearchAttributes) await registerSearchAttributes(connection, temporal.namespace);
+
+    if (config.role !== 'api') {
+      const workerConnection = await NativeConnection.connect({ address });
+      closers.push({ name: 'worker connection', close: () => workerConnection.close() });
+      const worker = await createWorker({
+        connection: workerConnection,
+        namespace: temporal.namespace,
+        taskQueue: temporal.taskQueue,
+        workflowBundlePath: path.join(__dirname, 'workflow-bundle.js'),
+        maxConcurrentActivities: config.worker.maxConcurrentActivities,
+        activities: createActivities({
+          store,
+          services: config.services,
+          fetch: globalThis.fetch,
+          signer: config.signingSecret ? createSigner(config.signingSecret) : undefined,
+        }),
+      });
+      const running = worker.run();
+      running.catch((err: unknown) => {
+        log.fatal({ err }, 'worker stopped unexpectedly');
+        process.kill(process.pid, 'SIGTERM');
+      });
+      closers.push({
+        name: 'worker',
+        close: async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => undefined);
+        },
+      });
+      log.info({ taskQueue: temporal.taskQueue }, 'worker polling');
+    }
+
+    if (config.role !== 'worker') {
+      const client = new Client({ connection, namespace: temporal.namespace });
+      const app = buildApp(
+        {
+          jobs: createJobService({ client, store, services: config.services, taskQueue: temporal.taskQueue, links }),
+          executions: createExecutionService({ client, store, links }),
+          authenticate: createAuthenticator(config.identity),
+          checks: {
+            temporal: async () => void (await connection.healthService.check({})),
+            store: () => store.ping(),
+          },
+        },
+        { loggerInstance: log },
+      );
+      closers.push({ name: 'api', close: () => app.close() });
+      await app.listen({ port: config.port, host: config.host });
+    }
+    if (config.identity.open) {
+      log.warn('open mode: no SCHEDULER_SERVICE_TOKENS or SCHEDULER_ADMIN_TOKENS set, every caller is admin "anonymous"');
+    }
+    log.info(
+      { services: [...config.services.keys()], store: config.store.supabaseUrl ? 'supabase' : 'sqlite' },
+      `scheduler-service up (role ${config.role})${config.role !== 'worker' ? `: API on http://${config.host}:${config.port}` : ''}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
+    );
+    return closers;
+  } catch (err) {
+    await closeAll(closers, log);
+    throw err;
+  }
+}
+
+async function closeAll(closers: Closer[], log: pino.Logger): Promise<void> {
+  for (const { name, close } of [...closers].reverse()) {
+    try {
+      await close();
+    } catch (err) {
+      log.error({ err }, `closing ${name} failed`);
+    }
+  }
+}
+
+function run(): void {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`scheduler-service: bad configuration: ${err.message}`);
+    process.exit(1);
+  }
+  const log = pino({ level: config.logLevel });
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const closers: Closer[] = [];
+  closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an error');
+    else log.info({ signal }, 'shutting down');
+    await closeAll(closers, log);
+  });
+  main(config, log).then(
+    (started) => closers.push(...started),
+    (err: unknown) => {
+      console.error(`scheduler-service: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
+
+run();
