@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities, createSigner } from './activities';
-import { buildApp } from './api/app';
+import { buildApp, type App } from './api/app';
 import { createExecutionService } from './api/execution-service';
 import { createAuthenticator } from './api/identity';
 import { createJobService } from './api/job-service';
@@ -16,9 +16,17 @@ import { createWorker } from './worker/worker';
 
 type Closer = { name: string; close: () => Promise<unknown> };
 
+export interface RunningScheduler {
+  /** The API, listening; null for SCHEDULER_ROLE=worker. */
+  app: App | null;
+  /** Stops everything in reverse order of start: API, worker, connections, store, dev server. */
+  stop(): Promise<void>;
+}
+
 /** The one composition root: config, embedded dev server, store, then SCHEDULER_ROLE → API and/or worker. */
-async function main(config: Readonly<Config>, log: pino.Logger): Promise<Closer[]> {
-  const closers: Closer[] = []; // closed in reverse: API, worker, connections, store, dev server
+export async function startScheduler(config: Readonly<Config>, log: pino.Logger): Promise<RunningScheduler> {
+  const closers: Closer[] = [];
+  let app: App | null = null;
   try {
     const { temporal } = config;
     let address = temporal.address;
@@ -54,7 +62,7 @@ async function main(config: Readonly<Config>, log: pino.Logger): Promise<Closer[
         connection: workerConnection,
         namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
-        workflowBundlePath: path.join(__dirname, 'workflow-bundle.js'),
+        workflowBundlePath: config.worker.bundlePath ?? path.join(__dirname, 'workflow-bundle.js'),
         maxConcurrentActivities: config.worker.maxConcurrentActivities,
         activities: createActivities({
           store,
@@ -80,7 +88,7 @@ async function main(config: Readonly<Config>, log: pino.Logger): Promise<Closer[
 
     if (config.role !== 'worker') {
       const client = new Client({ connection, namespace: temporal.namespace });
-      const app = buildApp(
+      const api = buildApp(
         {
           jobs: createJobService({ client, store, services: config.services, taskQueue: temporal.taskQueue, links }),
           executions: createExecutionService({ client, store, links }),
@@ -92,8 +100,9 @@ async function main(config: Readonly<Config>, log: pino.Logger): Promise<Closer[
         },
         { loggerInstance: log },
       );
-      closers.push({ name: 'api', close: () => app.close() });
-      await app.listen({ port: config.port, host: config.host });
+      closers.push({ name: 'api', close: () => api.close() });
+      await api.listen({ port: config.port, host: config.host });
+      app = api;
     }
     if (config.identity.open) {
       log.warn('open mode: no SCHEDULER_SERVICE_TOKENS or SCHEDULER_ADMIN_TOKENS set, every caller is admin "anonymous"');
@@ -102,7 +111,7 @@ async function main(config: Readonly<Config>, log: pino.Logger): Promise<Closer[
       { services: [...config.services.keys()], store: config.store.supabaseUrl ? 'supabase' : 'sqlite' },
       `scheduler-service up (role ${config.role})${config.role !== 'worker' ? `: API on http://${config.host}:${config.port}` : ''}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
     );
-    return closers;
+    return { app, stop: () => closeAll(closers, log) };
   } catch (err) {
     await closeAll(closers, log);
     throw err;
@@ -130,14 +139,16 @@ function run(): void {
   }
   const log = pino({ level: config.logLevel });
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const closers: Closer[] = [];
+  let running: RunningScheduler | null = null;
   closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down');
-    await closeAll(closers, log);
+    await running?.stop();
   });
-  main(config, log).then(
-    (started) => closers.push(...started),
+  startScheduler(config, log).then(
+    (started) => {
+      running = started;
+    },
     (err: unknown) => {
       console.error(`scheduler-service: failed to start: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(1);
@@ -145,4 +156,4 @@ function run(): void {
   );
 }
 
-run();
+if (require.main === module) run();

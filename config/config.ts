@@ -29,6 +29,7 @@ const Env = Type.Object({
   SCHEDULER_ADMIN_TOKENS: Type.Optional(Type.String()),
   SCHEDULER_ALLOW_OPEN: Flag('false'),
   SCHEDULER_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  SCHEDULER_WORKFLOW_BUNDLE: Type.Optional(Type.String({ minLength: 1 })),
   SCHEDULER_WORKER_MAX_ACTIVITIES: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
   NODE_ENV: Type.Optional(Type.String()),
   LOG_LEVEL: Type.Union(
@@ -67,7 +68,8 @@ export interface Config {
   store: { supabaseUrl?: string; supabaseServiceKey?: string; dataDir: string };
   services: ServiceRegistry;
   identity: IdentityConfig;
-  worker: { maxConcurrentActivities: number };
+  /** bundlePath: the workflow bundle; default: `workflow-bundle.js` next to the compiled main. */
+  worker: { maxConcurrentActivities: number; bundlePath?: string };
   /** HMAC secret for `X-Scheduler-Signature` on every call to a service. */
   signingSecret?: string;
 }
@@ -114,7 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     services: servicesFrom(env),
     identity,
-    worker: { maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES },
+    worker: { maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES, bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE },
     signingSecret: values.SCHEDULER_SIGNING_SECRET,
   });
 }

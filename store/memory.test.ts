@@ -1,0 +1,40 @@
+import { describeJobStoreContract } from '../test/contracts/job-store';
+import { StoreError } from './job-store';
+import { createMemoryStore } from './memory';
+
+describeJobStoreContract('memory store', async () => ({ store: createMemoryStore() }), { sql: false });
+
+describe('memory store', () => {
+  it('refuses use after close, as a closed database would', async () => {
+    const store = createMemoryStore();
+    await store.close();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreError);
+  });
+
+  it('hands out copies, so callers cannot change what it holds', async () => {
+    const store = createMemoryStore();
+    const definition = {
+      name: 'copy-check',
+      service: 'email-service',
+      endpoint: '/x',
+      method: 'POST' as const,
+      cron: '@daily',
+      timezone: 'UTC',
+      description: '',
+      payload: { n: 1 },
+      enabled: true,
+      timeoutSeconds: 300,
+      retry: { maxAttempts: 5, initialIntervalSeconds: 10, backoffCoefficient: 2, maxIntervalSeconds: 600 },
+      overlap: 'skip' as const,
+      catchupWindowSeconds: 3600,
+      jitterSeconds: 0,
+    };
+    const now = new Date().toISOString();
+    await store.upsertJob({ definition, enabled: true, createdAt: now, updatedAt: now });
+    definition.payload.n = 2;
+    const read = await store.getJob('copy-check');
+    if (read) read.definition.payload.n = 3;
+
+    expect((await store.getJob('copy-check'))?.definition.payload).toEqual({ n: 1 });
+  });
+});

@@ -1,0 +1,105 @@
+import { FAILED_STATUSES, type ExecutionRecord } from '../jobs/execution';
+import { StoreError, type JobRecord, type JobStore } from './job-store';
+import {
+  fromJobScheduleRow,
+  fromScheduledJobRow,
+  isoTimestamp,
+  toJobScheduleWrite,
+  toScheduledJobWrite,
+  type JobScheduleRow,
+  type JobScheduleWrite,
+  type ScheduledJobWrite,
+} from './rows';
+
+/** Plain code-unit order: the same as the databases' byte order for the ASCII names and ids we store. */
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Newest first, as `ORDER BY started_at DESC, id DESC`. */
+const newestFirst = (a: ScheduledJobWrite, b: ScheduledJobWrite) =>
+  compareText(b.started_at, a.started_at) || compareText(b.id, a.id);
+
+/**
+ * An in-memory {@link JobStore} with the databases' semantics, for unit tests of other modules. It keeps rows as the
+ * databases do and maps them through store/rows.ts, so callers see exactly what a real store returns.
+ */
+export function createMemoryStore(): JobStore {
+  const jobs = new Map<string, JobScheduleWrite>();
+  const executions = new Map<string, ScheduledJobWrite>();
+  let closed = false;
+
+  const jobRow = (job: JobScheduleWrite): JobScheduleRow => {
+    const own = [...executions.values()].filter((e) => e.job_name === job.job_name);
+    const newest = own.sort(newestFirst)[0];
+    return {
+      ...structuredClone(job),
+      total_runs: own.length,
+      successful_runs: own.filter((e) => e.status === 'succeeded').length,
+      failed_runs: own.filter((e) => FAILED_STATUSES.includes(e.status)).length,
+      last_run_at: newest?.started_at ?? null,
+      last_status: newest?.status ?? null,
+      last_execution_id: newest?.id ?? null,
+      last_completed_at: newest?.completed_at ?? null,
+    };
+  };
+
+  /** Closed like a real connection, so tests of shutdown order can see use after close. */
+  const attempt = async <T>(operation: string, fn: () => T): Promise<T> => {
+    if (closed) throw new StoreError(operation, { cause: new Error('store is closed') });
+    return fn();
+  };
+
+  return {
+    upsertJob: (job: JobRecord) =>
+      attempt('upsertJob', () => {
+        const row = structuredClone(toJobScheduleWrite(job));
+        const existing = jobs.get(row.job_name);
+        jobs.set(row.job_name, existing ? { ...row, created_at: existing.created_at } : row);
+      }),
+    deleteJob: (name) => attempt('deleteJob', () => void jobs.delete(name)),
+    getJob: (name) =>
+      attempt('getJob', () => {
+        const job = jobs.get(name);
+        return job ? fromJobScheduleRow(jobRow(job)) : null;
+      }),
+    listJobs: (filter) =>
+      attempt('listJobs', () =>
+        [...jobs.values()]
+          .filter((job) => filter.service === undefined || job.service === filter.service)
+          .sort((a, b) => compareText(a.job_name, b.job_name))
+          .map((job) => fromJobScheduleRow(jobRow(job))),
+      ),
+    recordExecution: (execution: ExecutionRecord) =>
+      attempt('recordExecution', () => {
+        const row = toScheduledJobWrite(execution);
+        const existing = executions.get(row.id);
+        if (existing && existing.status !== 'running' && row.status === 'running') return;
+        executions.set(row.id, row);
+      }),
+    getExecution: (id) =>
+      attempt('getExecution', () => {
+        const row = executions.get(id);
+        return row ? fromScheduledJobRow(row) : null;
+      }),
+    listExecutions: (query) =>
+      attempt('listExecutions', () => {
+        const before = query.before && { startedAt: isoTimestamp(query.before.startedAt), id: query.before.id };
+        return [...executions.values()]
+          .filter(
+            (e) =>
+              (query.jobName === undefined || e.job_name === query.jobName) &&
+              (query.service === undefined || e.service === query.service) &&
+              (query.status === undefined || e.status === query.status) &&
+              (before === undefined ||
+                e.started_at < before.startedAt ||
+                (e.started_at === before.startedAt && e.id < before.id)),
+          )
+          .sort(newestFirst)
+          .slice(0, query.limit)
+          .map(fromScheduledJobRow);
+      }),
+    ping: () => attempt('ping', () => undefined),
+    close: async () => {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/** The one mapping between the mirror's snake_case rows and our camelCase records, shared by every store. */
+import type { ExecutionRecord, ExecutionStatus, Trigger } from '../jobs/execution';
+import type { JobDefinition, JsonObject } from '../jobs/job';
+import type { JobRecord, JobRow } from './job-store';
+
+/** The columns of `job_schedules` that a job upsert writes; the rest are derived from `scheduled_jobs`. */
+export interface JobScheduleWrite {
+  job_name: string;
+  service: string;
+  endpoint: string;
+  method: string;
+  cron_expression: string;
+  timezone: string;
+  enabled: boolean;
+  description: string;
+  payload: JsonObject;
+  definition: JobDefinition;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A `job_schedules` row as a driver returns it: PostgreSQL booleans, JSON and timestamps, or SQLite 0/1 and text. */
+export interface JobScheduleRow {
+  job_name: string;
+  enabled: boolean | number;
+  definition: unknown;
+  total_runs: number | string;
+  successful_runs: number | string;
+  failed_runs: number | string;
+  last_run_at: string | Date | null;
+  last_status: string | null;
+  last_execution_id: string | null;
+  last_completed_at: string | Date | null;
+  created_at: string | Date;
+  updated_at: string | Date;
+}
+
+/** The columns of `scheduled_jobs` that an execution write sets. */
+export interface ScheduledJobWrite {
+  id: string;
+  job_name: string;
+  service: string;
+  status: ExecutionStatus;
+  trigger: Trigger;
+  triggered_by: string | null;
+  retry_of: string | null;
+  scheduled_at: string | null;
+  started_at: string;
+  completed_at: string | null;
+  duration_ms: number | null;
+  attempts: number;
+  http_status: number | null;
+  error: string | null;
+  response: string | null;
+  workflow_id: string;
+  run_id: string | null;
+}
+
+/** A `scheduled_jobs` row as a driver returns it (`duration_ms` is a bigint: node-postgres hands it over as text). */
+export type ScheduledJobRow = Omit<ScheduledJobWrite, 'scheduled_at' | 'started_at' | 'completed_at' | 'duration_ms'> & {
+  scheduled_at: string | Date | null;
+  started_at: string | Date;
+  completed_at: string | Date | null;
+  duration_ms: number | string | null;
+};
+
+/** ISO-8601 in UTC with milliseconds: PostgREST answers `+00:00` offsets, and SQLite compares timestamps as text. */
+export function isoTimestamp(value: string | Date): string {
+  return new Date(value).toISOString();
+}
+
+function isoOrNull(value: string | Date | null): string | null {
+  return value === null ? null : isoTimestamp(value);
+}
+
+function numberOrNull(value: number | string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+/** jsonb arrives parsed; SQLite keeps JSON as text. */
+function parseJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+export function toJobScheduleWrite(job: JobRecord): JobScheduleWrite {
+  const { definition } = job;
+  return {
+    job_name: definition.name,
+    service: definition.service,
+    endpoint: definition.endpoint,
+    method: definition.method,
+    cron_expression: definition.cron,
+    timezone: definition.timezone,
+    enabled: job.enabled,
+    description: definition.description,
+    payload: definition.payload,
+    definition,
+    created_at: isoTimestamp(job.createdAt),
+    updated_at: isoTimestamp(job.updatedAt),
+  };
+}
+
+export function fromJobScheduleRow(row: JobScheduleRow): JobRow {
+  return {
+    definition: parseJson(row.definition) as JobDefinition,
+    enabled: Boolean(row.enabled),
+    createdAt: isoTimestamp(row.created_at),
+    updatedAt: isoTimestamp(row.updated_at),
+    stats: {
+      totalRuns: Number(row.total_runs),
+      successfulRuns: Number(row.successful_runs),
+      failedRuns: Number(row.failed_runs),
+    },
+    lastExecution:
+      row.last_execution_id === null || row.last_run_at === null
+        ? null
+        : {
+            id: row.last_execution_id,
+            status: row.last_status as ExecutionStatus,
+            startedAt: isoTimestamp(row.last_run_at),
+            completedAt: isoOrNull(row.last_completed_at),
+          },
+  };
+}
+
+export function toScheduledJobWrite(e: ExecutionRecord): ScheduledJobWrite {
+  return {
+    id: e.id,
+    job_name: e.jobName,
+    service: e.service,
+    status: e.status,
+    trigger: e.trigger,
+    triggered_by: e.triggeredBy,
+    retry_of: e.retryOf,
+    scheduled_at: isoOrNull(e.scheduledAt),
+    started_at: isoTimestamp(e.startedAt),
+    completed_at: isoOrNull(e.completedAt),
+    duration_ms: e.durationMs,
+    attempts: e.attempts,
+    http_status: e.httpStatus,
+    error: e.error,
+    response: e.response,
+    workflow_id: e.workflowId,
+    run_id: e.runId,
+  };
+}
+
+export function fromScheduledJobRow(row: ScheduledJobRow): ExecutionRecord {
+  return {
+    id: row.id,
+    jobName: row.job_name,
+    service: row.service,
+    status: row.status,
+    trigger: row.trigger,
+    triggeredBy: row.triggered_by,
+    retryOf: row.retry_of,
+    scheduledAt: isoOrNull(row.scheduled_at),
+    startedAt: isoTimestamp(row.started_at),
+    completedAt: isoOrNull(row.completed_at),
+    durationMs: numberOrNull(row.duration_ms),
+    attempts: Number(row.attempts),
+    httpStatus: numberOrNull(row.http_status),
+    error: row.error,
+    response: row.response,
+    workflowId: row.workflow_id,
+    runId: row.run_id,
+  };
+}
+
+/** The named arguments of a SQL function whose parameters are the columns prefixed `p_` (`record_execution`, `upsert_job`). */
+export function toFunctionArgs(row: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([column, value]) => [`p_${column}`, value]));
+}

@@ -1,0 +1,179 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ExecutionRecord } from '../../jobs/execution';
+import { StoreError, type ExecutionQuery, type JobRecord, type JobRow, type JobStore } from '../job-store';
+import {
+  fromJobScheduleRow,
+  fromScheduledJobRow,
+  isoTimestamp,
+  toJobScheduleWrite,
+  toScheduledJobWrite,
+  type JobScheduleRow,
+  type ScheduledJobRow,
+} from '../rows';
+import { NOW, SCHEMA } from './schema';
+
+const UPSERT_JOB = `
+INSERT INTO job_schedules (job_name, service, endpoint, method, cron_expression, timezone, enabled, description, payload,
+  definition, created_at, updated_at)
+VALUES (@job_name, @service, @endpoint, @method, @cron_expression, @timezone, @enabled, @description, @payload,
+  @definition, @created_at, @updated_at)
+ON CONFLICT (job_name) DO UPDATE SET
+  service = excluded.service,
+  endpoint = excluded.endpoint,
+  method = excluded.method,
+  cron_expression = excluded.cron_expression,
+  timezone = excluded.timezone,
+  enabled = excluded.enabled,
+  description = excluded.description,
+  payload = excluded.payload,
+  definition = excluded.definition,
+  updated_at = excluded.updated_at`;
+
+const UPSERT_EXECUTION = `
+INSERT INTO scheduled_jobs (id, job_name, service, status, trigger, triggered_by, retry_of, scheduled_at, started_at,
+  completed_at, duration_ms, attempts, http_status, error, response, workflow_id, run_id)
+VALUES (@id, @job_name, @service, @status, @trigger, @triggered_by, @retry_of, @scheduled_at, @started_at,
+  @completed_at, @duration_ms, @attempts, @http_status, @error, @response, @workflow_id, @run_id)
+ON CONFLICT (id) DO UPDATE SET
+  job_name = excluded.job_name,
+  service = excluded.service,
+  status = excluded.status,
+  trigger = excluded.trigger,
+  triggered_by = excluded.triggered_by,
+  retry_of = excluded.retry_of,
+  scheduled_at = excluded.scheduled_at,
+  started_at = excluded.started_at,
+  completed_at = excluded.completed_at,
+  duration_ms = excluded.duration_ms,
+  attempts = excluded.attempts,
+  http_status = excluded.http_status,
+  error = excluded.error,
+  response = excluded.response,
+  workflow_id = excluded.workflow_id,
+  run_id = excluded.run_id,
+  updated_at = ${NOW}
+WHERE scheduled_jobs.status = 'running' OR excluded.status <> 'running'`;
+
+/** The same recompute as the migration's refresh_job_stats. */
+const REFRESH_JOB_STATS = `
+UPDATE job_schedules SET
+  (total_runs, successful_runs, failed_runs) = (
+    SELECT count(*), count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status IN ('failed', 'timed_out'))
+    FROM scheduled_jobs WHERE job_name = @job_name
+  ),
+  (last_run_at, last_status, last_execution_id, last_completed_at) = (
+    SELECT started_at, status, id, completed_at FROM scheduled_jobs WHERE job_name = @job_name
+    ORDER BY started_at DESC, id DESC LIMIT 1
+  )
+WHERE job_name = @job_name`;
+
+/** The store over a better-sqlite3 database, for tests that also need to query the database directly. */
+export function createSqliteStoreWithDb(filename: string): { store: JobStore; db: Database.Database } {
+  if (filename !== ':memory:') mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+  const db = new Database(filename);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.exec(SCHEMA);
+  } catch (err) {
+    db.close();
+    throw new StoreError('open', { cause: err });
+  }
+
+  const upsertJob = db.prepare(UPSERT_JOB);
+  const upsertExecution = db.prepare(UPSERT_EXECUTION);
+  const refreshJobStats = db.prepare(REFRESH_JOB_STATS);
+  const deleteJob = db.prepare('DELETE FROM job_schedules WHERE job_name = ?');
+  const getJob = db.prepare<[string], JobScheduleRow>('SELECT * FROM job_schedules WHERE job_name = ?');
+  const getExecution = db.prepare<[string], ScheduledJobRow>('SELECT * FROM scheduled_jobs WHERE id = ?');
+
+  const writeJob = db.transaction((job: JobRecord) => {
+    const row = toJobScheduleWrite(job);
+    upsertJob.run({
+      ...row,
+      enabled: row.enabled ? 1 : 0,
+      payload: JSON.stringify(row.payload),
+      definition: JSON.stringify(row.definition),
+    });
+    refreshJobStats.run({ job_name: row.job_name });
+  });
+  const writeExecution = db.transaction((execution: ExecutionRecord) => {
+    const row = toScheduledJobWrite(execution);
+    upsertExecution.run(row);
+    refreshJobStats.run({ job_name: row.job_name });
+  });
+
+  /** Every failure leaves the store as a StoreError, as with the Supabase store. */
+  const attempt = async <T>(operation: string, fn: () => T): Promise<T> => {
+    try {
+      return fn();
+    } catch (err) {
+      throw new StoreError(operation, { cause: err });
+    }
+  };
+
+  const store: JobStore = {
+    upsertJob: (job) => attempt('upsertJob', () => writeJob(job)),
+    deleteJob: (name) => attempt('deleteJob', () => void deleteJob.run(name)),
+    getJob: (name) =>
+      attempt('getJob', () => {
+        const row = getJob.get(name);
+        return row ? fromJobScheduleRow(row) : null;
+      }),
+    listJobs: (filter) =>
+      attempt('listJobs', (): JobRow[] => {
+        const where = filter.service === undefined ? '' : 'WHERE service = @service';
+        return db
+          .prepare<{ service?: string }, JobScheduleRow>(`SELECT * FROM job_schedules ${where} ORDER BY job_name`)
+          .all(filter.service === undefined ? {} : { service: filter.service })
+          .map(fromJobScheduleRow);
+      }),
+    recordExecution: (execution) => attempt('recordExecution', () => writeExecution(execution)),
+    getExecution: (id) =>
+      attempt('getExecution', () => {
+        const row = getExecution.get(id);
+        return row ? fromScheduledJobRow(row) : null;
+      }),
+    listExecutions: (query) => attempt('listExecutions', () => listExecutions(db, query)),
+    ping: () => attempt('ping', () => void db.prepare('SELECT 1').get()),
+    close: async () => {
+      db.close();
+    },
+  };
+  return { store, db };
+}
+
+/** The SQLite mirror (`:memory:` or a file, whose directory is created). */
+export function createSqliteStore(filename: string): JobStore {
+  return createSqliteStoreWithDb(filename).store;
+}
+
+function listExecutions(db: Database.Database, query: ExecutionQuery): ExecutionRecord[] {
+  const conditions: string[] = [];
+  const params: Record<string, string | number> = { limit: query.limit };
+  if (query.jobName !== undefined) {
+    conditions.push('job_name = @job_name');
+    params.job_name = query.jobName;
+  }
+  if (query.service !== undefined) {
+    conditions.push('service = @service');
+    params.service = query.service;
+  }
+  if (query.status !== undefined) {
+    conditions.push('status = @status');
+    params.status = query.status;
+  }
+  if (query.before !== undefined) {
+    conditions.push('(started_at < @before_started_at OR (started_at = @before_started_at AND id < @before_id))');
+    params.before_started_at = isoTimestamp(query.before.startedAt);
+    params.before_id = query.before.id;
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  return db
+    .prepare<Record<string, string | number>, ScheduledJobRow>(
+      `SELECT * FROM scheduled_jobs ${where} ORDER BY started_at DESC, id DESC LIMIT @limit`,
+    )
+    .all(params)
+    .map(fromScheduledJobRow);
+}

@@ -1,0 +1,103 @@
+import { createClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
+import ws from 'ws';
+import { StoreError, type JobStore } from '../job-store';
+import {
+  fromJobScheduleRow,
+  fromScheduledJobRow,
+  isoTimestamp,
+  toFunctionArgs,
+  toJobScheduleWrite,
+  toScheduledJobWrite,
+  type JobScheduleRow,
+  type ScheduledJobRow,
+} from '../rows';
+
+/** Below the mirror activity's 10 s start-to-close timeout, so a hung gateway surfaces as a StoreError. */
+const REQUEST_TIMEOUT_MS = 8_000;
+
+/** What every supabase-js call resolves to: failures, including network ones, come back as `error`. */
+interface Result<T> {
+  data: T | null;
+  error: unknown;
+}
+
+/** A value inside a PostgREST logic tree (`or=(…)`), where `,` `.` `:` `(` `)` are syntax. */
+function quoteValue(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The mirror in Supabase, through PostgREST with the service_role key (which bypasses RLS). */
+export function createSupabaseStore(url: string, serviceKey: string): JobStore {
+  const db = createClient(url, serviceKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    db: { timeout: REQUEST_TIMEOUT_MS },
+    // Node 20 has no global WebSocket; realtime-js refuses to construct without a transport.
+    realtime: { transport: ws as unknown as WebSocketLikeConstructor },
+  });
+
+  async function call<T>(operation: string, request: PromiseLike<Result<T>>): Promise<T | null> {
+    let result: Result<T>;
+    try {
+      result = await request;
+    } catch (err) {
+      throw new StoreError(operation, { cause: err });
+    }
+    if (result.error) throw new StoreError(operation, { cause: result.error });
+    return result.data;
+  }
+
+  return {
+    async upsertJob(job) {
+      await call('upsertJob', db.rpc('upsert_job', toFunctionArgs(toJobScheduleWrite(job))));
+    },
+    async deleteJob(name) {
+      await call('deleteJob', db.from('job_schedules').delete().eq('job_name', name));
+    },
+    async getJob(name) {
+      const row = await call<JobScheduleRow>(
+        'getJob',
+        db.from('job_schedules').select('*').eq('job_name', name).maybeSingle(),
+      );
+      return row ? fromJobScheduleRow(row) : null;
+    },
+    async listJobs(filter) {
+      let request = db.from('job_schedules').select('*');
+      if (filter.service !== undefined) request = request.eq('service', filter.service);
+      const rows = await call<JobScheduleRow[]>('listJobs', request.order('job_name'));
+      return (rows ?? []).map(fromJobScheduleRow);
+    },
+    async recordExecution(execution) {
+      await call('recordExecution', db.rpc('record_execution', toFunctionArgs(toScheduledJobWrite(execution))));
+    },
+    async getExecution(id) {
+      const row = await call<ScheduledJobRow>(
+        'getExecution',
+        db.from('scheduled_jobs').select('*').eq('id', id).maybeSingle(),
+      );
+      return row ? fromScheduledJobRow(row) : null;
+    },
+    async listExecutions(query) {
+      let request = db.from('scheduled_jobs').select('*');
+      if (query.jobName !== undefined) request = request.eq('job_name', query.jobName);
+      if (query.service !== undefined) request = request.eq('service', query.service);
+      if (query.status !== undefined) request = request.eq('status', query.status);
+      if (query.before !== undefined) {
+        const startedAt = quoteValue(isoTimestamp(query.before.startedAt));
+        const id = quoteValue(query.before.id);
+        request = request.or(`started_at.lt.${startedAt},and(started_at.eq.${startedAt},id.lt.${id})`);
+      }
+      const rows = await call<ScheduledJobRow[]>(
+        'listExecutions',
+        request.order('started_at', { ascending: false }).order('id', { ascending: false }).limit(query.limit),
+      );
+      return (rows ?? []).map(fromScheduledJobRow);
+    },
+    async ping() {
+      // No built-in retry (three GETs over 7 s): readiness must answer within a probe's timeout.
+      await call('ping', db.from('job_schedules').select('job_name').limit(1).retry(false));
+    },
+    async close() {
+      await db.removeAllChannels();
+    },
+  };
+}

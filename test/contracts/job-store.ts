@@ -1,0 +1,575 @@
+/** The behaviour every JobStore shares (SPEC §6), run against the memory fake, SQLite and real PostgREST. */
+import { randomBytes } from 'node:crypto';
+import type { ExecutionRecord, ExecutionStatus } from '../../jobs/execution';
+import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../../jobs/job';
+import type { ExecutionQuery, JobRecord, JobStore } from '../../store/job-store';
+
+export interface ContractSubject {
+  store: JobStore;
+  /** Plain SQL against the database under the store, to run the seed's queries unchanged. */
+  rawQuery?: (sql: string) => Promise<Record<string, unknown>[]>;
+}
+
+export interface ContractOptions {
+  /** False for a store without SQL underneath (the in-memory fake): the seed-query cases are not defined at all. */
+  sql: boolean;
+}
+
+/** The columns SPEC §6 names; the seed's `SELECT *` queries must show them. */
+const JOB_SCHEDULES_COLUMNS = [
+  'job_name',
+  'service',
+  'endpoint',
+  'cron_expression',
+  'timezone',
+  'enabled',
+  'description',
+  'payload',
+  'total_runs',
+  'successful_runs',
+  'failed_runs',
+  'last_run_at',
+  'last_status',
+  'created_at',
+  'updated_at',
+];
+const SCHEDULED_JOBS_COLUMNS = [
+  'id',
+  'job_name',
+  'status',
+  'trigger',
+  'triggered_by',
+  'retry_of',
+  'scheduled_at',
+  'started_at',
+  'completed_at',
+  'duration_ms',
+  'attempts',
+  'http_status',
+  'error',
+  'response',
+  'workflow_id',
+  'run_id',
+];
+
+/** Stores may share one database across tests and runs, so every test names its own jobs and services. */
+const runTag = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+let sequence = 0;
+const uniqueName = (label: string) => `${label}-${runTag}-${(sequence++).toString(36)}`;
+
+/** Second `n` of a fixed minute, so tests control order and ties exactly. */
+const at = (n: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, 0) + n * 1000).toISOString();
+
+function definition(name: string, service: string, overrides: Partial<JobDefinition> = {}): JobDefinition {
+  return {
+    ...JOB_DEFAULTS,
+    name,
+    service,
+    endpoint: `/api/jobs/${name}`,
+    cron: '0 8 * * 1',
+    payload: { batch: 50, nested: { tags: ['a', 'b'], flag: true } },
+    retry: { ...DEFAULT_RETRY },
+    ...overrides,
+  };
+}
+
+function jobRecord(name: string, service: string, overrides: Partial<JobRecord> = {}): JobRecord {
+  return { definition: definition(name, service), enabled: true, createdAt: at(0), updatedAt: at(0), ...overrides };
+}
+
+function execution(
+  id: string,
+  job: { name: string; service: string },
+  overrides: Partial<ExecutionRecord> = {},
+): ExecutionRecord {
+  return {
+    id,
+    jobName: job.name,
+    service: job.service,
+    status: 'running',
+    trigger: 'schedule',
+    triggeredBy: null,
+    retryOf: null,
+    scheduledAt: at(0),
+    startedAt: at(1),
+    completedAt: null,
+    durationMs: null,
+    attempts: 0,
+    httpStatus: null,
+    error: null,
+    response: null,
+    workflowId: id,
+    runId: `run-${id}`,
+    ...overrides,
+  };
+}
+
+/** An execution in its final state, as the workflow's end write records it. */
+function finished(e: ExecutionRecord, status: ExecutionStatus, overrides: Partial<ExecutionRecord> = {}) {
+  return {
+    ...e,
+    status,
+    completedAt: at(30),
+    durationMs: 29_000,
+    attempts: 1,
+    httpStatus: status === 'succeeded' ? 200 : status === 'failed' ? 500 : null,
+    error: status === 'succeeded' ? null : `${status} on purpose`,
+    response: status === 'succeeded' ? '{"ok":true}' : null,
+    ...overrides,
+  };
+}
+
+function freshJob(store: JobStore, label = 'job') {
+  const job = { name: uniqueName(label), service: uniqueName('svc') };
+  return { ...job, upsert: (overrides: Partial<JobRecord> = {}) => store.upsertJob(jobRecord(job.name, job.service, overrides)) };
+}
+
+/** Every page of a query, following the `before` cursor from each page's last row. */
+async function allPages(store: JobStore, query: Omit<ExecutionQuery, 'before'>): Promise<ExecutionRecord[][]> {
+  const pages: ExecutionRecord[][] = [];
+  let before: ExecutionQuery['before'];
+  for (;;) {
+    const page = await store.listExecutions({ ...query, before });
+    pages.push(page);
+    const last = page.at(-1);
+    if (page.length < query.limit || !last) return pages;
+    before = { startedAt: last.startedAt, id: last.id };
+    if (pages.length > 100) throw new Error('the cursor does not advance');
+  }
+}
+
+const ids = (executions: ExecutionRecord[]) => executions.map((e) => e.id);
+
+export function describeJobStoreContract(
+  name: string,
+  open: () => Promise<ContractSubject>,
+  options: ContractOptions = { sql: true },
+): void {
+  describe(`${name} fulfils the JobStore contract`, () => {
+    let subject: ContractSubject | undefined;
+    const store = () => {
+      if (!subject) throw new Error('open() did not run');
+      return subject.store;
+    };
+
+    beforeAll(async () => {
+      subject = await open();
+    });
+    afterAll(async () => {
+      await subject?.store.close();
+    });
+
+    describe('jobs', () => {
+      it('returns an upserted job with zero counters', async () => {
+        const job = freshJob(store());
+        const record = jobRecord(job.name, job.service, { createdAt: at(5), updatedAt: at(6) });
+        await store().upsertJob(record);
+
+        expect(await store().getJob(job.name)).toEqual({
+          ...record,
+          stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
+          lastExecution: null,
+        });
+      });
+
+      it('returns null for an unknown job', async () => {
+        expect(await store().getJob(uniqueName('missing'))).toBeNull();
+      });
+
+      it('lists jobs by name and filters them by service', async () => {
+        const service = uniqueName('svc');
+        const other = uniqueName('svc');
+        const [first, second, third] = [uniqueName('a'), uniqueName('b'), uniqueName('c')];
+        await store().upsertJob(jobRecord(second, service));
+        await store().upsertJob(jobRecord(first, service, { enabled: false }));
+        await store().upsertJob(jobRecord(third, other));
+
+        const listed = await store().listJobs({ service });
+        expect(listed.map((j) => j.definition.name)).toEqual([first, second]);
+        expect(listed.map((j) => j.enabled)).toEqual([false, true]);
+        const all = (await store().listJobs({})).map((j) => j.definition.name);
+        expect(all).toEqual(expect.arrayContaining([first, second, third]));
+        expect(all).toEqual([...all].sort());
+      });
+
+      it('replaces the definition on a second upsert and keeps the counters and createdAt', async () => {
+        const job = freshJob(store());
+        await job.upsert({ createdAt: at(1), updatedAt: at(1) });
+        await store().recordExecution(finished(execution(uniqueName('e'), job), 'succeeded'));
+        await store().recordExecution(finished(execution(uniqueName('e'), job, { startedAt: at(2) }), 'failed'));
+
+        const changed = definition(job.name, job.service, { cron: '*/5 * * * *', payload: { v: 2 }, description: 'v2' });
+        await store().upsertJob({ definition: changed, enabled: false, createdAt: at(50), updatedAt: at(51) });
+
+        const row = await store().getJob(job.name);
+        expect(row).toMatchObject({ definition: changed, enabled: false, createdAt: at(1), updatedAt: at(51) });
+        expect(row?.stats).toEqual({ totalRuns: 2, successfulRuns: 1, failedRuns: 1 });
+      });
+
+      it('deletes a job but keeps its executions', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const e = finished(execution(uniqueName('e'), job), 'succeeded');
+        await store().recordExecution(e);
+
+        await store().deleteJob(job.name);
+
+        expect(await store().getJob(job.name)).toBeNull();
+        expect(await store().listJobs({ service: job.service })).toEqual([]);
+        expect(await store().getExecution(e.id)).toEqual(e);
+        expect(ids(await store().listExecutions({ jobName: job.name, limit: 10 }))).toEqual([e.id]);
+      });
+
+      it('deletes an unknown job without complaint', async () => {
+        await expect(store().deleteJob(uniqueName('missing'))).resolves.toBeUndefined();
+      });
+    });
+
+    describe('executions and counters', () => {
+      it('updates one row from running to succeeded and counts it once', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const started = execution(uniqueName('e'), job, { trigger: 'manual', triggeredBy: 'alice' });
+
+        await store().recordExecution(started);
+        expect(await store().getExecution(started.id)).toEqual(started);
+        expect(await store().getJob(job.name)).toMatchObject({
+          stats: { totalRuns: 1, successfulRuns: 0, failedRuns: 0 },
+          lastExecution: { id: started.id, status: 'running', startedAt: started.startedAt, completedAt: null },
+        });
+
+        const ended = finished(started, 'succeeded');
+        await store().recordExecution(ended);
+        expect(await store().getExecution(started.id)).toEqual(ended);
+        expect(await store().listExecutions({ jobName: job.name, limit: 10 })).toEqual([ended]);
+        expect(await store().getJob(job.name)).toMatchObject({
+          stats: { totalRuns: 1, successfulRuns: 1, failedRuns: 0 },
+          lastExecution: { id: started.id, status: 'succeeded', startedAt: ended.startedAt, completedAt: ended.completedAt },
+        });
+      });
+
+      it('does not double count repeated identical writes', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const started = execution(uniqueName('e'), job);
+        const ended = finished(started, 'succeeded');
+
+        for (const write of [started, started, ended, ended, ended]) await store().recordExecution(write);
+
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 1, successfulRuns: 1, failedRuns: 0 });
+        expect(await store().listExecutions({ jobName: job.name, limit: 10 })).toEqual([ended]);
+      });
+
+      it('keeps a final status when a late running write arrives', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const started = execution(uniqueName('e'), job);
+        const failed = finished(started, 'failed', { attempts: 5 });
+
+        await store().recordExecution(started);
+        await store().recordExecution(failed);
+        await store().recordExecution({ ...started, attempts: 2 });
+
+        expect(await store().getExecution(started.id)).toEqual(failed);
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 1, successfulRuns: 0, failedRuns: 1 });
+      });
+
+      it('lets a later final write replace an earlier one', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const e = execution(uniqueName('e'), job);
+        await store().recordExecution(finished(e, 'failed'));
+        await store().recordExecution(finished(e, 'terminated'));
+
+        expect((await store().getExecution(e.id))?.status).toBe('terminated');
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 1, successfulRuns: 0, failedRuns: 0 });
+      });
+
+      it('counts failed and timed_out as failed runs, cancelled and terminated in the total only', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const statuses: ExecutionStatus[] = ['succeeded', 'failed', 'timed_out', 'cancelled', 'terminated', 'running'];
+        for (const [i, status] of statuses.entries()) {
+          const e = execution(uniqueName('e'), job, { startedAt: at(i) });
+          await store().recordExecution(status === 'running' ? e : finished(e, status));
+        }
+
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 6, successfulRuns: 1, failedRuns: 2 });
+      });
+
+      it('keeps the counters equal to the row counts after a mixed sequence of writes', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const e = Array.from({ length: 6 }, (_, i) => execution(uniqueName('e'), job, { startedAt: at(i) }));
+        const writes: ExecutionRecord[] = [
+          e[0]!,
+          e[1]!,
+          finished(e[0]!, 'succeeded'),
+          e[0]!, // a retried start write after the end
+          e[2]!,
+          finished(e[1]!, 'timed_out'),
+          finished(e[2]!, 'failed'),
+          finished(e[2]!, 'failed'),
+          e[3]!,
+          finished(e[3]!, 'cancelled'),
+          finished(e[4]!, 'succeeded'), // the end write mirrored before the start write
+          e[4]!,
+          e[5]!,
+        ];
+        for (const write of writes) await store().recordExecution(write);
+
+        const rows = await store().listExecutions({ jobName: job.name, limit: 100 });
+        expect(rows.map((r) => [r.id, r.status])).toEqual([
+          [e[5]!.id, 'running'],
+          [e[4]!.id, 'succeeded'],
+          [e[3]!.id, 'cancelled'],
+          [e[2]!.id, 'failed'],
+          [e[1]!.id, 'timed_out'],
+          [e[0]!.id, 'succeeded'],
+        ]);
+        expect((await store().getJob(job.name))?.stats).toEqual({
+          totalRuns: rows.length,
+          successfulRuns: rows.filter((r) => r.status === 'succeeded').length,
+          failedRuns: rows.filter((r) => r.status === 'failed' || r.status === 'timed_out').length,
+        });
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 6, successfulRuns: 2, failedRuns: 2 });
+      });
+
+      it('counts executions recorded before their job row once the job is upserted', async () => {
+        const job = freshJob(store());
+        const early = finished(execution(uniqueName('e'), job), 'succeeded');
+        await store().recordExecution(early);
+        expect(await store().getJob(job.name)).toBeNull();
+        expect(await store().getExecution(early.id)).toEqual(early);
+
+        await job.upsert();
+
+        expect(await store().getJob(job.name)).toMatchObject({
+          stats: { totalRuns: 1, successfulRuns: 1, failedRuns: 0 },
+          lastExecution: { id: early.id, status: 'succeeded' },
+        });
+      });
+
+      it('counts everything when a job and its executions are written concurrently', async () => {
+        const job = freshJob(store());
+        const executions = Array.from({ length: 12 }, (_, i) =>
+          finished(execution(uniqueName('e'), job, { startedAt: at(i) }), i % 3 === 0 ? 'failed' : 'succeeded'),
+        );
+
+        await Promise.all([job.upsert(), ...executions.map((e) => store().recordExecution(e))]);
+
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 12, successfulRuns: 8, failedRuns: 4 });
+      });
+
+      it('reports the newest execution as the last one, by startedAt and then id', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const [a, b] = [`${uniqueName('e')}-a`, `${uniqueName('e')}-b`].sort();
+        await store().recordExecution(finished(execution(b!, job, { startedAt: at(5) }), 'failed'));
+        await store().recordExecution(execution(a!, job, { startedAt: at(5) }));
+        await store().recordExecution(finished(execution(uniqueName('e'), job, { startedAt: at(4) }), 'succeeded'));
+
+        expect((await store().getJob(job.name))?.lastExecution).toEqual({
+          id: b,
+          status: 'failed',
+          startedAt: at(5),
+          completedAt: at(30),
+        });
+      });
+
+      it('returns null for an unknown execution', async () => {
+        expect(await store().getExecution(uniqueName('missing'))).toBeNull();
+      });
+
+      it('returns timestamps as ISO-8601 UTC whatever offset they were written with', async () => {
+        const job = freshJob(store());
+        const e = execution(uniqueName('e'), job, {
+          scheduledAt: '2026-11-26T14:00:00+02:00',
+          startedAt: '2026-11-26T14:00:01.5+02:00',
+          completedAt: '2026-11-26T12:00:09Z',
+        });
+        await store().recordExecution(e);
+
+        expect(await store().getExecution(e.id)).toMatchObject({
+          scheduledAt: '2026-11-26T12:00:00.000Z',
+          startedAt: '2026-11-26T12:00:01.500Z',
+          completedAt: '2026-11-26T12:00:09.000Z',
+        });
+      });
+    });
+
+    describe('listExecutions', () => {
+      /** Two jobs of one service and one of another, with every status and a tie on startedAt. */
+      async function history() {
+        const service = uniqueName('svc');
+        const first = { name: uniqueName('first'), service };
+        const second = { name: uniqueName('second'), service };
+        const elsewhere = { name: uniqueName('elsewhere'), service: uniqueName('svc') };
+        const rows = [
+          finished(execution(`${first.name}-1`, first, { startedAt: at(1) }), 'succeeded'),
+          finished(execution(`${first.name}-2`, first, { startedAt: at(2) }), 'failed'),
+          execution(`${first.name}-3`, first, { startedAt: at(3) }),
+          finished(execution(`${second.name}-1`, second, { startedAt: at(2) }), 'succeeded'),
+          finished(execution(`${elsewhere.name}-1`, elsewhere, { startedAt: at(2) }), 'failed'),
+        ];
+        for (const row of rows) await store().recordExecution(row);
+        return { service, first, second, elsewhere, rows };
+      }
+
+      it('filters by job, service and status, newest first', async () => {
+        const { service, first, second, elsewhere } = await history();
+
+        expect(ids(await store().listExecutions({ jobName: first.name, limit: 10 }))).toEqual([
+          `${first.name}-3`,
+          `${first.name}-2`,
+          `${first.name}-1`,
+        ]);
+        expect(ids(await store().listExecutions({ service, limit: 10 }))).toEqual(
+          [`${first.name}-3`, ...[`${first.name}-2`, `${second.name}-1`].sort().reverse(), `${first.name}-1`],
+        );
+        expect(ids(await store().listExecutions({ service, status: 'succeeded', limit: 10 }))).toEqual(
+          [`${second.name}-1`, `${first.name}-1`],
+        );
+        expect(ids(await store().listExecutions({ jobName: first.name, status: 'failed', limit: 10 }))).toEqual([
+          `${first.name}-2`,
+        ]);
+        expect(ids(await store().listExecutions({ service: elsewhere.service, limit: 10 }))).toEqual([
+          `${elsewhere.name}-1`,
+        ]);
+        expect(await store().listExecutions({ jobName: first.name, service: elsewhere.service, limit: 10 })).toEqual(
+          [],
+        );
+      });
+
+      it('returns whole records and honours the limit', async () => {
+        const { first, rows } = await history();
+
+        expect(await store().listExecutions({ jobName: first.name, limit: 2 })).toEqual([rows[2], rows[1]]);
+        const newest = await store().listExecutions({ limit: 1 });
+        expect(newest).toHaveLength(1);
+      });
+
+      it('pages through everything exactly once with the before cursor, ties broken by id', async () => {
+        const job = freshJob(store(), 'paged');
+        // Workflow ids carry ':' and '.', which PostgREST's filter syntax reserves, so the cursor must quote them.
+        const suffixes = ['a', 'b', 'c,d', 'e(f)', 'g"h', 'i\\j', '2026-11-30T08:00:00.000Z', 'k.l:m'];
+        const executions = suffixes.map((suffix, i) =>
+          execution(`${job.name}-${suffix}`, job, { startedAt: at(i < 5 ? 7 : i) }),
+        );
+        for (const e of [...executions].reverse()) await store().recordExecution(e);
+        const expected = [...executions].sort((x, y) =>
+          x.startedAt === y.startedAt ? (x.id < y.id ? 1 : -1) : x.startedAt < y.startedAt ? 1 : -1,
+        );
+
+        expect(ids(await store().listExecutions({ jobName: job.name, limit: 100 }))).toEqual(ids(expected));
+        for (const limit of [1, 2, 3, 8]) {
+          const pages = await allPages(store(), { jobName: job.name, limit });
+          expect(pages.flatMap(ids)).toEqual(ids(expected));
+          expect(pages.every((page) => page.length <= limit)).toBe(true);
+        }
+      });
+
+      it('accepts a cursor timestamp written with an offset', async () => {
+        const job = freshJob(store());
+        const executions = [1, 2, 3].map((n) => execution(`${job.name}-${n}`, job, { startedAt: at(n) }));
+        for (const e of executions) await store().recordExecution(e);
+        const offset = new Date(at(3)).toISOString().replace('Z', '+00:00');
+
+        const page = await store().listExecutions({ jobName: job.name, limit: 10, before: { startedAt: offset, id: '' } });
+        expect(ids(page)).toEqual([`${job.name}-2`, `${job.name}-1`]);
+      });
+    });
+
+    it('answers ping', async () => {
+      await expect(store().ping()).resolves.toBeUndefined();
+    });
+
+    if (!options.sql) return;
+
+    describe("the seed's queries, unchanged", () => {
+      const rawQuery = (sql: string) => {
+        if (!subject?.rawQuery) throw new Error(`${name}: open() must return rawQuery, or pass { sql: false }`);
+        return subject.rawQuery(sql);
+      };
+      /** Far past the other tests' data, and later on every run, so these rows are the newest in a shared database. */
+      const future = (n: number) => new Date(Date.UTC(2900, 0, 1) + Date.now() + n * 1000).toISOString();
+
+      it('SELECT * FROM job_schedules shows every job with the counters the store reports', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        await store().recordExecution(finished(execution(uniqueName('e'), job), 'failed'));
+        await store().recordExecution(execution(uniqueName('e'), job, { startedAt: at(9) }));
+
+        const rows = await rawQuery('SELECT * FROM job_schedules;');
+        const row = rows.find((r) => r.job_name === job.name);
+        expect(Object.keys(row ?? {})).toEqual(expect.arrayContaining(JOB_SCHEDULES_COLUMNS));
+        const stored = await store().getJob(job.name);
+        expect(stored).not.toBeNull();
+        expect({
+          service: row?.service,
+          endpoint: row?.endpoint,
+          cron: row?.cron_expression,
+          timezone: row?.timezone,
+          enabled: Boolean(row?.enabled),
+          totalRuns: row?.total_runs,
+          successfulRuns: row?.successful_runs,
+          failedRuns: row?.failed_runs,
+          lastStatus: row?.last_status,
+          lastRunAt: new Date(row?.last_run_at as string).toISOString(),
+        }).toEqual({
+          service: job.service,
+          endpoint: stored?.definition.endpoint,
+          cron: stored?.definition.cron,
+          timezone: stored?.definition.timezone,
+          enabled: true,
+          totalRuns: 2,
+          successfulRuns: 0,
+          failedRuns: 1,
+          lastStatus: 'running',
+          lastRunAt: at(9),
+        });
+        expect(stored?.stats).toEqual({ totalRuns: 2, successfulRuns: 0, failedRuns: 1 });
+      });
+
+      it('SELECT * FROM scheduled_jobs ORDER BY started_at DESC LIMIT 10 shows the newest executions', async () => {
+        const job = freshJob(store());
+        const executions = [0, 1, 2].map((n) =>
+          finished(execution(uniqueName('e'), job, { startedAt: future(n) }), n === 1 ? 'failed' : 'succeeded'),
+        );
+        for (const e of executions) await store().recordExecution(e);
+
+        const rows = await rawQuery('SELECT * FROM scheduled_jobs ORDER BY started_at DESC LIMIT 10;');
+        expect(rows.length).toBeGreaterThanOrEqual(3);
+        expect(rows.length).toBeLessThanOrEqual(10);
+        expect(Object.keys(rows[0] ?? {})).toEqual(expect.arrayContaining(SCHEDULED_JOBS_COLUMNS));
+        expect(rows.slice(0, 3).map((r) => [r.id, r.status, new Date(r.started_at as string).toISOString()])).toEqual(
+          [...executions].reverse().map((e) => [e.id, e.status, e.startedAt]),
+        );
+        const listed = await store().listExecutions({ limit: 10 });
+        expect(rows.map((r) => new Date(r.started_at as string).toISOString())).toEqual(listed.map((e) => e.startedAt));
+      });
+
+      it('SELECT job_name, total_runs, … WHERE enabled = true shows the enabled jobs with their counts', async () => {
+        const service = uniqueName('svc');
+        const active = { name: uniqueName('active'), service };
+        const paused = { name: uniqueName('paused'), service };
+        await store().upsertJob(jobRecord(active.name, service));
+        await store().upsertJob(jobRecord(paused.name, service, { enabled: false }));
+        for (const [i, status] of (['succeeded', 'succeeded', 'timed_out', 'cancelled'] as const).entries()) {
+          await store().recordExecution(finished(execution(uniqueName('e'), active, { startedAt: at(i) }), status));
+          await store().recordExecution(finished(execution(uniqueName('e'), paused, { startedAt: at(i) }), status));
+        }
+
+        const rows = await rawQuery(
+          'SELECT job_name, total_runs, successful_runs, failed_runs FROM job_schedules WHERE enabled = true;',
+        );
+        const ours = rows.filter((r) => r.job_name === active.name || r.job_name === paused.name);
+        expect(ours).toEqual([{ job_name: active.name, total_runs: 4, successful_runs: 2, failed_runs: 1 }]);
+        expect((await store().getJob(active.name))?.stats).toEqual({ totalRuns: 4, successfulRuns: 2, failedRuns: 1 });
+        expect((await store().listJobs({ service })).filter((j) => j.enabled).map((j) => j.definition.name)).toEqual([
+          active.name,
+        ]);
+      });
+    });
+  });
+}

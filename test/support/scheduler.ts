@@ -1,0 +1,54 @@
+import { mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { Client, Connection } from '@temporalio/client';
+import type { App } from '../../api/app';
+import { loadConfig } from '../../config/config';
+import { startScheduler } from '../../main';
+
+export interface TestScheduler {
+  app: App;
+  /** Base URL of the listening API. */
+  url: string;
+  client: Client;
+  dataDir: string;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real composition root (main.ts) against the integration run's Temporal dev server, on its own task queue
+ * and data directory. `env` adds or overrides variables, e.g. `EMAIL_SERVICE_URL` or `SUPABASE_URL`.
+ */
+export async function startTestScheduler(env: Record<string, string | undefined> = {}): Promise<TestScheduler> {
+  const dataDir = mkdtempSync(path.join(process.env.INTEGRATION_TMP_DIR ?? '/tmp', 'data-'));
+  const taskQueue = `test-${randomUUID()}`;
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
+    SCHEDULER_WORKFLOW_BUNDLE: process.env.SCHEDULER_WORKFLOW_BUNDLE,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SCHEDULER_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const running = await startScheduler(config, pino({ level: config.logLevel }));
+  const app = running.app;
+  if (!app) throw new Error('the test scheduler runs with an API');
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const connection = await Connection.connect({ address: config.temporal.address });
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    client: new Client({ connection }),
+    dataDir,
+    taskQueue,
+    async stop() {
+      await connection.close();
+      await running.stop();
+    },
+  };
+}
