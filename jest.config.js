@@ -2,6 +2,7 @@
  * PostgreSQL database and PostgREST started by globalSetup. */
 const base = { preset: 'ts-jest', testEnvironment: 'node', modulePathIgnorePatterns: ['<rootDir>/dist/'] };
 module.exports = {
+  testTimeout: 120000,
   projects: [
     {
       ...base,
@@ -16,7 +17,6 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/test/integration-setup.ts',
       globalTeardown: '<rootDir>/test/integration-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

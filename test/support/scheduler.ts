@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { App } from '../../api/app';
 import { loadConfig } from '../../config/config';
 import { startScheduler } from '../../main';
@@ -22,6 +23,7 @@ export interface TestScheduler {
  * and data directory. `env` adds or overrides variables, e.g. `EMAIL_SERVICE_URL` or `SUPABASE_URL`.
  */
 export async function startTestScheduler(env: Record<string, string | undefined> = {}): Promise<TestScheduler> {
+  quietRuntime();
   const dataDir = mkdtempSync(path.join(process.env.INTEGRATION_TMP_DIR ?? '/tmp', 'data-'));
   const taskQueue = `test-${randomUUID()}`;
   const config = loadConfig({
@@ -31,7 +33,7 @@ export async function startTestScheduler(env: Record<string, string | undefined>
     SCHEDULER_DATA_DIR: dataDir,
     PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     ...env,
   });
   const running = await startScheduler(config, pino({ level: config.logLevel }));
@@ -51,4 +53,16 @@ export async function startTestScheduler(env: Record<string, string | undefined>
       await running.stop();
     },
   };
+}
+
+let runtimeInstalled = false;
+/** The SDK logs every worker state change at INFO; tests want warnings only. Once per process. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed by an earlier test file in this process
+  }
 }

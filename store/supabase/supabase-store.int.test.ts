@@ -1,0 +1,177 @@
+import { Pool } from 'pg';
+import { describeJobStoreContract } from '../../test/contracts/job-store';
+import { createTestDatabase, type TestDatabase } from '../../test/support/postgres';
+import { startGateway, startPostgrest, type Gateway, type Postgrest } from '../../test/support/postgrest';
+import type { ExecutionRecord } from '../../jobs/execution';
+import { StoreError } from '../job-store';
+import { openStore } from '../open-store';
+import { toFunctionArgs, toScheduledJobWrite } from '../rows';
+import { createSupabaseStore } from './supabase-store';
+
+/** Supabase as the integration globalSetup started it, or, when this file runs alone, its own for this file. */
+interface Supabase {
+  url: string;
+  serviceKey: string;
+  anonKey: string;
+  dbUrl: string;
+}
+
+let supabase: Supabase | undefined;
+let owned: { database: TestDatabase; postgrest: Postgrest; gateway: Gateway } | undefined;
+let pool: Pool | undefined;
+
+const env = () => {
+  if (!supabase) throw new Error('beforeAll did not run');
+  return supabase;
+};
+
+beforeAll(async () => {
+  const { SUPABASE_TEST_URL, SUPABASE_TEST_SERVICE_KEY, SUPABASE_TEST_ANON_KEY, SUPABASE_TEST_DB_URL } = process.env;
+  if (SUPABASE_TEST_URL) {
+    if (!SUPABASE_TEST_SERVICE_KEY || !SUPABASE_TEST_ANON_KEY || !SUPABASE_TEST_DB_URL) {
+      throw new Error('SUPABASE_TEST_URL needs SUPABASE_TEST_SERVICE_KEY, SUPABASE_TEST_ANON_KEY and SUPABASE_TEST_DB_URL');
+    }
+    supabase = {
+      url: SUPABASE_TEST_URL,
+      serviceKey: SUPABASE_TEST_SERVICE_KEY,
+      anonKey: SUPABASE_TEST_ANON_KEY,
+      dbUrl: SUPABASE_TEST_DB_URL,
+    };
+  } else {
+    const database = await createTestDatabase();
+    try {
+      const postgrest = await startPostgrest(database.database);
+      const gateway = await startGateway(postgrest.url);
+      owned = { database, postgrest, gateway };
+    } catch (err) {
+      await database.drop();
+      throw err;
+    }
+    supabase = {
+      url: owned.gateway.url,
+      serviceKey: owned.postgrest.serviceKey,
+      anonKey: owned.postgrest.anonKey,
+      dbUrl: owned.database.url,
+    };
+  }
+  pool = new Pool({ connectionString: supabase.dbUrl, max: 2 });
+}, 60_000);
+
+afterAll(async () => {
+  await pool?.end();
+  if (owned) {
+    await owned.gateway.close();
+    await owned.postgrest.stop();
+    await owned.database.drop();
+  }
+}, 60_000);
+
+describeJobStoreContract('Supabase store over PostgREST', async () => ({
+  store: createSupabaseStore(env().url, env().serviceKey),
+  rawQuery: async (sql) => {
+    if (!pool) throw new Error('beforeAll did not run');
+    return (await pool.query<Record<string, unknown>>(sql)).rows;
+  },
+}));
+
+const suffix = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+function execution(id: string, jobName: string): ExecutionRecord {
+  return {
+    id,
+    jobName,
+    service: 'email-service',
+    status: 'succeeded',
+    trigger: 'manual',
+    triggeredBy: 'admin',
+    retryOf: null,
+    scheduledAt: null,
+    startedAt: new Date().toISOString(),
+    completedAt: new Date().toISOString(),
+    durationMs: 12,
+    attempts: 1,
+    httpStatus: 200,
+    error: null,
+    response: 'ok',
+    workflowId: id,
+    runId: null,
+  };
+}
+
+describe('Supabase store', () => {
+  it('is what openStore opens when both Supabase settings are set', async () => {
+    const store = openStore({ supabaseUrl: env().url, supabaseServiceKey: env().serviceKey, dataDir: '/nonexistent' });
+    const e = execution(`open-store-${suffix()}`, `open-store-${suffix()}`);
+    await store.recordExecution(e);
+    const rows = await pool?.query('SELECT status FROM scheduled_jobs WHERE id = $1', [e.id]);
+    expect(rows?.rows).toEqual([{ status: 'succeeded' }]);
+    await store.close();
+  });
+
+  it('refuses the anon key (RLS on, no policies) while the service key works', async () => {
+    const service = createSupabaseStore(env().url, env().serviceKey);
+    const anon = createSupabaseStore(env().url, env().anonKey);
+    const e = execution(`anon-check-${suffix()}`, `anon-check-${suffix()}`);
+
+    const refused = await anon.recordExecution(e).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(StoreError);
+    expect((refused as StoreError).cause).toMatchObject({ code: '42501' });
+    const direct = await fetch(`${env().url}/rest/v1/rpc/record_execution`, {
+      method: 'POST',
+      headers: { apikey: env().anonKey, authorization: `Bearer ${env().anonKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(toFunctionArgs(toScheduledJobWrite(e))),
+    });
+    expect(direct.status).toBe(401);
+    expect(await service.getExecution(e.id)).toBeNull();
+
+    await service.recordExecution(e);
+    expect(await service.getExecution(e.id)).toEqual(e);
+    // Reads under RLS without a policy do not fail: they see nothing.
+    expect(await anon.getExecution(e.id)).toBeNull();
+    await Promise.all([service.close(), anon.close()]);
+  });
+
+  it('throws StoreError while the gateway is down and works again once it is back', async () => {
+    // A gateway of our own in front of whichever one serves the tests, so taking it down disturbs nobody else.
+    let gateway = await startGateway(`${env().url}/rest/v1`);
+    const store = createSupabaseStore(gateway.url, env().serviceKey);
+    const jobName = `outage-${suffix()}`;
+    await store.recordExecution(execution(`${jobName}-1`, jobName));
+
+    await gateway.close();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreError);
+    await expect(store.recordExecution(execution(`${jobName}-2`, jobName))).rejects.toThrow(
+      /store operation recordExecution failed: .*fetch failed/,
+    );
+    await expect(store.getJob(jobName)).rejects.toBeInstanceOf(StoreError);
+
+    gateway = await startGateway(`${env().url}/rest/v1`, gateway.port);
+    try {
+      await store.ping();
+      await store.recordExecution(execution(`${jobName}-2`, jobName));
+      expect((await store.listExecutions({ jobName, limit: 10 })).map((e) => e.id)).toEqual([
+        `${jobName}-2`,
+        `${jobName}-1`,
+      ]);
+    } finally {
+      await store.close();
+      await gateway.close();
+    }
+  });
+
+  it('reports a refused request as StoreError with the PostgREST error as cause', async () => {
+    const store = createSupabaseStore(env().url, env().serviceKey);
+    const bad = { ...execution(`bad-status-${suffix()}`, 'bad-status'), status: 'exploded' } as unknown as ExecutionRecord;
+
+    const err = await store.recordExecution(bad).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).cause).toMatchObject({ code: '23514' });
+    await store.close();
+  });
+});
