@@ -1,0 +1,36 @@
+import type { ExecutionView, JobView } from '../../jobs/schema';
+import { eventually } from './target';
+
+export interface ApiResult<T> {
+  status: number;
+  body: T;
+}
+
+/** A small JSON client for the scheduler's REST API, as a service or admin would use it. */
+export function apiClient(baseUrl: string, token?: string) {
+  const call = async <T = Record<string, unknown>>(method: string, url: string, body?: unknown): Promise<ApiResult<T>> => {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(`${baseUrl}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  return {
+    call,
+    register: (job: Record<string, unknown>) => call<{ status: string; job: JobView }>('POST', '/api/jobs/register', job),
+    trigger: (name: string, body: unknown = {}) =>
+      call<{ execution: ExecutionView }>('POST', `/api/jobs/${name}/trigger`, body),
+    execution: (id: string) => call<{ execution: ExecutionView }>('GET', `/api/executions/${id}`),
+    /** Waits until the execution has ended, as the API reports it. */
+    finished: async (id: string, timeoutMs = 60_000) =>
+      (
+        await eventually(
+          () => call<{ execution: ExecutionView }>('GET', `/api/executions/${id}`),
+          (r) => r.status === 200 && r.body.execution.status !== 'running' && r.body.execution.completedAt !== null,
+          timeoutMs,
+        )
+      ).body.execution,
+  };
+}
+
+export const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
