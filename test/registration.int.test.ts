@@ -1,0 +1,141 @@
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { scheduleIdOf } from '../jobs/ids';
+import { apiClient, uniqueName } from './support/api';
+import { startTestScheduler, type TestScheduler } from './support/scheduler';
+
+/** Registration against real Temporal: what is refused creates nothing; what is accepted is idempotent. */
+describe('registration', () => {
+  let scheduler: TestScheduler;
+  let api: ReturnType<typeof apiClient>;
+  const created: string[] = [];
+  const job = (overrides: Record<string, unknown> = {}) => {
+    const name = uniqueName('reg');
+    created.push(name);
+    return { name, service: 'email-service', endpoint: '/api/jobs/digest', cron: '0 9 * * MON', ...overrides };
+  };
+  const scheduleExists = async (name: string) => {
+    try {
+      await scheduler.client.schedule.getHandle(scheduleIdOf(name)).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return false;
+      throw err;
+    }
+  };
+
+  beforeAll(async () => {
+    scheduler = await startTestScheduler({ EMAIL_SERVICE_URL: 'http://127.0.0.1:9', CRAWLER_SERVICE_URL: 'http://127.0.0.1:9' });
+    api = apiClient(scheduler.url);
+  });
+  afterAll(async () => {
+    for (const name of created) {
+      await scheduler.client.schedule
+        .getHandle(scheduleIdOf(name))
+        .delete()
+        .catch((err: unknown) => {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        });
+    }
+    await scheduler.stop();
+  });
+
+  const invalid: [string, Record<string, unknown>, string][] = [
+    ['a name with capitals', { name: 'Weekly_Digest' }, 'name'],
+    ['a name too long', { name: `a${'b'.repeat(63)}` }, 'name'],
+    ['an unknown service', { service: 'billing-service' }, 'service'],
+    ['an absolute URL as endpoint', { endpoint: 'http://evil.example/steal' }, 'endpoint'],
+    ['a protocol-relative endpoint', { endpoint: '//evil.example/steal' }, 'endpoint'],
+    ['.. in the endpoint', { endpoint: '/api/../admin' }, 'endpoint'],
+    ['encoded .. in the endpoint', { endpoint: '/api/%2e%2e/admin' }, 'endpoint'],
+    ['a backslash in the endpoint', { endpoint: '/api\\admin' }, 'endpoint'],
+    ['a control character in the endpoint', { endpoint: '/api/\u0007' }, 'endpoint'],
+    ['an endpoint over 512 characters', { endpoint: `/${'a'.repeat(512)}` }, 'endpoint'],
+    ['a cron with too few fields', { cron: '* * *' }, 'cron'],
+    ['a cron Temporal rejects (minute 61)', { cron: '61 * * * *' }, 'cron'],
+    ['a cron Temporal rejects (bad month name)', { cron: '0 9 * FOO *' }, 'cron'],
+    ['an unknown shorthand', { cron: '@fortnightly' }, 'cron'],
+    ['an unknown timezone', { timezone: 'Mars/Olympus' }, 'timezone'],
+    ['an oversized payload', { payload: { blob: 'x'.repeat(64 * 1024) } }, 'payload'],
+    ['a payload that is not an object', { payload: [1, 2] }, 'payload'],
+    ['an unknown field', { colour: 'blue' }, 'colour'],
+    ['an unknown retry field', { retry: { maxAttempts: 3, jitter: true } }, 'retry.jitter'],
+    ['too many attempts', { retry: { maxAttempts: 21 } }, 'retry.maxAttempts'],
+    ['a timeout over an hour', { timeoutSeconds: 3601 }, 'timeoutSeconds'],
+    ['a catch-up window under 10 s', { catchupWindowSeconds: 5 }, 'catchupWindowSeconds'],
+    ['an unknown overlap policy', { overlap: 'queue' }, 'overlap'],
+    ['an unknown method', { method: 'DELETE' }, 'method'],
+    ['a missing cron', { cron: undefined }, 'cron'],
+  ];
+
+  test.each(invalid)('%s is a 400 naming the field, and nothing is created', async (_label, overrides, field) => {
+    const body = job(overrides);
+    const res = await api.register(body);
+    expect(res.status).toBe(400);
+    const error = (res.body as unknown as { error: { code: string; message: string } }).error;
+    expect(error.message.startsWith(`${field}:`)).toBe(true);
+    if (typeof body.name === 'string' && /^[a-z0-9][a-z0-9-]{0,62}$/.test(body.name)) {
+      expect(await scheduleExists(body.name)).toBe(false);
+      expect((await api.call('GET', `/api/jobs/${body.name}`)).status).toBe(404);
+    }
+  });
+
+  test('registering is idempotent: created, then unchanged, then updated only when the definition changes', async () => {
+    const body = job({ payload: { a: 1 }, retry: { maxAttempts: 3 } });
+    expect((await api.register(body)).body.status).toBe('created');
+    const before = await scheduler.client.schedule.getHandle(scheduleIdOf(body.name)).describe();
+
+    // the same definition, spelled with defaults and in another key order, is still unchanged
+    const same = { ...body, method: 'POST', timezone: 'UTC', retry: { initialIntervalSeconds: 10, maxAttempts: 3 } };
+    const again = await api.register(same);
+    expect(again).toMatchObject({ status: 200, body: { status: 'unchanged' } });
+    const after = await scheduler.client.schedule.getHandle(scheduleIdOf(body.name)).describe();
+    expect(after.info.lastUpdatedAt).toEqual(before.info.lastUpdatedAt);
+
+    const changed = await api.register({ ...body, cron: '0 10 * * MON', timezone: 'Europe/Paris' });
+    expect(changed).toMatchObject({ status: 200, body: { status: 'updated', job: { cron: '0 10 * * MON' } } });
+    const next = new Date(changed.body.job.nextRunTimes[0]!);
+    const paris = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', weekday: 'short' });
+    expect(paris.format(next).replace(',', '')).toBe('Mon 10');
+  });
+
+  test('a job name taken by another service is a 409, and the job is untouched', async () => {
+    const body = job();
+    await api.register(body);
+    const res = await api.register({ ...body, service: 'crawler-service', endpoint: '/crawl' });
+    expect(res.status).toBe(409);
+    const current = await api.call<{ job: { service: string; endpoint: string } }>('GET', `/api/jobs/${body.name}`);
+    expect(current.body.job).toMatchObject({ service: 'email-service', endpoint: '/api/jobs/digest' });
+  });
+
+  test('enabled: false registers the job paused; re-enabling it through registration resumes it', async () => {
+    const body = job({ enabled: false });
+    const res = await api.register(body);
+    expect(res.body.job).toMatchObject({ paused: true, enabled: false });
+    const enabled = await api.register({ ...body, enabled: true });
+    expect(enabled.body).toMatchObject({ status: 'updated', job: { paused: false, enabled: true } });
+  });
+
+  test('the schedule carries the job policies and search attributes', async () => {
+    const body = job({ overlap: 'buffer_one', catchupWindowSeconds: 600, jitterSeconds: 30, cron: '@every 15m' });
+    await api.register(body);
+    const schedule = await scheduler.client.schedule.getHandle(scheduleIdOf(body.name)).describe();
+    expect(schedule.policies).toMatchObject({ overlap: 'BUFFER_ONE', catchupWindow: 600_000 });
+    expect(schedule.spec.jitter).toBe(30_000);
+    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'runJob', workflowId: `job-run-${body.name}` });
+    const attributes = schedule.action.type === 'startWorkflow' ? schedule.action.typedSearchAttributes : undefined;
+    expect(attributes?.getAll().map((p) => [p.key.name, p.value])).toEqual(
+      expect.arrayContaining([
+        ['JobName', body.name],
+        ['JobService', 'email-service'],
+        ['JobTrigger', 'schedule'],
+      ]),
+    );
+  });
+
+  test('unknown jobs are 404 and bad names 400', async () => {
+    expect((await api.call('GET', '/api/jobs/no-such-job')).status).toBe(404);
+    expect((await api.call('GET', '/api/jobs/Not_A_Name')).status).toBe(400);
+    expect((await api.call('POST', '/api/jobs/no-such-job/trigger', {})).status).toBe(404);
+    expect((await api.call('GET', '/api/executions/no-such-run')).status).toBe(404);
+  });
+});
