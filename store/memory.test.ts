@@ -1,16 +1,9 @@
 import { describeJobStoreContract } from '../test/contracts/job-store';
-import { StoreError } from './job-store';
 import { createMemoryStore } from './memory';
 
 describeJobStoreContract('memory store', async () => ({ store: createMemoryStore() }), { sql: false });
 
 describe('memory store', () => {
-  it('refuses use after close, as a closed database would', async () => {
-    const store = createMemoryStore();
-    await store.close();
-    await expect(store.ping()).rejects.toBeInstanceOf(StoreError);
-  });
-
   it('hands out copies, so callers cannot change what it holds', async () => {
     const store = createMemoryStore();
     const definition = {

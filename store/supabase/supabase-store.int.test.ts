@@ -175,8 +175,3 @@ describe('Supabase store', () => {
     await store.close();
   });
 });
-afterAll(async () => {
-  await new Promise((r) => setTimeout(r, 1500));
-  const hs = (process as any)._getActiveHandles();
-  console.log(hs.map((h: any) => `${h.constructor.name} ${h.remoteAddress ?? ''}:${h.remotePort ?? ''} ${h.localPort ?? ''} ${h._idleTimeout ?? ''} ${h.pid ?? ''}`).join('\n'));
-}, 10000);

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionRecord, ExecutionStatus } from '../../jobs/execution';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../../jobs/job';
-import type { ExecutionQuery, JobRecord, JobStore } from '../../store/job-store';
+import { StoreError, type ExecutionQuery, type JobRecord, type JobStore } from '../../store/job-store';
 
 export interface ContractSubject {
   store: JobStore;
@@ -482,6 +482,15 @@ export function describeJobStoreContract(
 
     it('answers ping', async () => {
       await expect(store().ping()).resolves.toBeUndefined();
+    });
+
+    it('refuses use after close with a StoreError', async () => {
+      const { store: closing } = await open();
+      await closing.ping();
+      await closing.close();
+
+      await expect(closing.ping()).rejects.toBeInstanceOf(StoreError);
+      await expect(closing.getJob(uniqueName('closed'))).rejects.toThrow(/store operation getJob failed/);
     });
 
     if (!options.sql) return;
