@@ -57,7 +57,10 @@ export interface ScheduledJobWrite {
 }
 
 /** A `scheduled_jobs` row as a driver returns it (`duration_ms` is a bigint: node-postgres hands it over as text). */
-export type ScheduledJobRow = Omit<ScheduledJobWrite, 'scheduled_at' | 'started_at' | 'completed_at' | 'duration_ms'> & {
+export type ScheduledJobRow = Omit<
+  ScheduledJobWrite,
+  'scheduled_at' | 'started_at' | 'completed_at' | 'duration_ms'
+> & {
   scheduled_at: string | Date | null;
   started_at: string | Date;
   completed_at: string | Date | null;

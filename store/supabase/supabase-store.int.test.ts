@@ -29,7 +29,9 @@ beforeAll(async () => {
   const { SUPABASE_TEST_URL, SUPABASE_TEST_SERVICE_KEY, SUPABASE_TEST_ANON_KEY, SUPABASE_TEST_DB_URL } = process.env;
   if (SUPABASE_TEST_URL) {
     if (!SUPABASE_TEST_SERVICE_KEY || !SUPABASE_TEST_ANON_KEY || !SUPABASE_TEST_DB_URL) {
-      throw new Error('SUPABASE_TEST_URL needs SUPABASE_TEST_SERVICE_KEY, SUPABASE_TEST_ANON_KEY and SUPABASE_TEST_DB_URL');
+      throw new Error(
+        'SUPABASE_TEST_URL needs SUPABASE_TEST_SERVICE_KEY, SUPABASE_TEST_ANON_KEY and SUPABASE_TEST_DB_URL',
+      );
     }
     supabase = {
       url: SUPABASE_TEST_URL,
@@ -164,7 +166,10 @@ describe('Supabase store', () => {
 
   it('reports a refused request as StoreError with the PostgREST error as cause', async () => {
     const store = createSupabaseStore(env().url, env().serviceKey);
-    const bad = { ...execution(`bad-status-${suffix()}`, 'bad-status'), status: 'exploded' } as unknown as ExecutionRecord;
+    const bad = {
+      ...execution(`bad-status-${suffix()}`, 'bad-status'),
+      status: 'exploded',
+    } as unknown as ExecutionRecord;
 
     const err = await store.recordExecution(bad).then(
       () => null,

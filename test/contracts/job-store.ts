@@ -121,7 +121,10 @@ function finished(e: ExecutionRecord, status: ExecutionStatus, overrides: Partia
 
 function freshJob(store: JobStore, label = 'job') {
   const job = { name: uniqueName(label), service: uniqueName('svc') };
-  return { ...job, upsert: (overrides: Partial<JobRecord> = {}) => store.upsertJob(jobRecord(job.name, job.service, overrides)) };
+  return {
+    ...job,
+    upsert: (overrides: Partial<JobRecord> = {}) => store.upsertJob(jobRecord(job.name, job.service, overrides)),
+  };
 }
 
 /** Every page of a query, following the `before` cursor from each page's last row. */
@@ -198,7 +201,11 @@ export function describeJobStoreContract(
         await store().recordExecution(finished(execution(uniqueName('e'), job), 'succeeded'));
         await store().recordExecution(finished(execution(uniqueName('e'), job, { startedAt: at(2) }), 'failed'));
 
-        const changed = definition(job.name, job.service, { cron: '*/5 * * * *', payload: { v: 2 }, description: 'v2' });
+        const changed = definition(job.name, job.service, {
+          cron: '*/5 * * * *',
+          payload: { v: 2 },
+          description: 'v2',
+        });
         await store().upsertJob({ definition: changed, enabled: false, createdAt: at(50), updatedAt: at(51) });
 
         const row = await store().getJob(job.name);
@@ -244,7 +251,12 @@ export function describeJobStoreContract(
         expect(await store().listExecutions({ jobName: job.name, limit: 10 })).toEqual([ended]);
         expect(await store().getJob(job.name)).toMatchObject({
           stats: { totalRuns: 1, successfulRuns: 1, failedRuns: 0 },
-          lastExecution: { id: started.id, status: 'succeeded', startedAt: ended.startedAt, completedAt: ended.completedAt },
+          lastExecution: {
+            id: started.id,
+            status: 'succeeded',
+            startedAt: ended.startedAt,
+            completedAt: ended.completedAt,
+          },
         });
       });
 
@@ -424,12 +436,15 @@ export function describeJobStoreContract(
           `${first.name}-2`,
           `${first.name}-1`,
         ]);
-        expect(ids(await store().listExecutions({ service, limit: 10 }))).toEqual(
-          [`${first.name}-3`, ...[`${first.name}-2`, `${second.name}-1`].sort().reverse(), `${first.name}-1`],
-        );
-        expect(ids(await store().listExecutions({ service, status: 'succeeded', limit: 10 }))).toEqual(
-          [`${second.name}-1`, `${first.name}-1`],
-        );
+        expect(ids(await store().listExecutions({ service, limit: 10 }))).toEqual([
+          `${first.name}-3`,
+          ...[`${first.name}-2`, `${second.name}-1`].sort().reverse(),
+          `${first.name}-1`,
+        ]);
+        expect(ids(await store().listExecutions({ service, status: 'succeeded', limit: 10 }))).toEqual([
+          `${second.name}-1`,
+          `${first.name}-1`,
+        ]);
         expect(ids(await store().listExecutions({ jobName: first.name, status: 'failed', limit: 10 }))).toEqual([
           `${first.name}-2`,
         ]);
@@ -475,7 +490,11 @@ export function describeJobStoreContract(
         for (const e of executions) await store().recordExecution(e);
         const offset = new Date(at(3)).toISOString().replace('Z', '+00:00');
 
-        const page = await store().listExecutions({ jobName: job.name, limit: 10, before: { startedAt: offset, id: '' } });
+        const page = await store().listExecutions({
+          jobName: job.name,
+          limit: 10,
+          before: { startedAt: offset, id: '' },
+        });
         expect(ids(page)).toEqual([`${job.name}-2`, `${job.name}-1`]);
       });
     });

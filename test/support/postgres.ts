@@ -74,7 +74,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await client.query(`CREATE DATABASE "${database}"`);
   });
   const url = databaseUrl(database);
-  const drop = () => withClient(adminUrl, async (client) => void (await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)));
+  const drop = () =>
+    withClient(
+      adminUrl,
+      async (client) => void (await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)),
+    );
   try {
     const migrations = (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
     await withClient(url, async (client) => {

