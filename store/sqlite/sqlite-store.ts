@@ -88,6 +88,8 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
   const getJob = db.prepare<[string], JobScheduleRow>('SELECT * FROM job_schedules WHERE job_name = ?');
   const getExecution = db.prepare<[string], ScheduledJobRow>('SELECT * FROM scheduled_jobs WHERE id = ?');
 
+  // Run with .immediate(): taking the write lock up front avoids SQLITE_BUSY on lock upgrade when an API and a worker
+  // process share the file.
   const writeJob = db.transaction((job: JobRecord) => {
     const row = toJobScheduleWrite(job);
     upsertJob.run({
@@ -114,7 +116,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
   };
 
   const store: JobStore = {
-    upsertJob: (job) => attempt('upsertJob', () => writeJob(job)),
+    upsertJob: (job) => attempt('upsertJob', () => writeJob.immediate(job)),
     deleteJob: (name) => attempt('deleteJob', () => void deleteJob.run(name)),
     getJob: (name) =>
       attempt('getJob', () => {
@@ -129,7 +131,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
           .all(filter.service === undefined ? {} : { service: filter.service })
           .map(fromJobScheduleRow);
       }),
-    recordExecution: (execution) => attempt('recordExecution', () => writeExecution(execution)),
+    recordExecution: (execution) => attempt('recordExecution', () => writeExecution.immediate(execution)),
     getExecution: (id) =>
       attempt('getExecution', () => {
         const row = getExecution.get(id);

@@ -37,7 +37,9 @@ export function signJwt(payload: object, secret: string): string {
 
 /** PostgREST 12 on free loopback ports, serving `dbName` as Supabase does, with service_role and anon keys. */
 export async function startPostgrest(dbName: string): Promise<Postgrest> {
-  const [port, adminPort] = [await freePort(), await freePort()];
+  const port = await freePort();
+  let adminPort = await freePort();
+  while (adminPort === port) adminPort = await freePort();
   const jwtSecret = randomBytes(32).toString('hex');
   const logFile = path.join(tmpdir(), `postgrest-${dbName}-${port}.log`);
   const log = openSync(logFile, 'w');

@@ -1,0 +1,109 @@
+import { loadConfig } from '../config/config';
+import type { JobView } from '../jobs/schema';
+import { normalizeJob } from '../jobs/validate';
+import { StoreError } from '../store/job-store';
+import { buildApp } from './app';
+import type { ExecutionService } from './execution-service';
+import { createAuthenticator, type Caller } from './identity';
+import type { JobService } from './job-service';
+
+/** The HTTP layer alone: validation, identity and error mapping, over fakes of our own services. */
+describe('the HTTP facade', () => {
+  const calls: { method: string; caller: Caller }[] = [];
+  const jobView: JobView = {
+    ...normalizeJob(
+      { name: 'weekly-digest', service: 'email-service', endpoint: '/x', cron: '@daily' },
+      new Map([['email-service', 'http://email-service:7006']]),
+    ),
+    paused: false,
+    pauseNote: null,
+    nextRunTimes: [],
+    lastExecution: null,
+    stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
+    createdAt: '2026-11-26T00:00:00.000Z',
+    updatedAt: '2026-11-26T00:00:00.000Z',
+    temporal: { scheduleId: 'job-weekly-digest', url: 'http://localhost:8233/namespaces/default/schedules/job-weekly-digest' },
+  };
+  const jobs: JobService = {
+    register: async (_body, caller) => {
+      calls.push({ method: 'register', caller });
+      return { status: 'created', job: jobView };
+    },
+    get: async () => {
+      throw new StoreError('get_job', { cause: new Error('connection refused to 10.0.0.7:5432') });
+    },
+    list: async (_filter, caller) => {
+      calls.push({ method: 'list', caller });
+      return [];
+    },
+    trigger: async () => {
+      throw new Error('secret internals');
+    },
+  };
+  const executions = { get: async () => null, list: async () => ({ executions: [], nextCursor: null }) } as unknown as ExecutionService;
+  const app = (env: NodeJS.ProcessEnv = {}, storeUp = true) =>
+    buildApp(
+      {
+        jobs,
+        executions,
+        authenticate: createAuthenticator(loadConfig(env).identity),
+        checks: {
+          temporal: async () => undefined,
+          store: async () => {
+            if (!storeUp) throw new StoreError('ping');
+          },
+        },
+      },
+      { logger: false },
+    );
+  const body = { name: 'weekly-digest', service: 'email-service', endpoint: '/x', cron: '@daily' };
+  const tokens = { SCHEDULER_ADMIN_TOKENS: 'alice=admin-token-0123456789', SCHEDULER_SERVICE_TOKENS: 'email-service=email-token-0123456789' };
+
+  beforeEach(() => calls.splice(0));
+
+  test('open mode: every caller is the admin "anonymous"', async () => {
+    const res = await app().inject({ method: 'POST', url: '/api/jobs/register', payload: body });
+    expect(res.statusCode).toBe(201);
+    expect(calls).toEqual([{ method: 'register', caller: { kind: 'admin', name: 'anonymous' } }]);
+  });
+
+  test('with tokens: no token or an unknown one is 401, a service cannot use admin endpoints', async () => {
+    const a = app(tokens);
+    expect((await a.inject({ method: 'GET', url: '/api/jobs' })).statusCode).toBe(401);
+    const bad = await a.inject({ method: 'GET', url: '/api/jobs', headers: { authorization: 'Bearer wrong' } });
+    expect(bad.statusCode).toBe(401);
+    expect(bad.json()).toEqual({ error: { code: 'unauthorized', message: 'Authorization: unknown token' } });
+    const service = { authorization: 'Bearer email-token-0123456789' };
+    expect((await a.inject({ method: 'GET', url: '/api/jobs', headers: service })).statusCode).toBe(403);
+    expect((await a.inject({ method: 'POST', url: '/api/jobs/register', headers: service, payload: body })).statusCode).toBe(201);
+    const admin = await a.inject({ method: 'GET', url: '/api/jobs', headers: { authorization: 'Bearer admin-token-0123456789' } });
+    expect(admin.statusCode).toBe(200);
+    expect(calls).toEqual([
+      { method: 'register', caller: { kind: 'service', name: 'email-service' } },
+      { method: 'list', caller: { kind: 'admin', name: 'alice' } },
+    ]);
+  });
+
+  test('health needs no token; ready is 503 while the store is down', async () => {
+    const a = app(tokens, false);
+    expect((await a.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'degraded', temporal: 'up', store: 'down' });
+    expect((await a.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(503);
+  });
+
+  test('schema errors name the field', async () => {
+    const res = await app().inject({ method: 'POST', url: '/api/jobs/register', payload: { ...body, retry: { maxAttempts: 0 } } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toEqual({ code: 'invalid_request', message: 'retry.maxAttempts: must be >= 1' });
+    const limit = await app().inject({ method: 'GET', url: '/api/executions?limit=500' });
+    expect(limit.json().error.message).toBe('limit: must be <= 200');
+  });
+
+  test('a store outage is a 503 and an unexpected error a bare 500: no internals leak', async () => {
+    const down = await app().inject({ method: 'GET', url: '/api/jobs/weekly-digest' });
+    expect(down.statusCode).toBe(503);
+    expect(down.body).not.toContain('10.0.0.7');
+    const broken = await app().inject({ method: 'POST', url: '/api/jobs/weekly-digest/trigger', payload: {} });
+    expect(broken.statusCode).toBe(500);
+    expect(broken.json()).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
+  });
+});
