@@ -18,7 +18,7 @@ import { ForbiddenError, JobConflictError, JobNotFoundError } from './errors';
 import { mayActFor, type Caller } from './identity';
 import { definitionOfAction, runSearchAttributes, toScheduleOptions } from './schedule-options';
 import type { TemporalLinks } from './temporal';
-import { toExecutionView, toJobView } from './views';
+import { scheduleStateOf, toExecutionView, toJobView, type ScheduleState } from './views';
 
 export interface JobServiceDeps {
   client: Client;
@@ -47,15 +47,19 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     return { job, schedule };
   }
 
-  async function view(job: JobDefinition, schedule: ScheduleDescription): Promise<JobView> {
-    return toJobView(job, schedule, await store.getJob(job.name), links);
+  async function view(job: JobDefinition, state: ScheduleState): Promise<JobView> {
+    return toJobView(job, state, await store.getJob(job.name), links);
   }
 
-  /** Replaces a changed definition; keeps an admin's pause unless `enabled` itself changed. */
-  async function update(handle: ScheduleHandle, job: JobDefinition): Promise<RegisterStatus> {
-    const current = definitionOfAction((await handle.describe()).action);
+  /**
+   * Replaces a changed definition; keeps an admin's pause unless `enabled` itself changed.
+   * @returns the outcome and the schedule's state after it.
+   */
+  async function update(handle: ScheduleHandle, job: JobDefinition): Promise<[RegisterStatus, ScheduleState]> {
+    const before = await handle.describe();
+    const current = definitionOfAction(before.action);
     if (!current || current.service !== job.service) throw new JobConflictError(job.name);
-    if (sameDefinition(current, job)) return 'unchanged';
+    if (sameDefinition(current, job)) return ['unchanged', scheduleStateOf(before)];
     const { spec, action, policies, state } = toScheduleOptions(job, taskQueue);
     await handle.update((prev) => ({
       ...prev,
@@ -64,7 +68,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       policies,
       state: current.enabled === job.enabled ? prev.state : { ...prev.state, ...state },
     }));
-    return 'updated';
+    return ['updated', scheduleStateOf(await handle.describe())];
   }
 
   /** Starts one run outside the schedule, under a unique id, so it can carry its own payload and trigger. */
@@ -112,30 +116,34 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       const job = normalizeJob(body, services);
       if (!mayActFor(caller, job.service)) throw new ForbiddenError('service: a service may only register its own jobs');
       const options = toScheduleOptions(job, taskQueue);
-      const handle = client.schedule.getHandle(options.scheduleId);
-      let status: RegisterStatus = 'created';
+      let outcome: [RegisterStatus, ScheduleState];
       try {
         await client.schedule.create(options);
+        // Temporal computes the first run times asynchronously; describing at once would wait for that and cost
+        // a second round trip on every registration. GET /api/jobs/:name has them a moment later.
+        const now = new Date();
+        const state = { paused: !job.enabled, note: options.state?.note ?? null, nextRunTimes: [], createdAt: now, updatedAt: now };
+        outcome = ['created', state];
       } catch (err) {
         if (err instanceof TypeError) throw specError(err);
         if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-        status = await update(handle, job).catch((e: unknown) => {
+        outcome = await update(client.schedule.getHandle(options.scheduleId), job).catch((e: unknown) => {
           throw e instanceof TypeError ? specError(e) : e;
         });
       }
-      const schedule = await handle.describe();
+      const [status, state] = outcome;
       await store.upsertJob({
         definition: job,
-        enabled: !schedule.state.paused,
-        createdAt: schedule.info.createdAt.toISOString(),
-        updatedAt: (schedule.info.lastUpdatedAt ?? schedule.info.createdAt).toISOString(),
+        enabled: !state.paused,
+        createdAt: state.createdAt.toISOString(),
+        updatedAt: state.updatedAt.toISOString(),
       });
-      return { status, job: await view(job, schedule) };
+      return { status, job: await view(job, state) };
     },
 
     async get(name: string, caller: Caller): Promise<JobView> {
       const { job, schedule } = await load(name, caller);
-      return view(job, schedule);
+      return view(job, scheduleStateOf(schedule));
     },
 
     /** The mirror's jobs, each described by Temporal (paused state and next run times are Temporal's). */
@@ -147,7 +155,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
           try {
             const schedule = await client.schedule.getHandle(scheduleIdOf(row.definition.name)).describe();
             const job = definitionOfAction(schedule.action) ?? row.definition;
-            return toJobView(job, schedule, row, links);
+            return toJobView(job, scheduleStateOf(schedule), row, links);
           } catch (err) {
             if (err instanceof ScheduleNotFoundError) return null; // gone from Temporal; the reconciler mends the row
             throw err;

@@ -9,23 +9,37 @@ import type { TemporalLinks } from './temporal';
 const NO_STATS = Object.freeze({ totalRuns: 0, successfulRuns: 0, failedRuns: 0 });
 const MAX_NEXT_RUN_TIMES = 5;
 
+/** What Temporal says of a schedule, as far as a job view needs it. */
+export interface ScheduleState {
+  paused: boolean;
+  note: string | null;
+  nextRunTimes: Date[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function scheduleStateOf(schedule: ScheduleDescription): ScheduleState {
+  return {
+    paused: schedule.state.paused,
+    note: schedule.state.note ?? null,
+    nextRunTimes: schedule.info.nextActionTimes,
+    createdAt: schedule.info.createdAt,
+    updatedAt: schedule.info.lastUpdatedAt ?? schedule.info.createdAt,
+  };
+}
+
 /** A job as Temporal knows it (definition, state, next times) plus what the mirror counted. */
-export function toJobView(
-  job: JobDefinition,
-  schedule: ScheduleDescription,
-  row: JobRow | null,
-  links: TemporalLinks,
-): JobView {
+export function toJobView(job: JobDefinition, state: ScheduleState, row: JobRow | null, links: TemporalLinks): JobView {
   const scheduleId = scheduleIdOf(job.name);
   return {
     ...job,
-    paused: schedule.state.paused,
-    pauseNote: schedule.state.note ?? null,
-    nextRunTimes: schedule.info.nextActionTimes.slice(0, MAX_NEXT_RUN_TIMES).map((t) => t.toISOString()),
+    paused: state.paused,
+    pauseNote: state.note,
+    nextRunTimes: state.nextRunTimes.slice(0, MAX_NEXT_RUN_TIMES).map((t) => t.toISOString()),
     lastExecution: row?.lastExecution ?? null,
     stats: row?.stats ?? { ...NO_STATS },
-    createdAt: schedule.info.createdAt.toISOString(),
-    updatedAt: (schedule.info.lastUpdatedAt ?? schedule.info.createdAt).toISOString(),
+    createdAt: state.createdAt.toISOString(),
+    updatedAt: state.updatedAt.toISOString(),
     temporal: { scheduleId, url: links.schedule(scheduleId) },
   };
 }

@@ -1,4 +1,5 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { scheduleIdOf } from '../jobs/ids';
 import { apiClient, uniqueName } from './support/api';
 import { startTestScheduler, type TestScheduler } from './support/scheduler';
@@ -123,7 +124,8 @@ describe('registration', () => {
     expect(schedule.spec.jitter).toBe(30_000);
     expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'runJob', workflowId: `job-run-${body.name}` });
     const attributes = schedule.action.type === 'startWorkflow' ? schedule.action.typedSearchAttributes : undefined;
-    expect(attributes?.getAll().map((p) => [p.key.name, p.value])).toEqual(
+    const pairs = attributes instanceof TypedSearchAttributes ? attributes.getAll() : (attributes ?? []);
+    expect(pairs.map((p) => [p.key.name, p.value])).toEqual(
       expect.arrayContaining([
         ['JobName', body.name],
         ['JobService', 'email-service'],

@@ -162,7 +162,7 @@ describe('Supabase store', () => {
       await store.close();
       await gateway.close();
     }
-  });
+  }, 30_000); // supabase-js retries a failed GET three times over 7 s before reporting it
 
   it('reports a refused request as StoreError with the PostgREST error as cause', async () => {
     const store = createSupabaseStore(env().url, env().serviceKey);

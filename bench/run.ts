@@ -1,0 +1,168 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../api/temporal';
+import { startDevServer } from '../devserver/dev-server';
+import { normalizeJob } from '../jobs/validate';
+import type { RunJobInput } from '../jobs/run-input';
+
+/**
+ * `npm run bench`: one dev server, one all-in-one scheduler process (node dist/main.js), one no-op HTTP target.
+ * Prints (a) registration latency through our API against a raw ScheduleClient.create, (b) completed executions
+ * per second through runJob against a bare one-activity workflow making the same call, (c) the process's RSS.
+ */
+const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 200);
+const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 300);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
+
+function memoryOf(pid: number): { rssKb: number; peakKb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssKb: field('VmRSS'), peakKb: field('VmHWM') };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitFor(url: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready`);
+    await sleep(100);
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'scheduler-bench-'));
+  const dev = await startDevServer({
+    port: await freePort(),
+    uiPort: null,
+    namespace: 'default',
+    searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
+    dynamicConfig: { 'worker.schedulerNamespaceStartWorkflowRPS': 1000 },
+    logFile: path.join(dir, 'temporal.log'),
+  });
+  const target = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  const targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+  const port = await freePort();
+  const children: ChildProcess[] = [];
+  const connection = await Connection.connect({ address: dev.address });
+  const client = new Client({ connection });
+  try {
+    const started = Date.now();
+    const scheduler = spawn(process.execPath, [path.join(__dirname, '..', 'main.js')], {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: dev.address,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SCHEDULER_DATA_DIR: path.join(dir, 'data'),
+        BENCH_SERVICE_URL: targetUrl,
+        LOG_LEVEL: 'warn',
+        NODE_OPTIONS: '--max-old-space-size=160',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(scheduler);
+    const api = `http://127.0.0.1:${port}`;
+    await waitFor(`${api}/ready`, 30_000);
+    console.log(`start-up (spawn → /ready 200, external Temporal): ${Date.now() - started} ms`);
+    await sleep(3000);
+    const idle = memoryOf(scheduler.pid!);
+
+    // (a) registration latency, sequential, new jobs each time
+    const raw: number[] = [];
+    const ours: number[] = [];
+    const jobBody = (name: string) => ({ name, service: 'bench-service', endpoint: '/noop', cron: '0 3 * * *' });
+    const services = new Map([['bench-service', targetUrl]]);
+    for (let i = 0; i < REGISTRATIONS; i++) {
+      const rawName = `raw-${i}`;
+      const job = normalizeJob(jobBody(rawName), services);
+      let t = performance.now();
+      await client.schedule.create({
+        scheduleId: `job-${rawName}`,
+        spec: { cronExpressions: [job.cron], timezone: job.timezone },
+        action: { type: 'startWorkflow', workflowType: 'runJob', taskQueue: 'scheduler', workflowId: `job-run-${rawName}`, args: [{ job }] },
+        policies: { overlap: 'SKIP', catchupWindow: '1h' },
+      });
+      raw.push(performance.now() - t);
+      t = performance.now();
+      const res = await fetch(`${api}/api/jobs/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(jobBody(`api-${i}`)),
+      });
+      if (res.status !== 201) throw new Error(`register answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+      ours.push(performance.now() - t);
+    }
+    const ratioA = percentile(ours, 50) / percentile(raw, 50);
+    console.log(
+      `(a) register ×${REGISTRATIONS}: API p50 ${percentile(ours, 50).toFixed(1)} ms p99 ${percentile(ours, 99).toFixed(1)} ms; ` +
+        `raw create p50 ${percentile(raw, 50).toFixed(1)} ms p99 ${percentile(raw, 99).toFixed(1)} ms; ratio p50 ${ratioA.toFixed(2)} (goal ≤ 1.15)`,
+    );
+
+    // (b) throughput: a burst of executions, started directly, until all have completed
+    const bare = fork(path.join(__dirname, 'bare-worker.js'), [], {
+      env: { ...process.env, TEMPORAL_ADDRESS: dev.address },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    children.push(bare);
+    await new Promise((r) => bare.once('message', r));
+    const job = normalizeJob(jobBody('throughput'), services);
+    const burst = async (start: () => Promise<{ result(): Promise<unknown> }>) => {
+      const t = performance.now();
+      const handles = await Promise.all(Array.from({ length: EXECUTIONS }, start));
+      await Promise.all(handles.map((h) => h.result()));
+      return EXECUTIONS / ((performance.now() - t) / 1000);
+    };
+    const input: RunJobInput = { job, trigger: 'manual', triggeredBy: 'bench', retryOf: null };
+    const baseline = await burst(() =>
+      client.workflow.start('bareCall', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}`, args: [`${targetUrl}/noop`] }),
+    );
+    const ourRate = await burst(() =>
+      client.workflow.start('runJob', { taskQueue: 'scheduler', workflowId: `job-run-throughput-manual-${randomUUID()}`, args: [input] }),
+    );
+    const peak = memoryOf(scheduler.pid!);
+    console.log(
+      `(b) ${EXECUTIONS} executions: runJob ${ourRate.toFixed(1)}/s, bare one-activity workflow ${baseline.toFixed(1)}/s; ` +
+        `ratio ${(ourRate / baseline).toFixed(2)} (goal ≥ 0.8)`,
+    );
+    console.log(
+      `(c) all-in-one RSS: idle ${mib(idle.rssKb)} (goal ≤ 130 MiB), peak ${mib(peak.peakKb)} (goal ≤ 220 MiB; pod limit 256 MiB)`,
+    );
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await connection.close();
+    target.close();
+    await dev.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
