@@ -5,12 +5,21 @@ import importPlugin from 'eslint-plugin-import';
 /** Dependencies point inward (STYLE.md): these zones make the direction a lint error. */
 const zones = [
   // jobs/ is the inert domain: nothing of ours
-  { target: './jobs', from: ['./activities', './api', './config', './store', './worker', './workflows', './devserver', './main.ts'] },
+  {
+    target: './jobs',
+    from: ['./activities', './api', './config', './store', './worker', './workflows', './devserver', './main.ts'],
+  },
   // workflows/ are bundled for the sandbox: jobs/ only (activities as types, checked below)
   { target: './workflows', from: ['./api', './config', './store', './worker', './devserver', './main.ts'] },
   { target: './activities', from: ['./api', './config', './worker', './workflows', './devserver', './main.ts'] },
-  { target: './store', from: ['./activities', './api', './config', './worker', './workflows', './devserver', './main.ts'] },
-  { target: './config', from: ['./activities', './api', './store', './worker', './workflows', './devserver', './main.ts'] },
+  {
+    target: './store',
+    from: ['./activities', './api', './config', './worker', './workflows', './devserver', './main.ts'],
+  },
+  {
+    target: './config',
+    from: ['./activities', './api', './store', './worker', './workflows', './devserver', './main.ts'],
+  },
   { target: './api', from: ['./activities', './worker', './workflows', './devserver', './main.ts'] },
   { target: './worker', from: ['./api', './devserver', './main.ts'] },
 ];
@@ -39,9 +48,16 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'http', 'https', 'crypto', 'child_process'], message: 'No Node builtins in workflows.' },
+            {
+              group: ['node:*', 'fs', 'http', 'https', 'crypto', 'child_process'],
+              message: 'No Node builtins in workflows.',
+            },
             { group: ['@supabase/*', 'better-sqlite3', 'fastify'], message: 'Workflows decide; activities do I/O.' },
-            { group: ['../activities', '../activities/*'], message: 'Import activity types only.', allowTypeImports: true },
+            {
+              group: ['../activities', '../activities/*'],
+              message: 'Import activity types only.',
+              allowTypeImports: true,
+            },
           ],
         },
       ],

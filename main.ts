@@ -105,7 +105,9 @@ export async function startScheduler(config: Readonly<Config>, log: pino.Logger)
       app = api;
     }
     if (config.identity.open) {
-      log.warn('open mode: no SCHEDULER_SERVICE_TOKENS or SCHEDULER_ADMIN_TOKENS set, every caller is admin "anonymous"');
+      log.warn(
+        'open mode: no SCHEDULER_SERVICE_TOKENS or SCHEDULER_ADMIN_TOKENS set, every caller is admin "anonymous"',
+      );
     }
     log.info(
       { services: [...config.services.keys()], store: config.store.supabaseUrl ? 'supabase' : 'sqlite' },

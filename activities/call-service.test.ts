@@ -104,7 +104,9 @@ describe('callService', () => {
     target.answer('/jobs/digest', [{ status: 200 }]);
     await call(request(), 1, 'a-secret-of-sufficient-length');
     const last = target.calls('/jobs/digest').at(-1)!;
-    const [t, v1] = String(last.headers['x-scheduler-signature']).split(',').map((p) => p.split('=')[1]);
+    const [t, v1] = String(last.headers['x-scheduler-signature'])
+      .split(',')
+      .map((p) => p.split('=')[1]);
     expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(5);
     expect(v1).toBe(createHmac('sha256', 'a-secret-of-sufficient-length').update(`${t}.${last.body}`).digest('hex'));
   });

@@ -22,7 +22,6 @@ export interface CallRequest {
   trigger: Trigger;
 }
 
-
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
 
 export function callActivities(deps: CallDeps) {

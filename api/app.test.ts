@@ -22,7 +22,10 @@ describe('the HTTP facade', () => {
     stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
     createdAt: '2026-11-26T00:00:00.000Z',
     updatedAt: '2026-11-26T00:00:00.000Z',
-    temporal: { scheduleId: 'job-weekly-digest', url: 'http://localhost:8233/namespaces/default/schedules/job-weekly-digest' },
+    temporal: {
+      scheduleId: 'job-weekly-digest',
+      url: 'http://localhost:8233/namespaces/default/schedules/job-weekly-digest',
+    },
   };
   const jobs: JobService = {
     register: async (_body, caller) => {
@@ -40,7 +43,10 @@ describe('the HTTP facade', () => {
       throw new Error('secret internals');
     },
   };
-  const executions = { get: async () => null, list: async () => ({ executions: [], nextCursor: null }) } as unknown as ExecutionService;
+  const executions = {
+    get: async () => null,
+    list: async () => ({ executions: [], nextCursor: null }),
+  } as unknown as ExecutionService;
   const app = (env: NodeJS.ProcessEnv = {}, storeUp = true) =>
     buildApp(
       {
@@ -57,7 +63,10 @@ describe('the HTTP facade', () => {
       { logger: false },
     );
   const body = { name: 'weekly-digest', service: 'email-service', endpoint: '/x', cron: '@daily' };
-  const tokens = { SCHEDULER_ADMIN_TOKENS: 'alice=admin-token-0123456789', SCHEDULER_SERVICE_TOKENS: 'email-service=email-token-0123456789' };
+  const tokens = {
+    SCHEDULER_ADMIN_TOKENS: 'alice=admin-token-0123456789',
+    SCHEDULER_SERVICE_TOKENS: 'email-service=email-token-0123456789',
+  };
 
   beforeEach(() => calls.splice(0));
 
@@ -75,8 +84,14 @@ describe('the HTTP facade', () => {
     expect(bad.json()).toEqual({ error: { code: 'unauthorized', message: 'Authorization: unknown token' } });
     const service = { authorization: 'Bearer email-token-0123456789' };
     expect((await a.inject({ method: 'GET', url: '/api/jobs', headers: service })).statusCode).toBe(403);
-    expect((await a.inject({ method: 'POST', url: '/api/jobs/register', headers: service, payload: body })).statusCode).toBe(201);
-    const admin = await a.inject({ method: 'GET', url: '/api/jobs', headers: { authorization: 'Bearer admin-token-0123456789' } });
+    expect(
+      (await a.inject({ method: 'POST', url: '/api/jobs/register', headers: service, payload: body })).statusCode,
+    ).toBe(201);
+    const admin = await a.inject({
+      method: 'GET',
+      url: '/api/jobs',
+      headers: { authorization: 'Bearer admin-token-0123456789' },
+    });
     expect(admin.statusCode).toBe(200);
     expect(calls).toEqual([
       { method: 'register', caller: { kind: 'service', name: 'email-service' } },
@@ -86,12 +101,20 @@ describe('the HTTP facade', () => {
 
   test('health needs no token; ready is 503 while the store is down', async () => {
     const a = app(tokens, false);
-    expect((await a.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'degraded', temporal: 'up', store: 'down' });
+    expect((await a.inject({ method: 'GET', url: '/health' })).json()).toEqual({
+      status: 'degraded',
+      temporal: 'up',
+      store: 'down',
+    });
     expect((await a.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(503);
   });
 
   test('schema errors name the field', async () => {
-    const res = await app().inject({ method: 'POST', url: '/api/jobs/register', payload: { ...body, retry: { maxAttempts: 0 } } });
+    const res = await app().inject({
+      method: 'POST',
+      url: '/api/jobs/register',
+      payload: { ...body, retry: { maxAttempts: 0 } },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toEqual({ code: 'invalid_request', message: 'retry.maxAttempts: must be >= 1' });
     const limit = await app().inject({ method: 'GET', url: '/api/executions?limit=500' });

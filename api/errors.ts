@@ -61,7 +61,8 @@ const INTERNAL_ERROR = { code: 'internal_error', message: 'Internal server error
 
 /** The one place where errors become `{ error: { code, message } }` (SPEC §4). 5xx details stay in the log. */
 export function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+  if (err instanceof ApiError)
+    return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
   if (err instanceof InvalidJobError) {
     return reply.code(400).send({ error: { code: 'invalid_job', message: err.message, field: err.field } });
   }
@@ -81,7 +82,9 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: INTERNAL_ERROR });
   }
-  return reply.code(status).send({ error: { code: (fastifyErr.code ?? 'bad_request').toLowerCase(), message: err.message } });
+  return reply
+    .code(status)
+    .send({ error: { code: (fastifyErr.code ?? 'bad_request').toLowerCase(), message: err.message } });
 }
 
 /** Schema errors name the field: `retry.maxAttempts: must be <= 20`, `colour: unknown field`. */
@@ -96,6 +99,7 @@ export function schemaErrorFormatter(
     const extra = String(first.params.additionalProperty);
     return new Error(`${path ? `${path}.` : ''}${extra}: unknown field`);
   }
-  if (first.keyword === 'required') return new Error(`${path ? `${path}.` : ''}${String(first.params.missingProperty)}: is required`);
+  if (first.keyword === 'required')
+    return new Error(`${path ? `${path}.` : ''}${String(first.params.missingProperty)}: is required`);
   return new Error(`${path || dataVar}: ${first.message ?? 'is invalid'}`);
 }

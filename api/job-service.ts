@@ -114,7 +114,8 @@ export function createJobService({ client, store, services, taskQueue, links }: 
      * @throws {@link InvalidJobError} when the registration, or Temporal, rejects a field. */
     async register(body: JobRegistration, caller: Caller): Promise<{ status: RegisterStatus; job: JobView }> {
       const job = normalizeJob(body, services);
-      if (!mayActFor(caller, job.service)) throw new ForbiddenError('service: a service may only register its own jobs');
+      if (!mayActFor(caller, job.service))
+        throw new ForbiddenError('service: a service may only register its own jobs');
       const options = toScheduleOptions(job, taskQueue);
       let outcome: [RegisterStatus, ScheduleState];
       try {
@@ -122,7 +123,13 @@ export function createJobService({ client, store, services, taskQueue, links }: 
         // Temporal computes the first run times asynchronously; describing at once would wait for that and cost
         // a second round trip on every registration. GET /api/jobs/:name has them a moment later.
         const now = new Date();
-        const state = { paused: !job.enabled, note: options.state?.note ?? null, nextRunTimes: [], createdAt: now, updatedAt: now };
+        const state = {
+          paused: !job.enabled,
+          note: options.state?.note ?? null,
+          nextRunTimes: [],
+          createdAt: now,
+          updatedAt: now,
+        };
         outcome = ['created', state];
       } catch (err) {
         if (err instanceof TypeError) throw specError(err);
@@ -162,7 +169,9 @@ export function createJobService({ client, store, services, taskQueue, links }: 
           }
         }),
       );
-      return views.filter((v): v is JobView => v !== null && (filter.paused === undefined || v.paused === filter.paused));
+      return views.filter(
+        (v): v is JobView => v !== null && (filter.paused === undefined || v.paused === filter.paused),
+      );
     },
 
     /** Runs the job now; `payload` replaces the registered one for this run only. */
@@ -177,5 +186,8 @@ export type JobService = ReturnType<typeof createJobService>;
 
 /** Temporal's own verdict on a spec, e.g. `Minute is not in range [0-59]` or `unknown time zone Mars/Olympus`. */
 function specError(err: TypeError): InvalidJobError {
-  return new InvalidJobError(/time ?zone/i.test(err.message) ? 'timezone' : 'cron', `rejected by Temporal: ${err.message}`);
+  return new InvalidJobError(
+    /time ?zone/i.test(err.message) ? 'timezone' : 'cron',
+    `rejected by Temporal: ${err.message}`,
+  );
 }

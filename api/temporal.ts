@@ -30,6 +30,7 @@ export function createTemporalLinks(uiUrl: string, namespace: string): TemporalL
   const ns = `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}`;
   return {
     schedule: (id) => `${ns}/schedules/${encodeURIComponent(id)}`,
-    workflow: (id, runId) => `${ns}/workflows/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ''}/history`,
+    workflow: (id, runId) =>
+      `${ns}/workflows/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ''}/history`,
   };
 }

@@ -20,7 +20,8 @@ const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 200);
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 300);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const mib = (kb: number) => `${(kb / 1024).toFixed(1)} MiB`;
 
 function memoryOf(pid: number): { rssKb: number; peakKb: number } {
@@ -81,7 +82,10 @@ async function main() {
         SCHEDULER_DATA_DIR: path.join(dir, 'data'),
         BENCH_SERVICE_URL: targetUrl,
         LOG_LEVEL: 'warn',
-        NODE_OPTIONS: '--max-old-space-size=160',
+        // the pod's settings (Dockerfile, k8s/base/scheduler-service.yaml)
+        NODE_OPTIONS:
+          process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=1 --v8-pool-size=1',
+        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -104,7 +108,13 @@ async function main() {
       await client.schedule.create({
         scheduleId: `job-${rawName}`,
         spec: { cronExpressions: [job.cron], timezone: job.timezone },
-        action: { type: 'startWorkflow', workflowType: 'runJob', taskQueue: 'scheduler', workflowId: `job-run-${rawName}`, args: [{ job }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'runJob',
+          taskQueue: 'scheduler',
+          workflowId: `job-run-${rawName}`,
+          args: [{ job }],
+        },
         policies: { overlap: 'SKIP', catchupWindow: '1h' },
       });
       raw.push(performance.now() - t);
@@ -140,10 +150,18 @@ async function main() {
     };
     const input: RunJobInput = { job, trigger: 'manual', triggeredBy: 'bench', retryOf: null };
     const baseline = await burst(() =>
-      client.workflow.start('bareCall', { taskQueue: 'bench-bare', workflowId: `bare-${randomUUID()}`, args: [`${targetUrl}/noop`] }),
+      client.workflow.start('bareCall', {
+        taskQueue: 'bench-bare',
+        workflowId: `bare-${randomUUID()}`,
+        args: [`${targetUrl}/noop`],
+      }),
     );
     const ourRate = await burst(() =>
-      client.workflow.start('runJob', { taskQueue: 'scheduler', workflowId: `job-run-throughput-manual-${randomUUID()}`, args: [input] }),
+      client.workflow.start('runJob', {
+        taskQueue: 'scheduler',
+        workflowId: `job-run-throughput-manual-${randomUUID()}`,
+        args: [input],
+      }),
     );
     const peak = memoryOf(scheduler.pid!);
     console.log(

@@ -25,7 +25,10 @@ describe('loadConfig', () => {
   });
 
   test('every <NAME>_SERVICE_URL is a target service', () => {
-    const config = loadConfig({ EMAIL_SERVICE_URL: 'http://email-service:7006/', CRAWLER_SERVICE_URL: 'https://crawler:7004' });
+    const config = loadConfig({
+      EMAIL_SERVICE_URL: 'http://email-service:7006/',
+      CRAWLER_SERVICE_URL: 'https://crawler:7004',
+    });
     expect(Object.fromEntries(config.services)).toEqual({
       'email-service': 'http://email-service:7006',
       'crawler-service': 'https://crawler:7004',

@@ -8,7 +8,9 @@ export class ConfigError extends Error {
 }
 
 const Flag = (fallback: 'true' | 'false') =>
-  Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')], { default: fallback });
+  Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')], {
+    default: fallback,
+  });
 
 const Env = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
@@ -86,7 +88,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
   if (Boolean(values.SUPABASE_URL) !== Boolean(values.SUPABASE_SERVICE_KEY)) {
     const missing = values.SUPABASE_URL ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL';
-    throw new ConfigError(`${missing}: must be set together with ${missing === 'SUPABASE_URL' ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL'}`);
+    throw new ConfigError(
+      `${missing}: must be set together with ${missing === 'SUPABASE_URL' ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL'}`,
+    );
   }
   const identity = identityFrom(values);
   if (identity.open && values.NODE_ENV === 'production' && !isTrue(values.SCHEDULER_ALLOW_OPEN)) {
@@ -116,7 +120,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     services: servicesFrom(env),
     identity,
-    worker: { maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES, bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE },
+    worker: {
+      maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES,
+      bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE,
+    },
     signingSecret: values.SCHEDULER_SIGNING_SECRET,
   });
 }
@@ -157,7 +164,10 @@ function identityFrom(values: EnvValues): IdentityConfig {
 /** `name=token,name=token` → token → name. */
 function tokenPairs(variable: string, raw: string | undefined): Map<string, string> {
   const pairs = new Map<string, string>();
-  for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of (raw ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const at = entry.indexOf('=');
     const name = entry.slice(0, at).trim();
     const token = entry.slice(at + 1).trim();

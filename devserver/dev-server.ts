@@ -62,7 +62,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL');
   }
-  for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(opts.searchAttributes ?? {}))
+    args.push('--search-attribute', `${name}=${type}`);
   const dynamicConfig = { 'frontend.enableServerVersionCheck': false, ...opts.dynamicConfig };
   for (const [key, value] of Object.entries(dynamicConfig)) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
@@ -120,7 +121,8 @@ async function waitUntilReady(address: string, namespace: string, timeoutMs: num
         await connection.close();
       }
     } catch (err) {
-      if (Date.now() > deadline) throw new DevServerError(`Temporal dev server at ${address} not ready: ${String(err)}`);
+      if (Date.now() > deadline)
+        throw new DevServerError(`Temporal dev server at ${address} not ready: ${String(err)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -7,7 +7,13 @@ export const TRIGGERS = ['schedule', 'manual', 'retry', 'backfill'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /** Statuses a run can end in; a retry is allowed only from the unsuccessful ones. */
-export const FINAL_STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'timed_out', 'cancelled', 'terminated'];
+export const FINAL_STATUSES: readonly ExecutionStatus[] = [
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'terminated',
+];
 /** Statuses counted as `failed_runs` (SPEC §6). */
 export const FAILED_STATUSES: readonly ExecutionStatus[] = ['failed', 'timed_out'];
 

@@ -4,7 +4,14 @@ export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'GET'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** Temporal's overlap policies, in the snake_case the API speaks. */
-export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'] as const;
+export const OVERLAP_POLICIES = [
+  'skip',
+  'buffer_one',
+  'buffer_all',
+  'cancel_other',
+  'terminate_other',
+  'allow_all',
+] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
 export interface RetryPolicy {

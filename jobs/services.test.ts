@@ -14,7 +14,9 @@ describe('service registry', () => {
 
   test('the target is always the base URL plus the endpoint, on the service origin', () => {
     const services = new Map([['email-service', 'http://email-service:7006/v1/']]);
-    expect(targetUrl(services, 'email-service', '/jobs/digest?x=1').href).toBe('http://email-service:7006/v1/jobs/digest?x=1');
+    expect(targetUrl(services, 'email-service', '/jobs/digest?x=1').href).toBe(
+      'http://email-service:7006/v1/jobs/digest?x=1',
+    );
     expect(() => targetUrl(services, 'crawler-service', '/x')).toThrow(TargetUrlError);
     const bare = new Map([['email-service', 'http://email-service:7006']]);
     expect(() => targetUrl(bare, 'email-service', '@evil.example/x')).toThrow(TargetUrlError);

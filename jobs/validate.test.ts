@@ -2,7 +2,12 @@ import { DEFAULT_RETRY, sameDefinition, type JobRegistration } from './job';
 import { InvalidJobError, normalizeJob } from './validate';
 
 const services = new Map([['email-service', 'http://email-service:7006']]);
-const base: JobRegistration = { name: 'weekly-digest', service: 'email-service', endpoint: '/api/jobs/weekly-digest', cron: '0 9 * * MON' };
+const base: JobRegistration = {
+  name: 'weekly-digest',
+  service: 'email-service',
+  endpoint: '/api/jobs/weekly-digest',
+  cron: '0 9 * * MON',
+};
 
 function fieldOf(reg: Partial<JobRegistration> & Record<string, unknown>): string | null {
   try {
@@ -32,7 +37,10 @@ describe('normalizeJob', () => {
   });
 
   test('merges a partial retry policy with the defaults', () => {
-    expect(normalizeJob({ ...base, retry: { maxAttempts: 2 } }, services).retry).toEqual({ ...DEFAULT_RETRY, maxAttempts: 2 });
+    expect(normalizeJob({ ...base, retry: { maxAttempts: 2 } }, services).retry).toEqual({
+      ...DEFAULT_RETRY,
+      maxAttempts: 2,
+    });
   });
 
   test.each([

@@ -20,7 +20,7 @@ export class InvalidJobError extends Error {
 }
 
 const CRON_SHORTHANDS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
- 
+
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**
@@ -85,7 +85,8 @@ function checkCron(cron: string): void {
     return;
   }
   const fields = cron.replace(/^CRON_TZ=\S+\s+/, '').split(/\s+/);
-  if (fields.length < 5 || fields.length > 7) fail('must have 5 to 7 fields, a shorthand like @daily, or @every <duration>');
+  if (fields.length < 5 || fields.length > 7)
+    fail('must have 5 to 7 fields, a shorthand like @daily, or @every <duration>');
 }
 
 function checkTimezone(timezone: string): void {

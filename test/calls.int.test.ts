@@ -71,7 +71,9 @@ describe('calls to the owning service', () => {
   });
 
   test('retryable answers exhaust maxAttempts and fail with the last status', async () => {
-    const { name, path } = await runOnce({ retry: { maxAttempts: 2, initialIntervalSeconds: 1, maxIntervalSeconds: 1 } });
+    const { name, path } = await runOnce({
+      retry: { maxAttempts: 2, initialIntervalSeconds: 1, maxIntervalSeconds: 1 },
+    });
     target.answer(path, [{ status: 429 }]);
     const { body } = await api.trigger(name);
     const execution = await api.finished(body.execution.id);
@@ -81,7 +83,10 @@ describe('calls to the owning service', () => {
 
   test('a target slower than the timeout is retried, and a run that always times out ends timed_out', async () => {
     const slowOnce = await runOnce({ timeoutSeconds: 1 });
-    target.answer(slowOnce.path, [{ status: 200, delayMs: 2500 }, { status: 200, body: 'fast' }]);
+    target.answer(slowOnce.path, [
+      { status: 200, delayMs: 2500 },
+      { status: 200, body: 'fast' },
+    ]);
     const first = await api.finished((await api.trigger(slowOnce.name)).body.execution.id);
     expect(first).toMatchObject({ status: 'succeeded', attempts: 2, response: 'fast' });
 

@@ -32,7 +32,10 @@ export default async function setup(): Promise<void> {
     bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') }),
     createTestDatabase(),
   ]);
-  stops.push(() => temporal.stop(), () => database.drop());
+  stops.push(
+    () => temporal.stop(),
+    () => database.drop(),
+  );
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 

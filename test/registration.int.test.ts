@@ -25,7 +25,10 @@ describe('registration', () => {
   };
 
   beforeAll(async () => {
-    scheduler = await startTestScheduler({ EMAIL_SERVICE_URL: 'http://127.0.0.1:9', CRAWLER_SERVICE_URL: 'http://127.0.0.1:9' });
+    scheduler = await startTestScheduler({
+      EMAIL_SERVICE_URL: 'http://127.0.0.1:9',
+      CRAWLER_SERVICE_URL: 'http://127.0.0.1:9',
+    });
     api = apiClient(scheduler.url);
   });
   afterAll(async () => {
@@ -122,7 +125,11 @@ describe('registration', () => {
     const schedule = await scheduler.client.schedule.getHandle(scheduleIdOf(body.name)).describe();
     expect(schedule.policies).toMatchObject({ overlap: 'BUFFER_ONE', catchupWindow: 600_000 });
     expect(schedule.spec.jitter).toBe(30_000);
-    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'runJob', workflowId: `job-run-${body.name}` });
+    expect(schedule.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'runJob',
+      workflowId: `job-run-${body.name}`,
+    });
     const attributes = schedule.action.type === 'startWorkflow' ? schedule.action.typedSearchAttributes : undefined;
     const pairs = attributes instanceof TypedSearchAttributes ? attributes.getAll() : (attributes ?? []);
     expect(pairs.map((p) => [p.key.name, p.value])).toEqual(

@@ -36,7 +36,10 @@ const stores: [string, () => Record<string, string>, (s: TestScheduler) => Sql][
   ],
   [
     'Supabase (supabase-js → PostgREST → PostgreSQL)',
-    () => ({ SUPABASE_URL: process.env.SUPABASE_TEST_URL!, SUPABASE_SERVICE_KEY: process.env.SUPABASE_TEST_SERVICE_KEY! }),
+    () => ({
+      SUPABASE_URL: process.env.SUPABASE_TEST_URL!,
+      SUPABASE_SERVICE_KEY: process.env.SUPABASE_TEST_SERVICE_KEY!,
+    }),
     () => async (sql) => {
       const pg = new PgClient({ connectionString: process.env.SUPABASE_TEST_DB_URL });
       await pg.connect();
@@ -131,9 +134,23 @@ describe.each(stores)('seed checklist on %s', (_label, storeEnv, sqlOf) => {
     expect(call!.method).toBe('POST');
     expect(call!.headers['idempotency-key']).toBe(id);
     expect(call!.headers['x-scheduler-job']).toBe('re-engagement');
-    expect(call!.json).toMatchObject({ job: 're-engagement', executionId: id, trigger: 'manual', attempt: 1, payload: { inactiveDays: 7 } });
-    const done = await eventually(() => execution(id), (r) => r.body.execution?.status === 'succeeded');
-    expect(done.body.execution).toMatchObject({ attempts: 1, httpStatus: 200, response: '{"ok":true}', triggeredBy: 'anonymous' });
+    expect(call!.json).toMatchObject({
+      job: 're-engagement',
+      executionId: id,
+      trigger: 'manual',
+      attempt: 1,
+      payload: { inactiveDays: 7 },
+    });
+    const done = await eventually(
+      () => execution(id),
+      (r) => r.body.execution?.status === 'succeeded',
+    );
+    expect(done.body.execution).toMatchObject({
+      attempts: 1,
+      httpStatus: 200,
+      response: '{"ok":true}',
+      triggeredBy: 'anonymous',
+    });
     expect(done.body.execution.durationMs).toBeGreaterThanOrEqual(0);
   });
 
@@ -153,7 +170,10 @@ describe.each(stores)('seed checklist on %s', (_label, storeEnv, sqlOf) => {
     const id = String(call!.json!.executionId);
     expect(id).toMatch(/^job-run-heartbeat-ping-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     await scheduler.client.schedule.getHandle(scheduleIdOf('heartbeat-ping')).pause('test done');
-    const done = await eventually(() => execution(id), (r) => r.body.execution?.status === 'succeeded');
+    const done = await eventually(
+      () => execution(id),
+      (r) => r.body.execution?.status === 'succeeded',
+    );
     expect(done.body.execution).toMatchObject({ trigger: 'schedule', triggeredBy: null });
     expect(done.body.execution.scheduledAt).toBe(new Date(scheduledAt).toISOString());
   });

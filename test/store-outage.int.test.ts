@@ -19,10 +19,14 @@ describe('the store down', () => {
     await pg.connect();
     try {
       const runs = await pg.query('SELECT id, status, attempts FROM scheduled_jobs WHERE job_name = $1', [jobName]);
-      const job = await pg.query('SELECT total_runs, successful_runs, failed_runs FROM job_schedules WHERE job_name = $1', [
-        jobName,
-      ]);
-      return { runs: runs.rows as { id: string; status: string }[], job: job.rows[0] as Record<string, number> | undefined };
+      const job = await pg.query(
+        'SELECT total_runs, successful_runs, failed_runs FROM job_schedules WHERE job_name = $1',
+        [jobName],
+      );
+      return {
+        runs: runs.rows as { id: string; status: string }[],
+        job: job.rows[0] as Record<string, number> | undefined,
+      };
     } finally {
       await pg.end();
     }
@@ -52,7 +56,13 @@ describe('the store down', () => {
   });
 
   test('runs happen during the outage and are mirrored, counted once, after it', async () => {
-    const reg = await api.register({ name, service: 'outage-service', endpoint: '/tick', cron: '@every 1h', enabled: false });
+    const reg = await api.register({
+      name,
+      service: 'outage-service',
+      endpoint: '/tick',
+      cron: '@every 1h',
+      enabled: false,
+    });
     expect(reg.status).toBe(201);
 
     await gateway.close();
@@ -61,7 +71,12 @@ describe('the store down', () => {
 
     const ids = [(await api.trigger(name)).body.execution.id, (await api.trigger(name)).body.execution.id];
     await target.waitForCalls('/tick', 2);
-    expect(target.calls('/tick').map((c) => c.json?.executionId).sort()).toEqual([...ids].sort());
+    expect(
+      target
+        .calls('/tick')
+        .map((c) => c.json?.executionId)
+        .sort(),
+    ).toEqual([...ids].sort());
     // each run waits, in Temporal, for its mirror writes: nothing is written yet, and nothing is lost
     for (const id of ids) {
       const run = await scheduler.client.workflow.getHandle(id).describe();

@@ -70,7 +70,12 @@ export async function runJob(input: RunJobInput): Promise<void> {
       scheduledAt: execution.scheduledAt ?? startedAt,
       trigger: input.trigger,
     });
-    outcome = { status: 'succeeded', attempts: result.attempt, httpStatus: result.httpStatus, response: result.response };
+    outcome = {
+      status: 'succeeded',
+      attempts: result.attempt,
+      httpStatus: result.httpStatus,
+      response: result.response,
+    };
   } catch (err) {
     failure = err;
     outcome = failureOutcome(err, job);
@@ -95,7 +100,8 @@ export async function runJob(input: RunJobInput): Promise<void> {
 function failureOutcome(err: unknown, job: JobDefinition): Partial<ExecutionRecord> {
   if (isCancellation(err)) return { status: 'cancelled', error: 'cancelled' };
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as CallFailureDetails | undefined) : undefined;
+  const details =
+    cause instanceof ApplicationFailure ? (cause.details?.[0] as CallFailureDetails | undefined) : undefined;
   const attempts =
     details?.attempt ??
     (err instanceof ActivityFailure && err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? job.retry.maxAttempts : 1);

@@ -7,7 +7,10 @@ import { ExecutionFilters, ExecutionPageSchema } from './jobs';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false });
 
-export const executionRoutes: FastifyPluginAsyncTypebox<{ executions: ExecutionService }> = async (app, { executions }) => {
+export const executionRoutes: FastifyPluginAsyncTypebox<{ executions: ExecutionService }> = async (
+  app,
+  { executions },
+) => {
   app.get(
     '/',
     {
@@ -26,7 +29,11 @@ export const executionRoutes: FastifyPluginAsyncTypebox<{ executions: ExecutionS
     },
   );
 
-  app.get('/:id', { schema: { params: IdParams, response: { 200: Type.Object({ execution: ExecutionViewSchema }) } } }, async (req) => ({
-    execution: await executions.get(req.params.id, req.caller),
-  }));
+  app.get(
+    '/:id',
+    { schema: { params: IdParams, response: { 200: Type.Object({ execution: ExecutionViewSchema }) } } },
+    async (req) => ({
+      execution: await executions.get(req.params.id, req.caller),
+    }),
+  );
 };

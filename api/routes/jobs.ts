@@ -16,7 +16,10 @@ export const ExecutionFilters = {
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   before: Type.Optional(Type.String({ maxLength: 500 })),
 };
-export const ExecutionPageSchema = Type.Object({ executions: Type.Array(ExecutionViewSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export const ExecutionPageSchema = Type.Object({
+  executions: Type.Array(ExecutionViewSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
 
 export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions: ExecutionService }> = async (
   app,
@@ -48,9 +51,13 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions
     },
   );
 
-  app.get('/:name', { schema: { params: NameParams, response: { 200: Type.Object({ job: JobViewSchema }) } } }, async (req) => ({
-    job: await jobs.get(req.params.name, req.caller),
-  }));
+  app.get(
+    '/:name',
+    { schema: { params: NameParams, response: { 200: Type.Object({ job: JobViewSchema }) } } },
+    async (req) => ({
+      job: await jobs.get(req.params.name, req.caller),
+    }),
+  );
 
   app.post(
     '/:name/trigger',
@@ -58,7 +65,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions
       schema: {
         params: NameParams,
         body: Type.Optional(
-          Type.Object({ payload: Type.Optional(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: false }),
+          Type.Object(
+            { payload: Type.Optional(Type.Object({}, { additionalProperties: true })) },
+            { additionalProperties: false },
+          ),
         ),
         response: { 202: Type.Object({ execution: ExecutionViewSchema }) },
       },

@@ -8,16 +8,25 @@ export interface ApiResult<T> {
 
 /** A small JSON client for the scheduler's REST API, as a service or admin would use it. */
 export function apiClient(baseUrl: string, token?: string) {
-  const call = async <T = Record<string, unknown>>(method: string, url: string, body?: unknown): Promise<ApiResult<T>> => {
+  const call = async <T = Record<string, unknown>>(
+    method: string,
+    url: string,
+    body?: unknown,
+  ): Promise<ApiResult<T>> => {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${baseUrl}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${baseUrl}${url}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as T };
   };
   return {
     call,
-    register: (job: Record<string, unknown>) => call<{ status: string; job: JobView }>('POST', '/api/jobs/register', job),
+    register: (job: Record<string, unknown>) =>
+      call<{ status: string; job: JobView }>('POST', '/api/jobs/register', job),
     trigger: (name: string, body: unknown = {}) =>
       call<{ execution: ExecutionView }>('POST', `/api/jobs/${name}/trigger`, body),
     execution: (id: string) => call<{ execution: ExecutionView }>('GET', `/api/executions/${id}`),

@@ -65,7 +65,8 @@ export async function startTarget(): Promise<Target> {
     async waitForCalls(path, count, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (calls(path).length < count) {
-        if (Date.now() > deadline) throw new Error(`${path}: ${calls(path).length} of ${count} calls after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`${path}: ${calls(path).length} of ${count} calls after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 50));
       }
       return calls(path);
@@ -89,7 +90,8 @@ export async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boo
     } catch (err) {
       if (Date.now() > deadline) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
