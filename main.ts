@@ -91,7 +91,7 @@ export async function startScheduler(config: Readonly<Config>, log: pino.Logger)
       const api = buildApp(
         {
           jobs: createJobService({ client, store, services: config.services, taskQueue: temporal.taskQueue, links }),
-          executions: createExecutionService({ client, store, links }),
+          executions: createExecutionService({ client, store, links, taskQueue: temporal.taskQueue }),
           authenticate: createAuthenticator(config.identity),
           checks: {
             temporal: async () => void (await connection.healthService.check({})),

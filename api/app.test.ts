@@ -19,7 +19,7 @@ describe('the HTTP facade', () => {
     pauseNote: null,
     nextRunTimes: [],
     lastExecution: null,
-    stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
+    stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0, skipped: 0, missed: 0 },
     createdAt: '2026-11-26T00:00:00.000Z',
     updatedAt: '2026-11-26T00:00:00.000Z',
     temporal: {
@@ -27,7 +27,7 @@ describe('the HTTP facade', () => {
       url: 'http://localhost:8233/namespaces/default/schedules/job-weekly-digest',
     },
   };
-  const jobs: JobService = {
+  const jobs = {
     register: async (_body, caller) => {
       calls.push({ method: 'register', caller });
       return { status: 'created', job: jobView };
@@ -42,7 +42,7 @@ describe('the HTTP facade', () => {
     trigger: async () => {
       throw new Error('secret internals');
     },
-  };
+  } as Partial<JobService> as JobService;
   const executions = {
     get: async () => null,
     list: async () => ({ executions: [], nextCursor: null }),

@@ -7,6 +7,7 @@ import type { JobService } from './job-service';
 import { executionRoutes } from './routes/executions';
 import { healthRoutes, type HealthChecks } from './routes/health';
 import { jobRoutes } from './routes/jobs';
+import { serviceRoutes } from './routes/services';
 
 export interface AppDeps {
   jobs: JobService;
@@ -38,6 +39,7 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
     });
     await api.register(jobRoutes, { prefix: '/api/jobs', jobs: deps.jobs, executions: deps.executions });
     await api.register(executionRoutes, { prefix: '/api/executions', executions: deps.executions });
+    await api.register(serviceRoutes, { prefix: '/api/services', jobs: deps.jobs });
   });
   return app;
 }

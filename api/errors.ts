@@ -45,6 +45,13 @@ export class InvalidRequestError extends ApiError {
   readonly code = 'invalid_request';
 }
 
+/** Thrown when an execution is in no state for the action, e.g. a retry of a run that succeeded. */
+export class ExecutionConflictError extends ApiError {
+  override readonly name = 'ExecutionConflictError';
+  readonly statusCode = 409;
+  readonly code = 'execution_conflict';
+}
+
 export class UnauthorizedError extends ApiError {
   override readonly name = 'UnauthorizedError';
   readonly statusCode = 401;

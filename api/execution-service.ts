@@ -1,10 +1,13 @@
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
-import type { ExecutionRecord, ExecutionStatus, Trigger } from '../jobs/execution';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { startedRunIdOf, scheduleIdOf } from '../jobs/ids';
+import type { ExecutionRecord, ExecutionStatus } from '../jobs/execution';
 import type { ExecutionView } from '../jobs/schema';
 import type { ExecutionQuery, JobStore } from '../store/job-store';
-import { ExecutionNotFoundError, ForbiddenError, InvalidRequestError } from './errors';
+import { ExecutionConflictError, ExecutionNotFoundError, ForbiddenError, InvalidRequestError } from './errors';
 import { mayActFor, type Caller } from './identity';
-import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './temporal';
+import { describeRun, inputOf, startRun } from './runs';
+import { definitionOfAction } from './schedule-options';
 import type { TemporalLinks } from './temporal';
 import { toExecutionView } from './views';
 
@@ -12,6 +15,7 @@ export interface ExecutionServiceDeps {
   client: Client;
   store: JobStore;
   links: TemporalLinks;
+  taskQueue: string;
 }
 
 export interface ExecutionPage {
@@ -20,25 +24,25 @@ export interface ExecutionPage {
   nextCursor: string | null;
 }
 
-const STATUS_OF: Record<string, ExecutionStatus> = {
-  RUNNING: 'running',
-  COMPLETED: 'succeeded',
-  FAILED: 'failed',
-  TIMED_OUT: 'timed_out',
-  CANCELLED: 'cancelled',
-  TERMINATED: 'terminated',
-};
+export type ExecutionFilter = Omit<ExecutionQuery, 'before'> & { before?: string };
+
+/** Only a finished, unsuccessful run can be retried (SPEC §4). */
+const RETRYABLE: readonly ExecutionStatus[] = ['failed', 'timed_out', 'cancelled', 'terminated'];
 
 /** Runs as the mirror records them; Temporal answers for a run whose row is not written yet. */
-export function createExecutionService({ client, store, links }: ExecutionServiceDeps) {
+export function createExecutionService({ client, store, links, taskQueue }: ExecutionServiceDeps) {
+  async function find(id: string, caller: Caller): Promise<ExecutionRecord> {
+    const execution = (await store.getExecution(id)) ?? (await describeRun(client, id));
+    if (!execution || !mayActFor(caller, execution.service)) throw new ExecutionNotFoundError(id);
+    return execution;
+  }
+
   return {
     async get(id: string, caller: Caller): Promise<ExecutionView> {
-      const execution = (await store.getExecution(id)) ?? (await fromTemporal(client, id));
-      if (!execution || !mayActFor(caller, execution.service)) throw new ExecutionNotFoundError(id);
-      return toExecutionView(execution, links);
+      return toExecutionView(await find(id, caller), links);
     },
 
-    async list(query: Omit<ExecutionQuery, 'before'> & { before?: string }, caller: Caller): Promise<ExecutionPage> {
+    async list(query: ExecutionFilter, caller: Caller): Promise<ExecutionPage> {
       if (caller.kind === 'service' && query.service && query.service !== caller.name) {
         throw new ForbiddenError('service: a service may only read its own executions');
       }
@@ -49,6 +53,38 @@ export function createExecutionService({ client, store, links }: ExecutionServic
         executions: rows.map((r) => toExecutionView(r, links)),
         nextCursor: last ? encodeCursor(last) : null,
       };
+    },
+
+    /**
+     * Runs a finished, unsuccessful execution again as a new one (`trigger: "retry"`, `retryOf`), with the job's
+     * current definition and the payload the original run had. Temporal's status decides, not the mirror's.
+     */
+    async retry(id: string, caller: Caller): Promise<ExecutionView> {
+      const original = await find(id, caller);
+      const status = (await describeRun(client, id))?.status ?? original.status;
+      if (!RETRYABLE.includes(status)) {
+        throw new ExecutionConflictError(
+          `execution ${id} is ${status}: only ${RETRYABLE.join(', ')} runs can be retried`,
+        );
+      }
+      const input = await inputOf(client, id);
+      let job = input?.job ?? null;
+      try {
+        const schedule = await client.schedule.getHandle(scheduleIdOf(original.jobName)).describe();
+        const current = definitionOfAction(schedule.action);
+        if (current) job = { ...current, payload: input?.job.payload ?? current.payload };
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err; // a deleted job's run retries as it was
+      }
+      if (!job) throw new ExecutionConflictError(`execution ${id}: neither its job nor its input is known any more`);
+      const execution = await startRun(client, taskQueue, {
+        job,
+        trigger: 'retry',
+        triggeredBy: caller.name,
+        retryOf: id,
+        workflowId: startedRunIdOf(job.name, 'retry', randomUUID()),
+      });
+      return toExecutionView(execution!, links);
     },
   };
 }
@@ -68,38 +104,4 @@ function decodeCursor(cursor: string | undefined): ExecutionQuery['before'] {
     // falls through to the 400 below
   }
   throw new InvalidRequestError('before: not a cursor returned by this API');
-}
-
-async function fromTemporal(client: Client, id: string): Promise<ExecutionRecord | null> {
-  let d: WorkflowExecutionDescription;
-  try {
-    d = await client.workflow.getHandle(id).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
-  const jobName = d.typedSearchAttributes.get(JOB_NAME);
-  const service = d.typedSearchAttributes.get(JOB_SERVICE);
-  if (d.type !== 'runJob' || !jobName || !service) return null;
-  const memo = (d.memo ?? {}) as { triggeredBy?: string; retryOf?: string | null };
-  const completedAt = d.closeTime ?? null;
-  return {
-    id,
-    jobName,
-    service,
-    status: STATUS_OF[d.status.name] ?? 'running',
-    trigger: (d.typedSearchAttributes.get(JOB_TRIGGER) ?? 'schedule') as Trigger,
-    triggeredBy: memo.triggeredBy ?? null,
-    retryOf: memo.retryOf ?? null,
-    scheduledAt: d.startTime.toISOString(),
-    startedAt: d.startTime.toISOString(),
-    completedAt: completedAt?.toISOString() ?? null,
-    durationMs: completedAt ? completedAt.getTime() - d.startTime.getTime() : null,
-    attempts: 0,
-    httpStatus: null,
-    error: null,
-    response: null,
-    workflowId: id,
-    runId: d.runId,
-  };
 }

@@ -6,18 +6,19 @@ import {
   type ScheduleDescription,
   type ScheduleHandle,
 } from '@temporalio/client';
-import { scheduleIdOf, startedRunIdOf } from '../jobs/ids';
+import { jobNameOfScheduleId, runIdBaseOf, scheduleIdOf, startedRunIdOf } from '../jobs/ids';
 import { sameDefinition, type JobDefinition, type JobRegistration, type JsonObject } from '../jobs/job';
-import type { ExecutionRecord, Trigger } from '../jobs/execution';
-import type { RunJobInput } from '../jobs/run-input';
+import { msToTs, tsToDate } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
 import type { ExecutionView, JobView } from '../jobs/schema';
 import type { ServiceRegistry } from '../jobs/services';
 import { InvalidJobError, normalizeJob } from '../jobs/validate';
 import type { JobStore } from '../store/job-store';
-import { ForbiddenError, JobConflictError, JobNotFoundError } from './errors';
+import { ForbiddenError, InvalidRequestError, JobConflictError, JobNotFoundError } from './errors';
 import { mayActFor, type Caller } from './identity';
-import { definitionOfAction, runSearchAttributes, toScheduleOptions } from './schedule-options';
-import type { TemporalLinks } from './temporal';
+import { startRun } from './runs';
+import { definitionOfAction, toScheduleOptions } from './schedule-options';
+import { JOB_SERVICE, type TemporalLinks } from './temporal';
 import { scheduleStateOf, toExecutionView, toJobView, type ScheduleState } from './views';
 
 export interface JobServiceDeps {
@@ -30,8 +31,26 @@ export interface JobServiceDeps {
 
 export type RegisterStatus = 'created' | 'updated' | 'unchanged';
 
+export interface ServiceJobsDiff {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  removed: string[];
+}
+
+export interface BackfillResult {
+  executions: ExecutionView[];
+  /** Occurrences in the range that already have a run (scheduled or backfilled): not run again. */
+  skipped: { scheduledAt: string; executionId: string }[];
+}
+
+/** A backfill runs at most this many occurrences; a larger range is a 400. */
+export const MAX_BACKFILL = 500;
+
 /** Jobs as Temporal Schedules: Temporal first, then the mirror. */
 export function createJobService({ client, store, services, taskQueue, links }: JobServiceDeps) {
+  const namespace = client.options.namespace;
+
   /** The schedule and the definition it carries, for a caller allowed to see it. */
   async function load(name: string, caller: Caller): Promise<{ job: JobDefinition; schedule: ScheduleDescription }> {
     let schedule: ScheduleDescription;
@@ -49,6 +68,16 @@ export function createJobService({ client, store, services, taskQueue, links }: 
 
   async function view(job: JobDefinition, state: ScheduleState): Promise<JobView> {
     return toJobView(job, state, await store.getJob(job.name), links);
+  }
+
+  /** Writes the job's mirror row as Temporal now has it. */
+  async function mirror(job: JobDefinition, state: ScheduleState): Promise<void> {
+    await store.upsertJob({
+      definition: job,
+      enabled: !state.paused,
+      createdAt: state.createdAt.toISOString(),
+      updatedAt: state.updatedAt.toISOString(),
+    });
   }
 
   /**
@@ -71,42 +100,51 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     return ['updated', scheduleStateOf(await handle.describe())];
   }
 
-  /** Starts one run outside the schedule, under a unique id, so it can carry its own payload and trigger. */
-  async function start(
-    job: JobDefinition,
-    trigger: Trigger,
-    caller: Caller,
-    retryOf: string | null = null,
-  ): Promise<ExecutionView> {
-    const input: RunJobInput = { job, trigger, triggeredBy: caller.name, retryOf };
-    const handle = await client.workflow.start('runJob', {
-      taskQueue,
-      workflowId: startedRunIdOf(job.name, trigger, randomUUID()),
-      args: [input],
-      typedSearchAttributes: runSearchAttributes(job, trigger),
-      memo: { triggeredBy: caller.name, retryOf },
-    });
-    const now = new Date().toISOString();
-    const execution: ExecutionRecord = {
-      id: handle.workflowId,
-      jobName: job.name,
-      service: job.service,
-      status: 'running',
-      trigger,
-      triggeredBy: caller.name,
-      retryOf,
-      scheduledAt: now,
-      startedAt: now,
-      completedAt: null,
-      durationMs: null,
-      attempts: 0,
-      httpStatus: null,
-      error: null,
-      response: null,
-      workflowId: handle.workflowId,
-      runId: handle.firstExecutionRunId,
-    };
-    return toExecutionView(execution, links);
+  /** Creates or updates one validated job. */
+  async function apply(job: JobDefinition): Promise<{ status: RegisterStatus; job: JobView }> {
+    const options = toScheduleOptions(job, taskQueue);
+    let outcome: [RegisterStatus, ScheduleState];
+    try {
+      await client.schedule.create(options);
+      // Temporal computes the first run times asynchronously; describing at once would wait for that and cost
+      // a second round trip on every registration. GET /api/jobs/:name has them a moment later.
+      const now = new Date();
+      const note = options.state?.note ?? null;
+      outcome = [
+        'created',
+        { paused: !job.enabled, note, nextRunTimes: [], createdAt: now, updatedAt: now, skipped: 0, missed: 0 },
+      ];
+    } catch (err) {
+      if (err instanceof TypeError) throw specError(err);
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      outcome = await update(client.schedule.getHandle(options.scheduleId), job).catch((e: unknown) => {
+        throw e instanceof TypeError ? specError(e) : e;
+      });
+    }
+    const [status, state] = outcome;
+    await mirror(job, state);
+    return { status, job: await view(job, state) };
+  }
+
+  /** Deletes a job's schedule (its runs and their history stay) and its mirror row. */
+  async function remove(name: string): Promise<void> {
+    try {
+      await client.schedule.getHandle(scheduleIdOf(name)).delete();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+    await store.deleteJob(name);
+  }
+
+  /** Pauses or resumes a schedule with the admin's note, and mirrors `enabled`. */
+  async function setPaused(name: string, paused: boolean, note: string, caller: Caller): Promise<JobView> {
+    const { job } = await load(name, caller);
+    const handle = client.schedule.getHandle(scheduleIdOf(name));
+    const text = `${paused ? 'paused' : 'resumed'} by ${caller.name}${note ? `: ${note}` : ''}`;
+    await (paused ? handle.pause(text) : handle.unpause(text));
+    const state = scheduleStateOf(await handle.describe());
+    await mirror(job, state);
+    return view(job, state);
   }
 
   return {
@@ -116,36 +154,46 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       const job = normalizeJob(body, services);
       if (!mayActFor(caller, job.service))
         throw new ForbiddenError('service: a service may only register its own jobs');
-      const options = toScheduleOptions(job, taskQueue);
-      let outcome: [RegisterStatus, ScheduleState];
-      try {
-        await client.schedule.create(options);
-        // Temporal computes the first run times asynchronously; describing at once would wait for that and cost
-        // a second round trip on every registration. GET /api/jobs/:name has them a moment later.
-        const now = new Date();
-        const state = {
-          paused: !job.enabled,
-          note: options.state?.note ?? null,
-          nextRunTimes: [],
-          createdAt: now,
-          updatedAt: now,
-        };
-        outcome = ['created', state];
-      } catch (err) {
-        if (err instanceof TypeError) throw specError(err);
-        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-        outcome = await update(client.schedule.getHandle(options.scheduleId), job).catch((e: unknown) => {
-          throw e instanceof TypeError ? specError(e) : e;
-        });
-      }
-      const [status, state] = outcome;
-      await store.upsertJob({
-        definition: job,
-        enabled: !state.paused,
-        createdAt: state.createdAt.toISOString(),
-        updatedAt: state.updatedAt.toISOString(),
+      return apply(job);
+    },
+
+    /**
+     * A service's whole job set: creates and updates those given, removes the service's others. Every body is
+     * validated before anything changes; a cron that Temporal itself refuses stops the run at that job.
+     */
+    async replaceServiceJobs(service: string, bodies: JobRegistration[], caller: Caller): Promise<ServiceJobsDiff> {
+      if (!mayActFor(caller, service)) throw new ForbiddenError('service: a service may only set its own jobs');
+      const seen = new Set<string>();
+      const jobs = bodies.map((body, i) => {
+        const field = (f: string) => `jobs.${i}.${f}`;
+        if (body.service !== service) throw new InvalidJobError(field('service'), `must be ${service}`);
+        if (seen.has(body.name)) throw new InvalidJobError(field('name'), `${body.name} appears twice`);
+        seen.add(body.name);
+        try {
+          return normalizeJob(body, services);
+        } catch (err) {
+          if (err instanceof InvalidJobError)
+            throw new InvalidJobError(field(err.field), err.message.slice(err.field.length + 2));
+          throw err;
+        }
       });
-      return { status, job: await view(job, state) };
+      const diff: ServiceJobsDiff = { created: [], updated: [], unchanged: [], removed: [] };
+      for (const [i, job] of jobs.entries()) {
+        try {
+          diff[(await apply(job)).status].push(job.name);
+        } catch (err) {
+          if (err instanceof InvalidJobError)
+            throw new InvalidJobError(`jobs.${i}.${err.field}`, err.message.slice(err.field.length + 2));
+          throw err;
+        }
+      }
+      for (const name of await serviceJobNames(service)) {
+        if (seen.has(name)) continue;
+        await remove(name);
+        diff.removed.push(name);
+      }
+      for (const list of Object.values(diff)) list.sort();
+      return diff;
     },
 
     async get(name: string, caller: Caller): Promise<JobView> {
@@ -174,12 +222,79 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       );
     },
 
-    /** Runs the job now; `payload` replaces the registered one for this run only. */
+    async remove(name: string, caller: Caller): Promise<void> {
+      await load(name, caller);
+      await remove(name);
+    },
+
+    pause: (name: string, note: string, caller: Caller) => setPaused(name, true, note, caller),
+    resume: (name: string, note: string, caller: Caller) => setPaused(name, false, note, caller),
+
+    /** Runs the job now, under a unique id; `payload` replaces the registered one for this run only. */
     async trigger(name: string, options: { payload?: JsonObject }, caller: Caller): Promise<ExecutionView> {
       const { job } = await load(name, caller);
-      return start(options.payload ? { ...job, payload: options.payload } : job, 'manual', caller);
+      const execution = await startRun(client, taskQueue, {
+        job: options.payload ? { ...job, payload: options.payload } : job,
+        trigger: 'manual',
+        triggeredBy: caller.name,
+        workflowId: startedRunIdOf(job.name, 'manual', randomUUID()),
+      });
+      return toExecutionView(execution!, links);
+    },
+
+    /**
+     * Runs each occurrence of the job's schedule in [from, to] once, with `trigger: "backfill"`. A backfilled run
+     * takes the id the scheduled run of that occurrence has, so an occurrence that already ran is skipped.
+     */
+    async backfill(name: string, range: { from: string; to: string }, caller: Caller): Promise<BackfillResult> {
+      const { job } = await load(name, caller);
+      const from = new Date(range.from);
+      const to = new Date(range.to);
+      if (!(from < to)) throw new InvalidRequestError('to: must be after from');
+      if (to.getTime() > Date.now()) throw new InvalidRequestError('to: must not be in the future');
+      const times = await matchingTimes(scheduleIdOf(name), from, to);
+      if (times.length > MAX_BACKFILL) {
+        throw new InvalidRequestError(
+          `from: the range holds ${times.length} occurrences; at most ${MAX_BACKFILL} per backfill`,
+        );
+      }
+      const result: BackfillResult = { executions: [], skipped: [] };
+      for (const time of times) {
+        const workflowId = `${runIdBaseOf(name)}-${time.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+        const started = await startRun(client, taskQueue, {
+          job,
+          trigger: 'backfill',
+          triggeredBy: caller.name,
+          workflowId,
+          rejectDuplicate: true,
+        });
+        if (started) result.executions.push(toExecutionView(started, links));
+        else result.skipped.push({ scheduledAt: time.toISOString(), executionId: workflowId });
+      }
+      return result;
     },
   };
+
+  /** The schedule's nominal times in [from, to], as Temporal computes them (its cron dialect, time zone, DST). */
+  async function matchingTimes(scheduleId: string, from: Date, to: Date): Promise<Date[]> {
+    // The server's bounds are exclusive; widen them by a second and filter to the inclusive range asked for.
+    const response = (await client.workflowService.listScheduleMatchingTimes({
+      namespace,
+      scheduleId,
+      startTime: msToTs(from.getTime() - 1000),
+      endTime: msToTs(to.getTime() + 1000),
+    })) as temporal.api.workflowservice.v1.IListScheduleMatchingTimesResponse;
+    return (response.startTime ?? []).map((t) => tsToDate(t)).filter((t) => t >= from && t <= to);
+  }
+
+  /** A service's jobs, as the mirror and Temporal's visibility know them (either may lag the other). */
+  async function serviceJobNames(service: string): Promise<Set<string>> {
+    const names = new Set((await store.listJobs({ service })).map((row) => row.definition.name));
+    for await (const schedule of client.schedule.list({ query: `${JOB_SERVICE.name} = "${service}"` })) {
+      names.add(jobNameOfScheduleId(schedule.scheduleId));
+    }
+    return names;
+  }
 }
 
 export type JobService = ReturnType<typeof createJobService>;

@@ -16,6 +16,10 @@ export interface ScheduleState {
   nextRunTimes: Date[];
   createdAt: Date;
   updatedAt: Date;
+  /** Occurrences skipped by the overlap policy. */
+  skipped: number;
+  /** Occurrences missed for longer than the catch-up window (the scheduler was down), skipped too. */
+  missed: number;
 }
 
 export function scheduleStateOf(schedule: ScheduleDescription): ScheduleState {
@@ -25,6 +29,8 @@ export function scheduleStateOf(schedule: ScheduleDescription): ScheduleState {
     nextRunTimes: schedule.info.nextActionTimes,
     createdAt: schedule.info.createdAt,
     updatedAt: schedule.info.lastUpdatedAt ?? schedule.info.createdAt,
+    skipped: schedule.info.numActionsSkippedOverlap,
+    missed: schedule.info.numActionsMissedCatchupWindow,
   };
 }
 
@@ -37,7 +43,7 @@ export function toJobView(job: JobDefinition, state: ScheduleState, row: JobRow 
     pauseNote: state.note,
     nextRunTimes: state.nextRunTimes.slice(0, MAX_NEXT_RUN_TIMES).map((t) => t.toISOString()),
     lastExecution: row?.lastExecution ?? null,
-    stats: row?.stats ?? { ...NO_STATS },
+    stats: { ...(row?.stats ?? NO_STATS), skipped: state.skipped, missed: state.missed },
     createdAt: state.createdAt.toISOString(),
     updatedAt: state.updatedAt.toISOString(),
     temporal: { scheduleId, url: links.schedule(scheduleId) },

@@ -71,7 +71,15 @@ export const JobViewSchema = Type.Object({
   pauseNote: Nullable(Type.String()),
   nextRunTimes: Type.Array(Timestamp),
   lastExecution: Nullable(LastExecutionSchema),
-  stats: Type.Object({ totalRuns: Type.Integer(), successfulRuns: Type.Integer(), failedRuns: Type.Integer() }),
+  stats: Type.Object({
+    totalRuns: Type.Integer(),
+    successfulRuns: Type.Integer(),
+    failedRuns: Type.Integer(),
+    /** Occurrences Temporal skipped under the overlap policy. */
+    skipped: Type.Integer(),
+    /** Occurrences missed for longer than the catch-up window, and so skipped. */
+    missed: Type.Integer(),
+  }),
   createdAt: Nullable(Timestamp),
   updatedAt: Nullable(Timestamp),
   temporal: Type.Object({ scheduleId: Type.String(), url: Type.String() }),

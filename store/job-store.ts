@@ -28,6 +28,10 @@ export interface ExecutionQuery {
   jobName?: string;
   service?: string;
   status?: ExecutionStatus;
+  /** Only executions whose `startedAt` is at or after this instant (ISO-8601, any offset). */
+  startedAfter?: string;
+  /** Only executions whose `startedAt` is strictly before this instant (ISO-8601, any offset). */
+  startedBefore?: string;
   /** Only executions strictly older than this position in the order. */
   before?: { startedAt: string; id: string };
   limit: number;
@@ -50,6 +54,8 @@ export interface JobStore {
    */
   recordExecution(execution: ExecutionRecord): Promise<void>;
   getExecution(id: string): Promise<ExecutionRecord | null>;
+  /** The executions among `ids` that exist, each once, in no particular order; unknown ids are left out. */
+  getExecutions(ids: readonly string[]): Promise<ExecutionRecord[]>;
   listExecutions(query: ExecutionQuery): Promise<ExecutionRecord[]>;
   /** Resolves when the store answers; rejects with a {@link StoreError} otherwise. */
   ping(): Promise<void>;

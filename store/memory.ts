@@ -80,15 +80,29 @@ export function createMemoryStore(): JobStore {
         const row = executions.get(id);
         return row ? fromScheduledJobRow(row) : null;
       }),
+    // An empty list answers without touching the store, as the databases answer it without a query.
+    getExecutions: async (ids) =>
+      ids.length === 0
+        ? []
+        : attempt('getExecutions', () =>
+            [...new Set(ids)].flatMap((id) => {
+              const row = executions.get(id);
+              return row ? [fromScheduledJobRow(row)] : [];
+            }),
+          ),
     listExecutions: (query) =>
       attempt('listExecutions', () => {
         const before = query.before && { startedAt: isoTimestamp(query.before.startedAt), id: query.before.id };
+        const after = query.startedAfter === undefined ? undefined : isoTimestamp(query.startedAfter);
+        const until = query.startedBefore === undefined ? undefined : isoTimestamp(query.startedBefore);
         return [...executions.values()]
           .filter(
             (e) =>
               (query.jobName === undefined || e.job_name === query.jobName) &&
               (query.service === undefined || e.service === query.service) &&
               (query.status === undefined || e.status === query.status) &&
+              (after === undefined || e.started_at >= after) &&
+              (until === undefined || e.started_at < until) &&
               (before === undefined ||
                 e.started_at < before.startedAt ||
                 (e.started_at === before.startedAt && e.id < before.id)),

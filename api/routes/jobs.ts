@@ -80,6 +80,53 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions
     },
   );
 
+  app.delete('/:name', { schema: { params: NameParams, response: { 204: Type.Null() } } }, async (req, reply) => {
+    await jobs.remove(req.params.name, req.caller);
+    return reply.code(204).send(null);
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(
+      `/:name/${action}`,
+      {
+        schema: {
+          params: NameParams,
+          body: Type.Optional(
+            Type.Object({ note: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+          ),
+          response: { 200: Type.Object({ job: JobViewSchema }) },
+        },
+      },
+      async (req) => {
+        requireAdmin(req.caller);
+        return { job: await jobs[action](req.params.name, req.body?.note ?? '', req.caller) };
+      },
+    );
+  }
+
+  app.post(
+    '/:name/backfill',
+    {
+      schema: {
+        params: NameParams,
+        body: Type.Object(
+          { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({
+            executions: Type.Array(ExecutionViewSchema),
+            skipped: Type.Array(Type.Object({ scheduledAt: Type.String(), executionId: Type.String() })),
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      requireAdmin(req.caller);
+      return reply.code(202).send(await jobs.backfill(req.params.name, req.body, req.caller));
+    },
+  );
+
   app.get(
     '/:name/executions',
     {

@@ -137,6 +137,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
         const row = getExecution.get(id);
         return row ? fromScheduledJobRow(row) : null;
       }),
+    getExecutions: async (ids) => (ids.length === 0 ? [] : attempt('getExecutions', () => getExecutions(db, ids))),
     listExecutions: (query) => attempt('listExecutions', () => listExecutions(db, query)),
     ping: () => attempt('ping', () => void db.prepare('SELECT 1').get()),
     close: async () => {
@@ -149,6 +150,22 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
 /** The SQLite mirror (`:memory:` or a file, whose directory is created). */
 export function createSqliteStore(filename: string): JobStore {
   return createSqliteStoreWithDb(filename).store;
+}
+
+/** Well under SQLite's limit on bound parameters (32766 since 3.32, 999 before). */
+const IDS_PER_SELECT = 500;
+
+function getExecutions(db: Database.Database, ids: readonly string[]): ExecutionRecord[] {
+  const distinct = [...new Set(ids)];
+  const rows: ScheduledJobRow[] = [];
+  for (let i = 0; i < distinct.length; i += IDS_PER_SELECT) {
+    const chunk = distinct.slice(i, i + IDS_PER_SELECT);
+    const marks = chunk.map(() => '?').join(', ');
+    rows.push(
+      ...db.prepare<string[], ScheduledJobRow>(`SELECT * FROM scheduled_jobs WHERE id IN (${marks})`).all(...chunk),
+    );
+  }
+  return rows.map(fromScheduledJobRow);
 }
 
 function listExecutions(db: Database.Database, query: ExecutionQuery): ExecutionRecord[] {
@@ -165,6 +182,14 @@ function listExecutions(db: Database.Database, query: ExecutionQuery): Execution
   if (query.status !== undefined) {
     conditions.push('status = @status');
     params.status = query.status;
+  }
+  if (query.startedAfter !== undefined) {
+    conditions.push('started_at >= @started_after');
+    params.started_after = isoTimestamp(query.startedAfter);
+  }
+  if (query.startedBefore !== undefined) {
+    conditions.push('started_at < @started_before');
+    params.started_before = isoTimestamp(query.startedBefore);
   }
   if (query.before !== undefined) {
     conditions.push('(started_at < @before_started_at OR (started_at = @before_started_at AND id < @before_id))');

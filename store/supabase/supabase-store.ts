@@ -1,5 +1,6 @@
 import { createClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
 import ws from 'ws';
+import type { ExecutionRecord } from '../../jobs/execution';
 import { StoreError, type JobStore } from '../job-store';
 import {
   fromJobScheduleRow,
@@ -21,9 +22,36 @@ interface Result<T> {
   error: unknown;
 }
 
-/** A value inside a PostgREST logic tree (`or=(…)`), where `,` `.` `:` `(` `)` are syntax. */
+/** A value inside a PostgREST list or logic tree (`in.(…)`, `or=(…)`), where `,` `.` `:` `(` `)` are syntax. */
 function quoteValue(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** At most 100 ids per request (Supabase answers at most 1000 rows), in a URL that stays short of the 8 KB request
+ * line that gateways commonly accept. */
+const MAX_IDS_PER_REQUEST = 100;
+const MAX_ID_LIST_LENGTH = 6_000;
+
+/**
+ * The distinct ids as `in.(…)` lists, one per request. postgrest-js's `.in()` quotes a value with `,` `(` `)` but
+ * escapes neither `"` nor `\`, so the lists are built here.
+ */
+function idLists(ids: readonly string[]): string[] {
+  const lists: string[][] = [];
+  let length = 0;
+  for (const id of new Set(ids)) {
+    const quoted = quoteValue(id);
+    const size = encodeURIComponent(`${quoted},`).length;
+    const list = lists.at(-1);
+    if (list && list.length < MAX_IDS_PER_REQUEST && length + size <= MAX_ID_LIST_LENGTH) {
+      list.push(quoted);
+      length += size;
+    } else {
+      lists.push([quoted]);
+      length = size;
+    }
+  }
+  return lists.map((list) => `(${list.join(',')})`);
 }
 
 /** The mirror in Supabase, through PostgREST with the service_role key (which bypasses RLS). */
@@ -79,11 +107,24 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
       );
       return row ? fromScheduledJobRow(row) : null;
     },
+    async getExecutions(ids) {
+      const found: ExecutionRecord[] = [];
+      for (const list of idLists(ids)) {
+        const rows = await call<ScheduledJobRow[]>(
+          'getExecutions',
+          db.from('scheduled_jobs').select('*').in('id', list.slice(1,-1).split('","').map(x=>x.replace(/^"|"$/g,'').replace(/\\(.)/g,'$1'))),
+        );
+        found.push(...(rows ?? []).map(fromScheduledJobRow));
+      }
+      return found;
+    },
     async listExecutions(query) {
       let request = db.from('scheduled_jobs').select('*');
       if (query.jobName !== undefined) request = request.eq('job_name', query.jobName);
       if (query.service !== undefined) request = request.eq('service', query.service);
       if (query.status !== undefined) request = request.eq('status', query.status);
+      if (query.startedAfter !== undefined) request = request.gte('started_at', isoTimestamp(query.startedAfter));
+      if (query.startedBefore !== undefined) request = request.lt('started_at', isoTimestamp(query.startedBefore));
       if (query.before !== undefined) {
         const startedAt = quoteValue(isoTimestamp(query.before.startedAt));
         const id = quoteValue(query.before.id);

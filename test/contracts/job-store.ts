@@ -497,6 +497,173 @@ export function describeJobStoreContract(
         });
         expect(ids(page)).toEqual([`${job.name}-2`, `${job.name}-1`]);
       });
+
+      /** One job's executions at seconds 1 to 5, two of them tied at second 3. */
+      async function timeline() {
+        const job = freshJob(store(), 'timeline');
+        const rows = [
+          finished(execution(`${job.name}-1`, job, { startedAt: at(1) }), 'succeeded'),
+          finished(execution(`${job.name}-2`, job, { startedAt: at(2) }), 'failed'),
+          finished(execution(`${job.name}-3a`, job, { startedAt: at(3) }), 'succeeded'),
+          execution(`${job.name}-3b`, job, { startedAt: at(3) }),
+          finished(execution(`${job.name}-4`, job, { startedAt: at(4) }), 'succeeded'),
+          finished(execution(`${job.name}-5`, job, { startedAt: at(5) }), 'failed'),
+        ];
+        for (const row of rows) await store().recordExecution(row);
+        const ms = (n: number, delta: number) => new Date(Date.parse(at(n)) + delta).toISOString();
+        return { job, ms, named: (...suffixes: string[]) => suffixes.map((n) => `${job.name}-${n}`) };
+      }
+
+      it('bounds startedAt by startedAfter inclusively and startedBefore exclusively', async () => {
+        const { job, ms, named } = await timeline();
+        const list = (bounds: Pick<ExecutionQuery, 'startedAfter' | 'startedBefore'>) =>
+          store()
+            .listExecutions({ jobName: job.name, limit: 100, ...bounds })
+            .then(ids);
+
+        expect(await list({ startedAfter: at(2), startedBefore: at(4) })).toEqual(named('3b', '3a', '2'));
+        expect(await list({ startedAfter: ms(2, 1), startedBefore: ms(4, 1) })).toEqual(named('4', '3b', '3a'));
+        expect(await list({ startedAfter: ms(2, -1), startedBefore: ms(4, -1) })).toEqual(named('3b', '3a', '2'));
+        expect(await list({ startedAfter: at(3) })).toEqual(named('5', '4', '3b', '3a'));
+        expect(await list({ startedBefore: at(3) })).toEqual(named('2', '1'));
+        expect(await list({ startedAfter: at(3), startedBefore: ms(3, 1) })).toEqual(named('3b', '3a'));
+        expect(await list({ startedAfter: at(3), startedBefore: at(3) })).toEqual([]);
+        expect(await list({ startedAfter: at(4), startedBefore: at(2) })).toEqual([]);
+      });
+
+      it('compares the bounds as instants whatever offset they are written with', async () => {
+        const { job, named } = await timeline();
+        // at(2) and at(4) are 12:00:02Z and 12:00:04Z
+        const page = await store().listExecutions({
+          jobName: job.name,
+          limit: 100,
+          startedAfter: '2026-11-26T14:00:02+02:00',
+          startedBefore: '2026-11-26T07:00:04.000-05:00',
+        });
+        expect(ids(page)).toEqual(named('3b', '3a', '2'));
+      });
+
+      it('combines the bounds with status and service', async () => {
+        const { job, named } = await timeline();
+
+        const succeeded = await store().listExecutions({
+          service: job.service,
+          status: 'succeeded',
+          startedAfter: at(1),
+          startedBefore: at(5),
+          limit: 100,
+        });
+        expect(ids(succeeded)).toEqual(named('4', '3a', '1'));
+        const failed = await store().listExecutions({
+          jobName: job.name,
+          status: 'failed',
+          startedAfter: at(3),
+          limit: 100,
+        });
+        expect(ids(failed)).toEqual(named('5'));
+        const running = await store().listExecutions({
+          jobName: job.name,
+          status: 'running',
+          startedBefore: at(3),
+          limit: 100,
+        });
+        expect(running).toEqual([]);
+      });
+
+      it('pages within the bounds with the before cursor', async () => {
+        const { job, named } = await timeline();
+        const expected = named('4', '3b', '3a', '2');
+
+        for (const limit of [1, 2, 3, 4]) {
+          const pages = await allPages(store(), {
+            jobName: job.name,
+            startedAfter: at(2),
+            startedBefore: at(5),
+            limit,
+          });
+          expect(pages.flatMap(ids)).toEqual(expected);
+          expect(pages.every((page) => page.length <= limit)).toBe(true);
+        }
+        const afterTie = await store().listExecutions({
+          jobName: job.name,
+          startedAfter: at(2),
+          startedBefore: at(5),
+          before: { startedAt: at(3), id: `${job.name}-3b` },
+          limit: 100,
+        });
+        expect(ids(afterTie)).toEqual(named('3a', '2'));
+        const succeededPage = await store().listExecutions({
+          jobName: job.name,
+          status: 'succeeded',
+          startedAfter: at(1),
+          before: { startedAt: at(4), id: `${job.name}-4` },
+          limit: 1,
+        });
+        expect(ids(succeededPage)).toEqual(named('3a'));
+      });
+    });
+
+    describe('getExecutions', () => {
+      const sortedIds = (executions: ExecutionRecord[]) => ids(executions).sort();
+
+      it('returns the known executions among the ids, each once, and leaves out unknown ones', async () => {
+        const job = freshJob(store());
+        const known = [1, 2, 3].map((n) =>
+          finished(execution(`${job.name}-${n}`, job, { startedAt: at(n) }), n === 2 ? 'failed' : 'succeeded'),
+        );
+        for (const e of known) await store().recordExecution(e);
+        const missing = uniqueName('missing');
+
+        const found = await store().getExecutions([missing, known[2]!.id, known[0]!.id, known[2]!.id, `${missing}-2`]);
+        expect([...found].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual([known[0], known[2]]);
+        expect(await store().getExecutions([missing])).toEqual([]);
+        expect(await store().getExecutions([])).toEqual([]);
+      });
+
+      it('finds ids with characters that PostgREST filters reserve', async () => {
+        const job = freshJob(store());
+        const suffixes = [
+          'c,d',
+          'e(f)',
+          'g"h',
+          'i\\j',
+          'k.l:m',
+          '2026-11-30T08:00:00.000Z',
+          'in.(x,y)',
+          ' spaced ',
+          'a&b=c',
+        ];
+        const executions = suffixes.map((suffix) => execution(`${job.name}-${suffix}`, job));
+        for (const e of executions) await store().recordExecution(e);
+        // Near misses: a quoting bug that dropped or kept the wrong character would match these instead.
+        const decoys = [`${job.name}-c`, `${job.name}-d`, `${job.name}-gh`, `${job.name}-ij`, `${job.name}-i\\\\j`];
+
+        const found = await store().getExecutions([...ids(executions), ...decoys]);
+        expect(sortedIds(found)).toEqual(ids(executions).sort());
+      });
+
+      it('answers for more than 1000 ids, long ones included', async () => {
+        const job = freshJob(store(), 'many');
+        const known = Array.from({ length: 1100 }, (_, i) => execution(`${job.name}-${i}`, job, { startedAt: at(i) }));
+        for (let i = 0; i < known.length; i += 50) {
+          await Promise.all(known.slice(i, i + 50).map((e) => store().recordExecution(e)));
+        }
+        const long = (n: number) => `${job.name}-${n}:${'x,y(z)"\\'.repeat(40)}`;
+        const unknown = Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? long(i) : `${job.name}-missing-${i}`));
+
+        const found = await store().getExecutions([...unknown, ...ids(known).reverse()]);
+        expect(found).toHaveLength(known.length);
+        expect(sortedIds(found)).toEqual(ids(known).sort());
+        expect(found.find((e) => e.id === known[777]!.id)).toEqual(known[777]);
+      });
+
+      it('answers an empty list without a query, even when closed', async () => {
+        const { store: closing } = await open();
+        await closing.close();
+
+        await expect(closing.getExecutions([])).resolves.toEqual([]);
+        await expect(closing.getExecutions([uniqueName('e')])).rejects.toBeInstanceOf(StoreError);
+      });
     });
 
     it('answers ping', async () => {

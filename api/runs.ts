@@ -1,0 +1,136 @@
+import {
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import { defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ExecutionRecord, ExecutionStatus, Trigger } from '../jobs/execution';
+import type { JobDefinition } from '../jobs/job';
+import type { RunJobInput } from '../jobs/run-input';
+import { runSearchAttributes } from './schedule-options';
+import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './temporal';
+
+/** Runs we start ourselves (manual, retry, backfill) and runs as Temporal describes them. */
+
+const STATUS_OF: Record<string, ExecutionStatus> = {
+  RUNNING: 'running',
+  COMPLETED: 'succeeded',
+  FAILED: 'failed',
+  TIMED_OUT: 'timed_out',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+};
+
+export interface StartRun {
+  job: JobDefinition;
+  trigger: Trigger;
+  triggeredBy: string;
+  retryOf?: string | null;
+  workflowId: string;
+  /** Backfills reuse a scheduled run's id: an occurrence that already ran is refused, never run twice. */
+  rejectDuplicate?: boolean;
+}
+
+/**
+ * Starts one run of `runJob`. @returns the execution as it stands at start, or null when `rejectDuplicate` found
+ * a run with that id already.
+ */
+export async function startRun(client: Client, taskQueue: string, run: StartRun): Promise<ExecutionRecord | null> {
+  const retryOf = run.retryOf ?? null;
+  const input: RunJobInput = { job: run.job, trigger: run.trigger, triggeredBy: run.triggeredBy, retryOf };
+  let runId: string;
+  try {
+    const handle = await client.workflow.start('runJob', {
+      taskQueue,
+      workflowId: run.workflowId,
+      args: [input],
+      typedSearchAttributes: runSearchAttributes(run.job, run.trigger),
+      memo: { triggeredBy: run.triggeredBy, retryOf },
+      workflowIdReusePolicy: run.rejectDuplicate ? 'REJECT_DUPLICATE' : undefined,
+    });
+    runId = handle.firstExecutionRunId;
+  } catch (err) {
+    if (run.rejectDuplicate && err instanceof WorkflowExecutionAlreadyStartedError) return null;
+    throw err;
+  }
+  const now = new Date().toISOString();
+  return {
+    id: run.workflowId,
+    jobName: run.job.name,
+    service: run.job.service,
+    status: 'running',
+    trigger: run.trigger,
+    triggeredBy: run.triggeredBy,
+    retryOf,
+    scheduledAt: nominalTimeOf(run.workflowId) ?? now,
+    startedAt: now,
+    completedAt: null,
+    durationMs: null,
+    attempts: 0,
+    httpStatus: null,
+    error: null,
+    response: null,
+    workflowId: run.workflowId,
+    runId,
+  };
+}
+
+/** The nominal time Temporal (and our backfill) appends to a run's id, if any. */
+export function nominalTimeOf(workflowId: string): string | null {
+  const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId)?.[1];
+  return suffix ? new Date(suffix).toISOString() : null;
+}
+
+/** A run as Temporal knows it, for one whose mirror row is missing or behind; null if it is not a run of ours. */
+export async function describeRun(client: Client, id: string): Promise<ExecutionRecord | null> {
+  let d: WorkflowExecutionDescription;
+  try {
+    d = await client.workflow.getHandle(id).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+  return runOf(d);
+}
+
+/** Maps a workflow description (or a visibility listing entry) of a `runJob` run to an execution record. */
+export function runOf(d: Omit<WorkflowExecutionInfo, 'raw'>): ExecutionRecord | null {
+  const jobName = d.typedSearchAttributes.get(JOB_NAME);
+  const service = d.typedSearchAttributes.get(JOB_SERVICE);
+  if (d.type !== 'runJob' || !jobName || !service) return null;
+  const memo = (d.memo ?? {}) as { triggeredBy?: string; retryOf?: string | null };
+  const completedAt = d.closeTime ?? null;
+  const startedAt = d.startTime.toISOString();
+  return {
+    id: d.workflowId,
+    jobName,
+    service,
+    status: STATUS_OF[d.status.name] ?? 'running',
+    trigger: (d.typedSearchAttributes.get(JOB_TRIGGER) ?? 'schedule') as Trigger,
+    triggeredBy: memo.triggeredBy ?? null,
+    retryOf: memo.retryOf ?? null,
+    scheduledAt: nominalTimeOf(d.workflowId) ?? startedAt,
+    startedAt,
+    completedAt: completedAt?.toISOString() ?? null,
+    durationMs: completedAt ? completedAt.getTime() - d.startTime.getTime() : null,
+    attempts: 0,
+    httpStatus: null,
+    error: d.status.name === 'TERMINATED' ? 'terminated in Temporal' : null,
+    response: null,
+    workflowId: d.workflowId,
+    runId: d.runId,
+  };
+}
+
+/** The input a run was started with (the first history event), or null once Temporal no longer has it. */
+export async function inputOf(client: Client, id: string): Promise<RunJobInput | null> {
+  try {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    return payload ? defaultPayloadConverter.fromPayload<RunJobInput>(payload) : null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
