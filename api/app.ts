@@ -31,6 +31,11 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
     schemaErrorFormatter,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({
+      error: { code: 'route_not_found', message: `${req.method} ${req.url.split('?')[0]} is not an endpoint` },
+    }),
+  );
   app.decorateRequest('caller', undefined as never);
   app.register(healthRoutes, { checks: deps.checks });
   app.register(async (api) => {

@@ -57,11 +57,14 @@ export function createExecutionService({ client, store, links, taskQueue }: Exec
 
     /**
      * Runs a finished, unsuccessful execution again as a new one (`trigger: "retry"`, `retryOf`), with the job's
-     * current definition and the payload the original run had. Temporal's status decides, not the mirror's.
+     * current definition and the payload the original run had.
      */
     async retry(id: string, caller: Caller): Promise<ExecutionView> {
       const original = await find(id, caller);
-      const status = (await describeRun(client, id))?.status ?? original.status;
+      // A mirrored end is final even while the workflow is still closing; a mirror stuck at `running` (say, a
+      // run terminated from Temporal Web) defers to Temporal.
+      const status =
+        original.status !== 'running' ? original.status : ((await describeRun(client, id))?.status ?? 'running');
       if (!RETRYABLE.includes(status)) {
         throw new ExecutionConflictError(
           `execution ${id} is ${status}: only ${RETRYABLE.join(', ')} runs can be retried`,

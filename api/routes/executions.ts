@@ -29,6 +29,15 @@ export const executionRoutes: FastifyPluginAsyncTypebox<{ executions: ExecutionS
     },
   );
 
+  app.post(
+    '/:id/retry',
+    { schema: { params: IdParams, response: { 202: Type.Object({ execution: ExecutionViewSchema }) } } },
+    async (req, reply) => {
+      requireAdmin(req.caller);
+      return reply.code(202).send({ execution: await executions.retry(req.params.id, req.caller) });
+    },
+  );
+
   app.get(
     '/:id',
     { schema: { params: IdParams, response: { 200: Type.Object({ execution: ExecutionViewSchema }) } } },

@@ -112,7 +112,7 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
       for (const list of idLists(ids)) {
         const rows = await call<ScheduledJobRow[]>(
           'getExecutions',
-          db.from('scheduled_jobs').select('*').in('id', list.slice(1,-1).split('","').map(x=>x.replace(/^"|"$/g,'').replace(/\\(.)/g,'$1'))),
+          db.from('scheduled_jobs').select('*').filter('id', 'in', list),
         );
         found.push(...(rows ?? []).map(fromScheduledJobRow));
       }

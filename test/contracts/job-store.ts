@@ -632,6 +632,7 @@ export function describeJobStoreContract(
           'in.(x,y)',
           ' spaced ',
           'a&b=c',
+          'o(p"q\\r)',
         ];
         const executions = suffixes.map((suffix) => execution(`${job.name}-${suffix}`, job));
         for (const e of executions) await store().recordExecution(e);

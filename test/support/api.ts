@@ -21,7 +21,8 @@ export function apiClient(baseUrl: string, token?: string) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as T };
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   };
   return {
     call,
