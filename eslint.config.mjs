@@ -10,7 +10,10 @@ const zones = [
     from: ['./activities', './api', './config', './store', './worker', './workflows', './devserver', './main.ts'],
   },
   // workflows/ are bundled for the sandbox: jobs/ only (activities as types, checked below)
-  { target: './workflows', from: ['./api', './config', './store', './worker', './devserver', './main.ts'] },
+  {
+    target: './workflows',
+    from: ['./api', './config', './store', './temporal', './worker', './devserver', './main.ts'],
+  },
   { target: './activities', from: ['./api', './config', './worker', './workflows', './devserver', './main.ts'] },
   {
     target: './store',

@@ -6,9 +6,9 @@ import type { ExecutionView } from '../jobs/schema';
 import type { ExecutionQuery, JobStore } from '../store/job-store';
 import { ExecutionConflictError, ExecutionNotFoundError, ForbiddenError, InvalidRequestError } from './errors';
 import { mayActFor, type Caller } from './identity';
-import { describeRun, inputOf, startRun } from './runs';
-import { definitionOfAction } from './schedule-options';
-import type { TemporalLinks } from './temporal';
+import { describeRun, inputOf, startRun } from '../temporal/runs';
+import { definitionOfAction } from '../temporal/schedule-options';
+import type { TemporalLinks } from '../temporal/links';
 import { toExecutionView } from './views';
 
 export interface ExecutionServiceDeps {

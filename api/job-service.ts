@@ -16,9 +16,10 @@ import { InvalidJobError, normalizeJob } from '../jobs/validate';
 import type { JobStore } from '../store/job-store';
 import { ForbiddenError, InvalidRequestError, JobConflictError, JobNotFoundError } from './errors';
 import { mayActFor, type Caller } from './identity';
-import { startRun } from './runs';
-import { definitionOfAction, toScheduleOptions } from './schedule-options';
-import { JOB_SERVICE, type TemporalLinks } from './temporal';
+import { startRun } from '../temporal/runs';
+import { definitionOfAction, toScheduleOptions } from '../temporal/schedule-options';
+import { type TemporalLinks } from '../temporal/links';
+import { JOB_SERVICE } from '../temporal/search-attributes';
 import { scheduleStateOf, toExecutionView, toJobView, type ScheduleState } from './views';
 
 export interface JobServiceDeps {

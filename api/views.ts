@@ -4,7 +4,7 @@ import type { ExecutionRecord } from '../jobs/execution';
 import type { JobDefinition } from '../jobs/job';
 import type { ExecutionView, JobView } from '../jobs/schema';
 import type { JobRow } from '../store/job-store';
-import type { TemporalLinks } from './temporal';
+import type { TemporalLinks } from '../temporal/links';
 
 const NO_STATS = Object.freeze({ totalRuns: 0, successfulRuns: 0, failedRuns: 0 });
 const MAX_NEXT_RUN_TIMES = 5;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../api/temporal';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes';
 import { startDevServer } from '../devserver/dev-server';
 import { normalizeJob } from '../jobs/validate';
 import type { RunJobInput } from '../jobs/run-input';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../api/temporal';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes';
 import { startDevServer } from '../devserver/dev-server';
 import { freePort } from './support/ports';
 import { createTestDatabase } from './support/postgres';

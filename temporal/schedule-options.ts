@@ -2,7 +2,7 @@ import type { ScheduleOptions } from '@temporalio/client';
 import { runIdBaseOf, scheduleIdOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import type { RunJobInput } from '../jobs/run-input';
-import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './temporal';
+import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './search-attributes';
 
 /** A job as a Temporal Schedule: its cron, timezone, jitter, overlap policy and catch-up window (SPEC §2). */
 export function toScheduleOptions(job: JobDefinition, taskQueue: string): ScheduleOptions {

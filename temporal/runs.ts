@@ -9,7 +9,7 @@ import type { ExecutionRecord, ExecutionStatus, Trigger } from '../jobs/executio
 import type { JobDefinition } from '../jobs/job';
 import type { RunJobInput } from '../jobs/run-input';
 import { runSearchAttributes } from './schedule-options';
-import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './temporal';
+import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './search-attributes';
 
 /** Runs we start ourselves (manual, retry, backfill) and runs as Temporal describes them. */
 
