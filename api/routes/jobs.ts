@@ -15,6 +15,10 @@ export const ExecutionFilters = {
   status: Type.Optional(literals(EXECUTION_STATUSES)),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   before: Type.Optional(Type.String({ maxLength: 500 })),
+  /** Runs started at or after this instant. */
+  startedAfter: Type.Optional(Type.String({ format: 'date-time' })),
+  /** Runs started before this instant. */
+  startedBefore: Type.Optional(Type.String({ format: 'date-time' })),
 };
 export const ExecutionPageSchema = Type.Object({
   executions: Type.Array(ExecutionViewSchema),
