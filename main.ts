@@ -9,6 +9,7 @@ import { createExecutionService } from './api/execution-service';
 import { createAuthenticator } from './api/identity';
 import { createJobService } from './api/job-service';
 import { createTemporalLinks } from './temporal/links';
+import { ensureReconcileSchedule, reconcileNow } from './temporal/reconcile';
 import { registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './temporal/search-attributes';
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { startDevServer } from './devserver/dev-server';
@@ -55,6 +56,9 @@ export async function startScheduler(config: Readonly<Config>, log: pino.Logger)
     const connection = await Connection.connect({ address });
     closers.push({ name: 'temporal connection', close: () => connection.close() });
     if (temporal.registerSearchAttributes) await registerSearchAttributes(connection, temporal.namespace);
+    const client = new Client({ connection, namespace: temporal.namespace });
+    const reconcile = { taskQueue: temporal.taskQueue, ...config.reconcile };
+    await ensureReconcileSchedule(client, reconcile);
 
     if (config.role !== 'api') {
       const workerConnection = await NativeConnection.connect({ address });
@@ -88,12 +92,12 @@ export async function startScheduler(config: Readonly<Config>, log: pino.Logger)
     }
 
     if (config.role !== 'worker') {
-      const client = new Client({ connection, namespace: temporal.namespace });
       const api = buildApp(
         {
           jobs: createJobService({ client, store, services: config.services, taskQueue: temporal.taskQueue, links }),
           executions: createExecutionService({ client, store, links, taskQueue: temporal.taskQueue }),
           authenticate: createAuthenticator(config.identity),
+          reconcile: () => reconcileNow(client, reconcile),
           checks: {
             temporal: async () => void (await connection.healthService.check({})),
             store: () => store.ping(),

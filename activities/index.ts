@@ -1,9 +1,14 @@
 import { callActivities, type CallDeps } from './call-service';
 import { mirrorActivities, type MirrorDeps } from './mirror';
+import { reconcileActivities } from './reconcile';
 
 export type ActivityDeps = CallDeps & MirrorDeps;
 
-export const createActivities = (deps: ActivityDeps) => ({ ...callActivities(deps), ...mirrorActivities(deps) });
+export const createActivities = (deps: ActivityDeps) => ({
+  ...callActivities(deps),
+  ...mirrorActivities(deps),
+  ...reconcileActivities(deps),
+});
 export type Activities = ReturnType<typeof createActivities>;
 
 export type { CallRequest } from './call-service';

@@ -53,6 +53,7 @@ describe('the HTTP facade', () => {
         jobs,
         executions,
         authenticate: createAuthenticator(loadConfig(env).identity),
+        reconcile: async () => ({ jobsMirrored: [], jobsRemoved: [], executionsChecked: 0, executionsRepaired: [] }),
         checks: {
           temporal: async () => undefined,
           store: async () => {

@@ -1,8 +1,11 @@
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorHandler, schemaErrorFormatter } from './errors';
+import type { ReconcileReport } from '../jobs/reconcile';
 import type { ExecutionService } from './execution-service';
-import type { Caller } from './identity';
+import { requireAdmin, type Caller } from './identity';
+import { Type } from '@sinclair/typebox';
+import { ReconcileReportSchema } from '../jobs/schema';
 import type { JobService } from './job-service';
 import { executionRoutes } from './routes/executions';
 import { healthRoutes, type HealthChecks } from './routes/health';
@@ -15,6 +18,8 @@ export interface AppDeps {
   /** Resolves the Authorization header to a caller; throws a 401 error for a bad token. */
   authenticate: (authorization: string | undefined) => Caller;
   checks: HealthChecks;
+  /** Runs the reconciler now and returns its report. */
+  reconcile: () => Promise<ReconcileReport>;
 }
 
 declare module 'fastify' {
@@ -45,6 +50,14 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
     await api.register(jobRoutes, { prefix: '/api/jobs', jobs: deps.jobs, executions: deps.executions });
     await api.register(executionRoutes, { prefix: '/api/executions', executions: deps.executions });
     await api.register(serviceRoutes, { prefix: '/api/services', jobs: deps.jobs });
+    api.post(
+      '/api/reconcile',
+      { schema: { response: { 200: Type.Object({ report: ReconcileReportSchema }) } } },
+      async (req) => {
+        requireAdmin(req.caller);
+        return { report: await deps.reconcile() };
+      },
+    );
   });
   return app;
 }

@@ -31,6 +31,8 @@ const Env = Type.Object({
   SCHEDULER_ADMIN_TOKENS: Type.Optional(Type.String()),
   SCHEDULER_ALLOW_OPEN: Flag('false'),
   SCHEDULER_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  SCHEDULER_RECONCILE_MINUTES: Type.Integer({ minimum: 0, maximum: 1440, default: 10 }),
+  SCHEDULER_RECONCILE_LOOKBACK_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
   SCHEDULER_WORKFLOW_BUNDLE: Type.Optional(Type.String({ minLength: 1 })),
   SCHEDULER_WORKER_MAX_ACTIVITIES: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
   NODE_ENV: Type.Optional(Type.String()),
@@ -72,6 +74,8 @@ export interface Config {
   identity: IdentityConfig;
   /** bundlePath: the workflow bundle; default: `workflow-bundle.js` next to the compiled main. */
   worker: { maxConcurrentActivities: number; bundlePath?: string };
+  /** The reconciler's schedule (every 0 = off) and how far back it compares closed runs. */
+  reconcile: { everyMinutes: number; lookbackHours: number };
   /** HMAC secret for `X-Scheduler-Signature` on every call to a service. */
   signingSecret?: string;
 }
@@ -125,6 +129,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE,
     },
     signingSecret: values.SCHEDULER_SIGNING_SECRET,
+    reconcile: {
+      everyMinutes: values.SCHEDULER_RECONCILE_MINUTES,
+      lookbackHours: values.SCHEDULER_RECONCILE_LOOKBACK_HOURS,
+    },
   });
 }
 

@@ -111,3 +111,10 @@ export type ExecutionView = Static<typeof ExecutionViewSchema>;
 export const ErrorSchema = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
 });
+
+export const ReconcileReportSchema = Type.Object({
+  jobsMirrored: Type.Array(Type.String()),
+  jobsRemoved: Type.Array(Type.String()),
+  executionsChecked: Type.Integer(),
+  executionsRepaired: Type.Array(Type.String()),
+});

@@ -134,3 +134,25 @@ export async function inputOf(client: Client, id: string): Promise<RunJobInput |
     throw err;
   }
 }
+
+/**
+ * The last execution record a run handed to its mirror activity, read from the run's history: what the mirror
+ * would hold had every write landed. Null when the history has none (or is gone).
+ */
+export async function recordedExecutionOf(client: Client, id: string): Promise<ExecutionRecord | null> {
+  let events;
+  try {
+    events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+  for (const event of [...events].reverse()) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    const payload = scheduled?.input?.payloads?.[0];
+    if (scheduled?.activityType?.name === 'recordExecution' && payload) {
+      return defaultPayloadConverter.fromPayload<ExecutionRecord>(payload);
+    }
+  }
+  return null;
+}

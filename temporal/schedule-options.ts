@@ -35,6 +35,9 @@ export function toScheduleOptions(job: JobDefinition, taskQueue: string): Schedu
   };
 }
 
+/** Every job's schedule id starts so; other schedules in the namespace are not ours. */
+export const JOB_SCHEDULE_PREFIX = scheduleIdOf('');
+
 export const runSearchAttributes = (job: JobDefinition, trigger: RunJobInput['trigger']) => [
   { key: JOB_NAME, value: job.name },
   { key: JOB_SERVICE, value: job.service },

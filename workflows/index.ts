@@ -1,1 +1,2 @@
 export { runJob } from './run-job';
+export { reconcile } from './reconcile';

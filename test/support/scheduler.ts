@@ -34,6 +34,7 @@ export async function startTestScheduler(env: Record<string, string | undefined>
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'error',
+    SCHEDULER_RECONCILE_MINUTES: '0', // test schedulers share one namespace; the reconcile test turns it on
     ...env,
   });
   const running = await startScheduler(config, pino({ level: config.logLevel }));

@@ -1,0 +1,16 @@
+/** The reconciler's input and report (workflows/reconcile.ts, activities/reconcile.ts, POST /api/reconcile). */
+
+export interface ReconcileInput {
+  /** Runs closed within this many hours are compared (running ones always are). */
+  lookbackHours: number;
+}
+
+export interface ReconcileReport {
+  /** Jobs whose mirror row was written or rewritten from their schedule. */
+  jobsMirrored: string[];
+  /** Mirror rows of jobs whose schedule no longer exists in Temporal. */
+  jobsRemoved: string[];
+  executionsChecked: number;
+  /** Runs whose row was missing or still `running` after the run had ended. */
+  executionsRepaired: string[];
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
+
+export const RECONCILE_SCHEDULE_ID = 'scheduler-reconcile';
+
+/** The reconciler's input and report, as the `reconcile` workflow takes and returns them. */
+export interface ReconcileSettings {
+  taskQueue: string;
+  /** 0 turns the schedule off (and deletes it). */
+  everyMinutes: number;
+  lookbackHours: number;
+}
+
+/** Creates, updates or (every 0) deletes the reconciler's own schedule. Safe from every replica at every start. */
+export async function ensureReconcileSchedule(client: Client, settings: ReconcileSettings): Promise<void> {
+  const handle = client.schedule.getHandle(RECONCILE_SCHEDULE_ID);
+  if (settings.everyMinutes === 0) {
+    await handle.delete().catch((err: unknown) => {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    });
+    return;
+  }
+  const options: ScheduleOptions = {
+    scheduleId: RECONCILE_SCHEDULE_ID,
+    spec: { intervals: [{ every: `${settings.everyMinutes}m` }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'reconcile',
+      taskQueue: settings.taskQueue,
+      workflowId: `${RECONCILE_SCHEDULE_ID}-run`,
+      args: [{ lookbackHours: settings.lookbackHours }],
+    },
+    policies: { overlap: 'SKIP', catchupWindow: '1m' },
+    state: { note: 'reconciles the mirror with Temporal' },
+  };
+  try {
+    await client.schedule.create(options);
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await handle.update((prev) => ({
+      ...prev,
+      spec: options.spec,
+      action: options.action,
+      policies: options.policies,
+    }));
+  }
+}
+
+/** Runs the reconciler now, as a workflow of its own, and waits for its report. */
+export function reconcileNow<R>(client: Client, settings: ReconcileSettings): Promise<R> {
+  return client.workflow.execute('reconcile', {
+    taskQueue: settings.taskQueue,
+    workflowId: `${RECONCILE_SCHEDULE_ID}-manual-${randomUUID()}`,
+    args: [{ lookbackHours: settings.lookbackHours }],
+    workflowExecutionTimeout: '15m',
+  });
+}

@@ -1,0 +1,155 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { scheduleIdOf } from '../jobs/ids';
+import type { ReconcileReport } from '../jobs/reconcile';
+import type { JobView } from '../jobs/schema';
+import { RECONCILE_SCHEDULE_ID } from '../temporal/reconcile';
+import { apiClient, uniqueName } from './support/api';
+import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { eventually, startTarget, type Target } from './support/target';
+
+/** The reconciler on real parts: after it runs, the mirror's rows and counters equal what Temporal knows. */
+describe('the reconciler', () => {
+  let target: Target;
+  let scheduler: TestScheduler;
+  let api: ReturnType<typeof apiClient>;
+  const created: string[] = [];
+
+  const db = () => new Database(path.join(scheduler.dataDir, 'scheduler.db'));
+  const sql = (query: string, ...params: unknown[]) => {
+    const conn = db();
+    try {
+      return conn.prepare(query).all(...params) as Record<string, unknown>[];
+    } finally {
+      conn.close();
+    }
+  };
+  const reconcile = async () => {
+    const res = await api.call<{ report: ReconcileReport }>('POST', '/api/reconcile');
+    expect(res.status).toBe(200);
+    return res.body.report;
+  };
+  async function register(overrides: Record<string, unknown> = {}) {
+    const name = uniqueName('rec');
+    created.push(name);
+    const res = await api.register({
+      name,
+      service: 'rec-service',
+      endpoint: `/rec/${name}`,
+      cron: '0 0 1 1 *',
+      enabled: false,
+      ...overrides,
+    });
+    expect(res.status).toBe(201);
+    return { name, endpoint: `/rec/${name}` };
+  }
+
+  beforeAll(async () => {
+    target = await startTarget();
+    scheduler = await startTestScheduler({ REC_SERVICE_URL: target.url, SCHEDULER_RECONCILE_MINUTES: '7' });
+    api = apiClient(scheduler.url);
+  });
+  afterAll(async () => {
+    for (const name of created) {
+      await scheduler.client.schedule
+        .getHandle(scheduleIdOf(name))
+        .delete()
+        .catch((err: unknown) => {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        });
+    }
+    await scheduler.client.schedule.getHandle(RECONCILE_SCHEDULE_ID).delete();
+    await scheduler.stop();
+    await target.close();
+  });
+
+  test('it runs on a schedule of its own', async () => {
+    const schedule = await scheduler.client.schedule.getHandle(RECONCILE_SCHEDULE_ID).describe();
+    expect(schedule.spec.intervals).toMatchObject([{ every: 7 * 60_000 }]);
+    expect(schedule.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'reconcile',
+      taskQueue: scheduler.taskQueue,
+    });
+  });
+
+  test('a run terminated from Temporal Web ends terminated in the mirror, and the counters match', async () => {
+    const { name, endpoint } = await register();
+    target.answer(endpoint, [{ status: 200, delayMs: 30_000 }]);
+    const id = (await api.trigger(name)).body.execution.id;
+    await target.waitForCalls(endpoint, 1);
+    await eventually(
+      () => api.execution(id),
+      (r) => r.status === 200,
+    );
+    await scheduler.client.workflow.getHandle(id).terminate('operator pressed terminate');
+    expect(sql('SELECT status FROM scheduled_jobs WHERE id = ?', id)).toEqual([{ status: 'running' }]);
+
+    const report = await reconcile();
+    expect(report.executionsRepaired).toContain(id);
+    expect(await api.finished(id)).toMatchObject({ status: 'terminated', trigger: 'manual', triggeredBy: 'anonymous' });
+    expect(sql('SELECT total_runs, successful_runs, failed_runs FROM job_schedules WHERE job_name = ?', name)).toEqual([
+      { total_runs: 1, successful_runs: 0, failed_runs: 0 },
+    ]);
+    expect((await reconcile()).executionsRepaired).not.toContain(id); // nothing left to mend
+  });
+
+  test('a run whose row was lost is restored from its history, attempts and status code included', async () => {
+    const { name, endpoint } = await register();
+    target.answer(endpoint, [{ status: 503 }, { status: 201, body: 'made' }]);
+    await api.register({
+      name,
+      service: 'rec-service',
+      endpoint,
+      cron: '0 0 1 1 *',
+      enabled: false,
+      retry: { initialIntervalSeconds: 1 },
+    });
+    const id = (await api.trigger(name)).body.execution.id;
+    const finished = await api.finished(id);
+    expect(finished).toMatchObject({ status: 'succeeded', attempts: 2, httpStatus: 201 });
+    const conn = db();
+    conn.prepare('DELETE FROM scheduled_jobs WHERE id = ?').run(id);
+    conn.close();
+
+    const report = await reconcile();
+    expect(report.executionsRepaired).toContain(id);
+    const restored = sql(
+      'SELECT status, attempts, http_status, response, trigger FROM scheduled_jobs WHERE id = ?',
+      id,
+    );
+    expect(restored).toEqual([
+      { status: 'succeeded', attempts: 2, http_status: 201, response: 'made', trigger: 'manual' },
+    ]);
+    expect(sql('SELECT total_runs, successful_runs FROM job_schedules WHERE job_name = ?', name)).toEqual([
+      { total_runs: 1, successful_runs: 1 },
+    ]);
+  });
+
+  test('jobs paused or deleted directly in Temporal are mirrored as such', async () => {
+    const paused = await register({ enabled: true });
+    const deleted = await register({ enabled: true });
+    await scheduler.client.schedule.getHandle(scheduleIdOf(paused.name)).pause('from Temporal Web');
+    await scheduler.client.schedule.getHandle(scheduleIdOf(deleted.name)).delete();
+
+    const report = await reconcile();
+    expect(report.jobsMirrored).toContain(paused.name);
+    expect(report.jobsRemoved).toContain(deleted.name);
+    expect(sql('SELECT enabled FROM job_schedules WHERE job_name = ?', paused.name)).toEqual([{ enabled: 0 }]);
+    expect(sql('SELECT job_name FROM job_schedules WHERE job_name = ?', deleted.name)).toEqual([]);
+    const job = (await api.call<{ job: JobView }>('GET', `/api/jobs/${paused.name}`)).body.job;
+    expect(job).toMatchObject({ paused: true, pauseNote: 'from Temporal Web' });
+  });
+
+  test('after a reconcile every counter equals its row counts', async () => {
+    await reconcile();
+    const mismatched = sql(`
+      SELECT j.job_name FROM job_schedules j
+      WHERE j.total_runs <> (SELECT count(*) FROM scheduled_jobs s WHERE s.job_name = j.job_name)
+         OR j.successful_runs <> (SELECT count(*) FROM scheduled_jobs s WHERE s.job_name = j.job_name AND s.status = 'succeeded')
+         OR j.failed_runs <> (SELECT count(*) FROM scheduled_jobs s WHERE s.job_name = j.job_name AND s.status IN ('failed', 'timed_out'))`);
+    expect(mismatched).toEqual([]);
+    expect(sql("SELECT count(*) AS n FROM scheduled_jobs WHERE job_name LIKE 'rec-%'")[0]!.n).toBeGreaterThanOrEqual(2);
+  });
+});
