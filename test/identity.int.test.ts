@@ -1,0 +1,76 @@
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { scheduleIdOf } from '../jobs/ids';
+import { apiClient, uniqueName } from './support/api';
+import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { startTarget, type Target } from './support/target';
+
+/** SPEC §7 enforced by the service itself: services own their jobs; admin actions record the admin. */
+describe('identity', () => {
+  let target: Target;
+  let scheduler: TestScheduler;
+  const tokens = {
+    alice: 'alice-admin-token-000000',
+    email: 'email-service-token-0000',
+    crawler: 'crawler-service-token-00',
+  };
+  const name = uniqueName('idn');
+  const other = uniqueName('idn');
+
+  beforeAll(async () => {
+    target = await startTarget();
+    scheduler = await startTestScheduler({
+      EMAIL_SERVICE_URL: target.url,
+      CRAWLER_SERVICE_URL: target.url,
+      SCHEDULER_ADMIN_TOKENS: `alice=${tokens.alice}`,
+      SCHEDULER_SERVICE_TOKENS: `email-service=${tokens.email},crawler-service=${tokens.crawler}`,
+    });
+  });
+  afterAll(async () => {
+    for (const job of [name, other]) {
+      await scheduler.client.schedule
+        .getHandle(scheduleIdOf(job))
+        .delete()
+        .catch((err: unknown) => {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        });
+    }
+    await scheduler.stop();
+    await target.close();
+  });
+
+  test('a service registers, reads and deletes only its own jobs', async () => {
+    const email = apiClient(scheduler.url, tokens.email);
+    const crawler = apiClient(scheduler.url, tokens.crawler);
+    const job = { name, service: 'email-service', endpoint: '/digest', cron: '0 9 * * *', enabled: false };
+    expect((await apiClient(scheduler.url).register(job)).status).toBe(401);
+    expect((await crawler.register(job)).status).toBe(403);
+    expect((await email.register(job)).status).toBe(201);
+    expect((await crawler.register({ ...job, service: 'crawler-service', endpoint: '/crawl' })).status).toBe(409);
+    expect(
+      (await crawler.register({ ...job, name: other, service: 'crawler-service', endpoint: '/crawl' })).status,
+    ).toBe(201);
+
+    expect((await email.call('GET', `/api/jobs/${name}`)).status).toBe(200);
+    expect((await crawler.call('GET', `/api/jobs/${name}`)).status).toBe(404); // existence does not leak
+    expect((await crawler.call('GET', `/api/jobs/${name}/executions`)).status).toBe(404);
+    expect((await crawler.call('DELETE', `/api/jobs/${name}`)).status).toBe(404);
+    expect((await email.call('GET', '/api/jobs')).status).toBe(403); // listing everything is for admins
+    expect((await email.call('POST', `/api/jobs/${name}/trigger`, {})).status).toBe(403);
+    expect((await email.call('PUT', '/api/services/crawler-service/jobs', { jobs: [] })).status).toBe(403);
+  });
+
+  test('an admin acts on any job, and the run records who triggered it', async () => {
+    const alice = apiClient(scheduler.url, tokens.alice);
+    const run = await alice.trigger(name);
+    expect(run.status).toBe(202);
+    const done = await alice.finished(run.body.execution.id);
+    expect(done).toMatchObject({ status: 'succeeded', triggeredBy: 'alice', trigger: 'manual' });
+    const paused = await alice.call<{ job: { pauseNote: string } }>('POST', `/api/jobs/${other}/pause`, {
+      note: 'audit',
+    });
+    expect(paused.body.job.pauseNote).toBe('paused by alice: audit');
+    // the owner reads its run; another service does not learn of it
+    expect((await apiClient(scheduler.url, tokens.email).execution(done.id)).status).toBe(200);
+    expect((await apiClient(scheduler.url, tokens.crawler).execution(done.id)).status).toBe(404);
+  });
+});
