@@ -38,6 +38,25 @@ export interface ExecutionRecord {
   runId: string | null;
 }
 
+/** What is known of a run when it starts. Its id is its workflow id. */
+export type ExecutionStart = Pick<
+  ExecutionRecord,
+  'id' | 'jobName' | 'service' | 'trigger' | 'triggeredBy' | 'retryOf' | 'scheduledAt' | 'startedAt' | 'runId'
+>;
+
+/** A run as it stands at its start: running, with no outcome yet. */
+export const startedExecution = (start: ExecutionStart): ExecutionRecord => ({
+  ...start,
+  status: 'running',
+  completedAt: null,
+  durationMs: null,
+  attempts: 0,
+  httpStatus: null,
+  error: null,
+  response: null,
+  workflowId: start.id,
+});
+
 export interface JobStats {
   totalRuns: number;
   successfulRuns: number;

@@ -7,3 +7,9 @@ export const jobNameOfScheduleId = (scheduleId: string) => scheduleId.replace(/^
 /** Runs we start ourselves carry their trigger and a unique suffix, so two in one second never collide. */
 export const startedRunIdOf = (jobName: string, trigger: string, unique: string) =>
   `${runIdBaseOf(jobName)}-${trigger}-${unique}`;
+
+/** The nominal time that Temporal (and our backfill) appends to a run's id, e.g. `…-2026-11-30T08:00:00Z`. */
+export function nominalTimeOf(workflowId: string): string | null {
+  const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId)?.[1];
+  return suffix ? new Date(suffix).toISOString() : null;
+}

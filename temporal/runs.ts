@@ -5,7 +5,8 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { ExecutionRecord, ExecutionStatus, Trigger } from '../jobs/execution';
+import { startedExecution, type ExecutionRecord, type ExecutionStatus, type Trigger } from '../jobs/execution';
+import { nominalTimeOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import type { RunJobInput } from '../jobs/run-input';
 import { runSearchAttributes } from './schedule-options';
@@ -55,31 +56,17 @@ export async function startRun(client: Client, taskQueue: string, run: StartRun)
     throw err;
   }
   const now = new Date().toISOString();
-  return {
+  return startedExecution({
     id: run.workflowId,
     jobName: run.job.name,
     service: run.job.service,
-    status: 'running',
     trigger: run.trigger,
     triggeredBy: run.triggeredBy,
     retryOf,
     scheduledAt: nominalTimeOf(run.workflowId) ?? now,
     startedAt: now,
-    completedAt: null,
-    durationMs: null,
-    attempts: 0,
-    httpStatus: null,
-    error: null,
-    response: null,
-    workflowId: run.workflowId,
     runId,
-  };
-}
-
-/** The nominal time Temporal (and our backfill) appends to a run's id, if any. */
-export function nominalTimeOf(workflowId: string): string | null {
-  const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId)?.[1];
-  return suffix ? new Date(suffix).toISOString() : null;
+  });
 }
 
 /** A run as Temporal knows it, for one whose mirror row is missing or behind; null if it is not a run of ours. */
@@ -103,23 +90,21 @@ export function runOf(d: Omit<WorkflowExecutionInfo, 'raw'>): ExecutionRecord | 
   const completedAt = d.closeTime ?? null;
   const startedAt = d.startTime.toISOString();
   return {
-    id: d.workflowId,
-    jobName,
-    service,
+    ...startedExecution({
+      id: d.workflowId,
+      jobName,
+      service,
+      trigger: (d.typedSearchAttributes.get(JOB_TRIGGER) ?? 'schedule') as Trigger,
+      triggeredBy: memo.triggeredBy ?? null,
+      retryOf: memo.retryOf ?? null,
+      scheduledAt: nominalTimeOf(d.workflowId) ?? startedAt,
+      startedAt,
+      runId: d.runId,
+    }),
     status: STATUS_OF[d.status.name] ?? 'running',
-    trigger: (d.typedSearchAttributes.get(JOB_TRIGGER) ?? 'schedule') as Trigger,
-    triggeredBy: memo.triggeredBy ?? null,
-    retryOf: memo.retryOf ?? null,
-    scheduledAt: nominalTimeOf(d.workflowId) ?? startedAt,
-    startedAt,
     completedAt: completedAt?.toISOString() ?? null,
     durationMs: completedAt ? completedAt.getTime() - d.startTime.getTime() : null,
-    attempts: 0,
-    httpStatus: null,
     error: d.status.name === 'TERMINATED' ? 'terminated in Temporal' : null,
-    response: null,
-    workflowId: d.workflowId,
-    runId: d.runId,
   };
 }
 

@@ -1,7 +1,5 @@
-import { ScheduleNotFoundError } from '@temporalio/client';
-import { scheduleIdOf } from '../jobs/ids';
 import { apiClient, uniqueName } from './support/api';
-import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';
 
 /** SPEC §5 on real parts: what the owning service receives, and how answers are classified and retried. */
@@ -17,14 +15,7 @@ describe('calls to the owning service', () => {
     api = apiClient(scheduler.url);
   });
   afterAll(async () => {
-    for (const name of created) {
-      await scheduler.client.schedule
-        .getHandle(scheduleIdOf(name))
-        .delete()
-        .catch((err: unknown) => {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        });
-    }
+    await deleteSchedules(scheduler.client, created);
     await scheduler.stop();
     await target.close();
   });

@@ -1,7 +1,5 @@
-import { ScheduleNotFoundError } from '@temporalio/client';
-import { scheduleIdOf } from '../jobs/ids';
 import { apiClient, uniqueName } from './support/api';
-import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';
 
 /** SPEC §7 enforced by the service itself: services own their jobs; admin actions record the admin. */
@@ -26,14 +24,7 @@ describe('identity', () => {
     });
   });
   afterAll(async () => {
-    for (const job of [name, other]) {
-      await scheduler.client.schedule
-        .getHandle(scheduleIdOf(job))
-        .delete()
-        .catch((err: unknown) => {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        });
-    }
+    await deleteSchedules(scheduler.client, [name, other]);
     await scheduler.stop();
     await target.close();
   });

@@ -4,7 +4,7 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ExecutionView, JobView } from '../jobs/schema';
 import { apiClient, uniqueName } from './support/api';
-import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
 
 /** Issue 3 on real parts: every admin action, recorded with who did it, and nothing silently skipped. */
@@ -47,14 +47,7 @@ describe('operations', () => {
     api = apiClient(scheduler.url);
   });
   afterAll(async () => {
-    for (const name of created) {
-      await scheduler.client.schedule
-        .getHandle(scheduleIdOf(name))
-        .delete()
-        .catch((err: unknown) => {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        });
-    }
+    await deleteSchedules(scheduler.client, created);
     await scheduler.stop();
     await target.close();
   });

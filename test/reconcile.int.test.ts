@@ -1,12 +1,11 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ReconcileReport } from '../jobs/reconcile';
 import type { JobView } from '../jobs/schema';
 import { RECONCILE_SCHEDULE_ID } from '../temporal/reconcile';
 import { apiClient, uniqueName } from './support/api';
-import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
 
 /** The reconciler on real parts: after it runs, the mirror's rows and counters equal what Temporal knows. */
@@ -51,14 +50,7 @@ describe('the reconciler', () => {
     api = apiClient(scheduler.url);
   });
   afterAll(async () => {
-    for (const name of created) {
-      await scheduler.client.schedule
-        .getHandle(scheduleIdOf(name))
-        .delete()
-        .catch((err: unknown) => {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        });
-    }
+    await deleteSchedules(scheduler.client, created);
     await scheduler.client.schedule.getHandle(RECONCILE_SCHEDULE_ID).delete();
     await scheduler.stop();
     await target.close();

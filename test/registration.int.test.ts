@@ -2,7 +2,7 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { scheduleIdOf } from '../jobs/ids';
 import { apiClient, uniqueName } from './support/api';
-import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 
 /** Registration against real Temporal: what is refused creates nothing; what is accepted is idempotent. */
 describe('registration', () => {
@@ -32,14 +32,7 @@ describe('registration', () => {
     api = apiClient(scheduler.url);
   });
   afterAll(async () => {
-    for (const name of created) {
-      await scheduler.client.schedule
-        .getHandle(scheduleIdOf(name))
-        .delete()
-        .catch((err: unknown) => {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        });
-    }
+    await deleteSchedules(scheduler.client, created);
     await scheduler.stop();
   });
 

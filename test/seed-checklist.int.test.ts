@@ -1,10 +1,9 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client as PgClient } from 'pg';
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ExecutionView, JobView } from '../jobs/schema';
-import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
 
 /** The seed's integration checklist, on each store. */
@@ -73,14 +72,7 @@ describe.each(stores)('seed checklist on %s', (_label, storeEnv, sqlOf) => {
   });
 
   afterAll(async () => {
-    for (const name of [...EMAIL_JOBS.map((j) => j.name), 'heartbeat-ping']) {
-      await scheduler.client.schedule
-        .getHandle(scheduleIdOf(name))
-        .delete()
-        .catch((err: unknown) => {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-        });
-    }
+    await deleteSchedules(scheduler.client, [...EMAIL_JOBS.map((j) => j.name), 'heartbeat-ping']);
     await scheduler.stop();
     await target.close();
   });

@@ -1,9 +1,7 @@
-import { ScheduleNotFoundError } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
-import { scheduleIdOf } from '../jobs/ids';
 import { apiClient, uniqueName } from './support/api';
 import { startGateway, type Gateway } from './support/postgrest';
-import { startTestScheduler, type TestScheduler } from './support/scheduler';
+import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
 
 /** SPEC §6: with Supabase unreachable, runs still call their service, and their rows appear once it is back. */
@@ -44,12 +42,7 @@ describe('the store down', () => {
     api = apiClient(scheduler.url);
   });
   afterAll(async () => {
-    await scheduler.client.schedule
-      .getHandle(scheduleIdOf(name))
-      .delete()
-      .catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
+    await deleteSchedules(scheduler.client, [name]);
     await scheduler.stop();
     await gateway.close().catch(() => undefined);
     await target.close();

@@ -8,7 +8,8 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ExecutionRecord, ExecutionStatus } from '../jobs/execution';
+import { startedExecution, type ExecutionRecord, type ExecutionStatus } from '../jobs/execution';
+import { nominalTimeOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import { NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type RunJobInput } from '../jobs/run-input';
 
@@ -40,25 +41,17 @@ export async function runJob(input: RunJobInput): Promise<void> {
   const { job } = input;
   const { callService } = proxyActivities<Activities>(callOptions(job));
   const startedAt = info.runStartTime.toISOString();
-  const execution: ExecutionRecord = {
+  const execution = startedExecution({
     id: info.workflowId,
     jobName: job.name,
     service: job.service,
-    status: 'running',
     trigger: input.trigger,
     triggeredBy: input.triggeredBy,
     retryOf: input.retryOf,
     scheduledAt: scheduledAtOf(info.workflowId, info.searchAttributes) ?? startedAt,
     startedAt,
-    completedAt: null,
-    durationMs: null,
-    attempts: 0,
-    httpStatus: null,
-    error: null,
-    response: null,
-    workflowId: info.workflowId,
     runId: info.runId,
-  };
+  });
   const started = recordExecution(execution);
 
   let outcome: Partial<ExecutionRecord>;
@@ -121,6 +114,5 @@ function scheduledAtOf(workflowId: string, attributes: Record<string, unknown> |
   const value: unknown = Array.isArray(values) ? values[0] : values;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value).toISOString();
-  const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId)?.[1];
-  return suffix ? new Date(suffix).toISOString() : null;
+  return nominalTimeOf(workflowId);
 }

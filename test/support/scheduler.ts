@@ -2,10 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { App } from '../../api/app';
 import { loadConfig } from '../../config/config';
+import { scheduleIdOf } from '../../jobs/ids';
 import { startScheduler } from '../../main';
 
 export interface TestScheduler {
@@ -65,5 +66,17 @@ function quietRuntime(): void {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // already installed by an earlier test file in this process
+  }
+}
+
+/** Deletes the schedules of these jobs, if they still exist: each test file cleans up what it registered. */
+export async function deleteSchedules(client: Client, jobNames: Iterable<string>): Promise<void> {
+  for (const name of jobNames) {
+    await client.schedule
+      .getHandle(scheduleIdOf(name))
+      .delete()
+      .catch((err: unknown) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
   }
 }
