@@ -25,6 +25,22 @@ const zones = [
   },
   { target: './api', from: ['./activities', './worker', './workflows', './devserver', './main.ts'] },
   { target: './worker', from: ['./api', './devserver', './main.ts'] },
+  // verifier/ is shipped to the services: self-contained
+  {
+    target: './verifier',
+    from: [
+      './activities',
+      './api',
+      './config',
+      './jobs',
+      './store',
+      './temporal',
+      './worker',
+      './workflows',
+      './devserver',
+      './main.ts',
+    ],
+  },
 ];
 
 export default tseslint.config(

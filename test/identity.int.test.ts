@@ -1,3 +1,4 @@
+import { createSignatureVerifier } from '../verifier/verify-signature';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';
@@ -11,6 +12,7 @@ describe('identity', () => {
     email: 'email-service-token-0000',
     crawler: 'crawler-service-token-00',
   };
+  const signingSecret = 'signing-secret-shared-with-services';
   const name = uniqueName('idn');
   const other = uniqueName('idn');
 
@@ -21,6 +23,7 @@ describe('identity', () => {
       CRAWLER_SERVICE_URL: target.url,
       SCHEDULER_ADMIN_TOKENS: `alice=${tokens.alice}`,
       SCHEDULER_SERVICE_TOKENS: `email-service=${tokens.email},crawler-service=${tokens.crawler}`,
+      SCHEDULER_SIGNING_SECRET: signingSecret,
     });
   });
   afterAll(async () => {
@@ -56,6 +59,20 @@ describe('identity', () => {
     expect(run.status).toBe(202);
     const done = await alice.finished(run.body.execution.id);
     expect(done).toMatchObject({ status: 'succeeded', triggeredBy: 'alice', trigger: 'manual' });
+    // the call was signed, and the verifier shipped for services accepts it once
+    const call = target.calls('/digest').find((c) => c.headers['idempotency-key'] === done.id)!;
+    const verifier = createSignatureVerifier({ secret: signingSecret });
+    const signed = {
+      signature: String(call.headers['x-scheduler-signature']),
+      body: call.body,
+      idempotencyKey: done.id,
+    };
+    expect(await verifier.verify(signed)).toEqual({ ok: true });
+    await verifier.markProcessed(done.id);
+    expect(await verifier.verify(signed)).toEqual({ ok: false, reason: 'replay' });
+    expect(await verifier.verify({ ...signed, body: call.body.replace('manual', 'schedule') })).toMatchObject({
+      ok: false,
+    });
     const paused = await alice.call<{ job: { pauseNote: string } }>('POST', `/api/jobs/${other}/pause`, {
       note: 'audit',
     });
