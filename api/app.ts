@@ -16,7 +16,7 @@ export interface AppDeps {
   jobs: JobService;
   executions: ExecutionService;
   /** Resolves the Authorization header to a caller; throws a 401 error for a bad token. */
-  authenticate: (authorization: string | undefined) => Caller;
+  authenticate: (authorization: string | undefined) => Promise<Caller>;
   checks: HealthChecks;
   /** Runs the reconciler now and returns its report. */
   reconcile: () => Promise<ReconcileReport>;
@@ -45,7 +45,7 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
   app.register(healthRoutes, { checks: deps.checks });
   app.register(async (api) => {
     api.addHook('onRequest', async (req) => {
-      req.caller = deps.authenticate(req.headers.authorization);
+      req.caller = await deps.authenticate(req.headers.authorization);
     });
     await api.register(jobRoutes, { prefix: '/api/jobs', jobs: deps.jobs, executions: deps.executions });
     await api.register(executionRoutes, { prefix: '/api/executions', executions: deps.executions });

@@ -1,14 +1,16 @@
-import type { IdentityConfig } from '../config/config';
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { AdminJwtConfig, IdentityConfig } from '../config/config';
 import { ForbiddenError, UnauthorizedError } from './errors';
 
-/** Who is calling: an admin (static token) or a service (its token from SCHEDULER_SERVICE_TOKENS). */
+/** Who is calling: an admin (static token or JWT) or a service (its token from SCHEDULER_SERVICE_TOKENS). */
 export type Caller = { kind: 'admin'; name: string } | { kind: 'service'; name: string };
 
 export const ANONYMOUS: Caller = Object.freeze({ kind: 'admin', name: 'anonymous' });
 
-/** Resolves a bearer token; in open mode (no tokens configured) everyone is the admin `anonymous`. */
+/** Resolves a bearer token; in open mode (nothing configured) everyone is the admin `anonymous`. */
 export function createAuthenticator(identity: IdentityConfig) {
-  return (authorization: string | undefined): Caller => {
+  const verifyJwt = identity.adminJwt ? createJwtVerifier(identity.adminJwt) : null;
+  return async (authorization: string | undefined): Promise<Caller> => {
     if (identity.open) return ANONYMOUS;
     const token = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
     if (!token) throw new UnauthorizedError('Authorization: a Bearer token is required');
@@ -16,9 +18,34 @@ export function createAuthenticator(identity: IdentityConfig) {
     if (admin) return { kind: 'admin', name: admin };
     const service = identity.serviceTokens.get(token);
     if (service) return { kind: 'service', name: service };
+    if (verifyJwt && token.split('.').length === 3) return verifyJwt(token);
     throw new UnauthorizedError('Authorization: unknown token');
   };
 }
+
+/** Admin JWTs: signature against the JWKS (keys cached and refreshed by jose), issuer, audience, expiry, role. */
+function createJwtVerifier(config: AdminJwtConfig) {
+  const keys = createRemoteJWKSet(new URL(config.jwksUrl));
+  return async (token: string): Promise<Caller> => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, { issuer: config.issuer, audience: config.audience }));
+    } catch {
+      throw new UnauthorizedError('Authorization: invalid or expired token');
+    }
+    if (claim(payload, config.roleClaim) !== config.role) throw new ForbiddenError('Authorization: not an admin');
+    const name = claim(payload, config.nameClaim);
+    return { kind: 'admin', name: typeof name === 'string' && name ? name : String(payload.sub ?? 'admin') };
+  };
+}
+
+const claim = (payload: JWTPayload, dotted: string): unknown =>
+  dotted
+    .split('.')
+    .reduce<unknown>(
+      (v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined),
+      payload,
+    );
 
 export function requireAdmin(caller: Caller): void {
   if (caller.kind !== 'admin') throw new ForbiddenError('This action is for admins only');

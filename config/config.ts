@@ -30,6 +30,12 @@ const Env = Type.Object({
   SCHEDULER_SERVICE_TOKENS: Type.Optional(Type.String()),
   SCHEDULER_ADMIN_TOKENS: Type.Optional(Type.String()),
   SCHEDULER_ALLOW_OPEN: Flag('false'),
+  SCHEDULER_ADMIN_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  SCHEDULER_ADMIN_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  SCHEDULER_ADMIN_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  SCHEDULER_ADMIN_JWT_ROLE_CLAIM: Type.String({ minLength: 1, default: 'role' }),
+  SCHEDULER_ADMIN_JWT_ROLE: Type.String({ minLength: 1, default: 'admin' }),
+  SCHEDULER_ADMIN_JWT_NAME_CLAIM: Type.String({ minLength: 1, default: 'sub' }),
   SCHEDULER_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   SCHEDULER_RECONCILE_MINUTES: Type.Integer({ minimum: 0, maximum: 1440, default: 10 }),
   SCHEDULER_RECONCILE_LOOKBACK_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
@@ -49,8 +55,22 @@ export interface IdentityConfig {
   serviceTokens: ReadonlyMap<string, string>;
   /** token → admin name */
   adminTokens: ReadonlyMap<string, string>;
-  /** No token configured: every caller is the admin `anonymous`. */
+  /** Admin JWTs (e.g. the portal's Clerk session tokens), verified against a JWKS. */
+  adminJwt?: AdminJwtConfig;
+  /** Nothing configured: every caller is the admin `anonymous`. */
   open: boolean;
+}
+
+export interface AdminJwtConfig {
+  jwksUrl: string;
+  issuer?: string;
+  audience?: string;
+  /** Dotted path of the claim holding the role, e.g. `role` or `metadata.role`. */
+  roleClaim: string;
+  /** The role value that makes an admin. */
+  role: string;
+  /** Dotted path of the claim that names the admin in `triggeredBy` (e.g. `sub` or `email`). */
+  nameClaim: string;
 }
 
 export interface Config {
@@ -99,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const identity = identityFrom(values);
   if (identity.open && values.NODE_ENV === 'production' && !isTrue(values.SCHEDULER_ALLOW_OPEN)) {
     throw new ConfigError(
-      'SCHEDULER_ADMIN_TOKENS: no tokens configured in production; set tokens or SCHEDULER_ALLOW_OPEN=true',
+      'SCHEDULER_ADMIN_TOKENS: no tokens (nor SCHEDULER_ADMIN_JWKS_URL) configured in production; set them or SCHEDULER_ALLOW_OPEN=true',
     );
   }
   return Object.freeze({
@@ -166,7 +186,18 @@ function identityFrom(values: EnvValues): IdentityConfig {
   for (const token of adminTokens.keys()) {
     if (serviceTokens.has(token)) throw new ConfigError('SCHEDULER_ADMIN_TOKENS: a token is also a service token');
   }
-  return { serviceTokens, adminTokens, open: serviceTokens.size === 0 && adminTokens.size === 0 };
+  const adminJwt: AdminJwtConfig | undefined = values.SCHEDULER_ADMIN_JWKS_URL
+    ? {
+        jwksUrl: values.SCHEDULER_ADMIN_JWKS_URL,
+        issuer: values.SCHEDULER_ADMIN_JWT_ISSUER,
+        audience: values.SCHEDULER_ADMIN_JWT_AUDIENCE,
+        roleClaim: values.SCHEDULER_ADMIN_JWT_ROLE_CLAIM,
+        role: values.SCHEDULER_ADMIN_JWT_ROLE,
+        nameClaim: values.SCHEDULER_ADMIN_JWT_NAME_CLAIM,
+      }
+    : undefined;
+  const open = serviceTokens.size === 0 && adminTokens.size === 0 && !adminJwt;
+  return { serviceTokens, adminTokens, adminJwt, open };
 }
 
 /** `name=token,name=token` → token → name. */
