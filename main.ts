@@ -69,6 +69,7 @@ export async function startScheduler(config: Readonly<Config>, log: pino.Logger)
         taskQueue: temporal.taskQueue,
         workflowBundlePath: config.worker.bundlePath ?? path.join(__dirname, 'workflow-bundle.js'),
         maxConcurrentActivities: config.worker.maxConcurrentActivities,
+        workflowThreads: config.worker.workflowThreads,
         activities: createActivities({
           store,
           services: config.services,

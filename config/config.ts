@@ -40,6 +40,7 @@ const Env = Type.Object({
   SCHEDULER_RECONCILE_MINUTES: Type.Integer({ minimum: 0, maximum: 1440, default: 10 }),
   SCHEDULER_RECONCILE_LOOKBACK_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
   SCHEDULER_WORKFLOW_BUNDLE: Type.Optional(Type.String({ minLength: 1 })),
+  SCHEDULER_WORKFLOW_THREADS: Type.Integer({ minimum: 0, maximum: 8, default: 0 }),
   SCHEDULER_WORKER_MAX_ACTIVITIES: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
   NODE_ENV: Type.Optional(Type.String()),
   LOG_LEVEL: Type.Union(
@@ -93,7 +94,7 @@ export interface Config {
   services: ServiceRegistry;
   identity: IdentityConfig;
   /** bundlePath: the workflow bundle; default: `workflow-bundle.js` next to the compiled main. */
-  worker: { maxConcurrentActivities: number; bundlePath?: string };
+  worker: { maxConcurrentActivities: number; workflowThreads: number; bundlePath?: string };
   /** The reconciler's schedule (every 0 = off) and how far back it compares closed runs. */
   reconcile: { everyMinutes: number; lookbackHours: number };
   /** HMAC secret for `X-Scheduler-Signature` on every call to a service. */
@@ -146,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     identity,
     worker: {
       maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES,
+      workflowThreads: values.SCHEDULER_WORKFLOW_THREADS,
       bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE,
     },
     signingSecret: values.SCHEDULER_SIGNING_SECRET,
