@@ -75,6 +75,9 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
   const db = new Database(filename);
   try {
     db.pragma('journal_mode = WAL');
+    // Commits survive a crash of the process; only a power loss can take the last ones, and the reconciler
+    // rewrites those from Temporal. FULL would fsync on every write, on the event loop.
+    db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
   } catch (err) {
     db.close();
