@@ -16,7 +16,7 @@ import { startDevServer } from './devserver/dev-server';
 import { openStore } from './store/open-store';
 import { createWorker } from './worker/worker';
 
-type Closer = { name: string; close: () => Promise<unknown> };
+export type Closer = { name: string; close: () => Promise<unknown> };
 
 export interface RunningScheduler {
   /** The API, listening; null for SCHEDULER_ROLE=worker. */
@@ -26,8 +26,16 @@ export interface RunningScheduler {
 }
 
 /** The one composition root: config, embedded dev server, store, then SCHEDULER_ROLE → API and/or worker. */
-export async function startScheduler(config: Readonly<Config>, log: pino.Logger): Promise<RunningScheduler> {
-  const closers: Closer[] = [];
+/**
+ * @param closers filled as parts start, so a signal during start-up stops what is already running
+ * @param signal aborts a start-up in progress (the embedded dev server's wait included)
+ */
+export async function startScheduler(
+  config: Readonly<Config>,
+  log: pino.Logger,
+  closers: Closer[] = [],
+  signal?: AbortSignal,
+): Promise<RunningScheduler> {
   let app: App | null = null;
   try {
     const { temporal } = config;
@@ -44,6 +52,7 @@ export async function startScheduler(config: Readonly<Config>, log: pino.Logger)
         namespace: temporal.namespace,
         searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
         logFile: path.join(dataDir, 'temporal.log'),
+        signal,
       });
       closers.push({ name: 'temporal dev server', close: () => dev.stop() });
       address = dev.address;
@@ -119,9 +128,9 @@ export async function startScheduler(config: Readonly<Config>, log: pino.Logger)
       { services: [...config.services.keys()], store: config.store.supabaseUrl ? 'supabase' : 'sqlite' },
       `scheduler-service up (role ${config.role})${config.role !== 'worker' ? `: API on http://${config.host}:${config.port}` : ''}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
     );
-    return { app, stop: () => closeAll(closers, log) };
+    return { app, stop: () => closeAll(closers.splice(0), log) };
   } catch (err) {
-    await closeAll(closers, log);
+    await closeAll(closers.splice(0), log);
     throw err;
   }
 }
@@ -147,17 +156,18 @@ function run(): void {
   }
   const log = pino({ level: config.logLevel });
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  let running: RunningScheduler | null = null;
+  const closers: Closer[] = [];
+  const starting = new AbortController();
   closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down');
-    await running?.stop();
+    starting.abort();
+    await closeAll(closers, log);
   });
-  startScheduler(config, log).then(
-    (started) => {
-      running = started;
-    },
+  startScheduler(config, log, closers, starting.signal).then(
+    () => undefined,
     (err: unknown) => {
+      if (starting.signal.aborted) return; // stopped during start-up: close-with-grace is closing what started
       console.error(`scheduler-service: failed to start: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(1);
     },

@@ -104,7 +104,8 @@ function requestOf(req: CallRequest, attempt: number, signer: Signer | undefined
   };
   let body: string | undefined;
   if (job.method === 'GET') {
-    headers['X-Scheduler-Payload'] = JSON.stringify(job.payload);
+    // base64url: a header carries Latin-1 only, and the payload may hold any character
+    headers['X-Scheduler-Payload'] = Buffer.from(JSON.stringify(job.payload)).toString('base64url');
   } else {
     body = JSON.stringify({ job: job.name, executionId, scheduledAt, trigger, attempt, payload: job.payload });
     headers['Content-Type'] = 'application/json';

@@ -1,11 +1,16 @@
 import { Context } from '@temporalio/activity';
-import { ScheduleNotFoundError, type ScheduleDescription, type WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import { sameDefinition } from '../jobs/job';
 import type { ExecutionRecord } from '../jobs/execution';
 import type { ReconcileInput, ReconcileReport } from '../jobs/reconcile';
 import type { JobStore } from '../store/job-store';
-import { recordedExecutionOf, runOf } from '../temporal/runs';
+import { describeRun, recordedExecutionOf, runOf } from '../temporal/runs';
 import { definitionOfAction, JOB_SCHEDULE_PREFIX } from '../temporal/schedule-options';
 
 const BATCH = 100;
@@ -13,97 +18,157 @@ const BATCH = 100;
 /**
  * Brings the mirror back in line with Temporal, the source of truth: schedules changed or deleted directly in
  * Temporal, and runs whose mirror write never landed (terminated from Temporal Web, store down for too long).
+ * One item that cannot be mended is reported in `failures` and does not stop the others.
  */
 export function reconcileActivities({ store }: { store: JobStore }) {
   return {
     async reconcileMirror(input: ReconcileInput): Promise<ReconcileReport> {
       const ctx = Context.current();
-      const client = ctx.client;
-      const report: ReconcileReport = {
-        jobsMirrored: [],
-        jobsRemoved: [],
-        executionsChecked: 0,
-        executionsRepaired: [],
-      };
-
-      const mirrorJob = async (schedule: ScheduleDescription) => {
-        const job = definitionOfAction(schedule.action);
-        if (!job) return null;
-        const row = await store.getJob(job.name);
-        if (!row || !sameDefinition(row.definition, job) || row.enabled === schedule.state.paused) {
-          await store.upsertJob({
-            definition: job,
-            enabled: !schedule.state.paused,
-            createdAt: schedule.info.createdAt.toISOString(),
-            updatedAt: (schedule.info.lastUpdatedAt ?? schedule.info.createdAt).toISOString(),
-          });
-          report.jobsMirrored.push(job.name);
-        }
-        return job.name;
-      };
-      const describe = async (scheduleId: string) => {
-        try {
-          return await client.schedule.getHandle(scheduleId).describe();
-        } catch (err) {
-          if (err instanceof ScheduleNotFoundError) return null;
-          throw err;
-        }
-      };
-
-      const seen = new Set<string>();
-      for await (const summary of client.schedule.list()) {
-        if (!summary.scheduleId.startsWith(JOB_SCHEDULE_PREFIX)) continue;
-        ctx.heartbeat();
-        const schedule = await describe(summary.scheduleId);
-        const name = schedule && (await mirrorJob(schedule));
-        if (name) seen.add(name);
-      }
-      // Listing is eventually consistent: a row is removed only once describing its schedule says it is gone.
-      for (const row of await store.listJobs({})) {
-        if (seen.has(row.definition.name)) continue;
-        const schedule = await describe(scheduleIdOf(row.definition.name));
-        if (schedule) await mirrorJob(schedule);
-        else {
-          await store.deleteJob(row.definition.name);
-          report.jobsRemoved.push(row.definition.name);
-        }
-      }
-
-      const since = new Date(Date.now() - input.lookbackHours * 3_600_000).toISOString();
-      const query = `WorkflowType = "runJob" AND (ExecutionStatus = "Running" OR CloseTime >= "${since}")`;
-      let batch: WorkflowExecutionInfo[] = [];
-      const repair = async () => {
-        const mirrored = new Map((await store.getExecutions(batch.map((b) => b.workflowId))).map((e) => [e.id, e]));
-        for (const info of batch) {
-          const run = runOf(info);
-          const row = mirrored.get(info.workflowId);
-          if (!run || (row && (row.status !== 'running' || run.status === 'running'))) continue;
-          await store.recordExecution(await repaired(run, row ?? null));
-          report.executionsRepaired.push(run.id);
-        }
-        report.executionsChecked += batch.length;
-        batch = [];
-        ctx.heartbeat();
-      };
-      for await (const info of client.workflow.list({ query })) {
-        batch.push(info);
-        if (batch.length === BATCH) await repair();
-      }
-      await repair();
-      return report;
-
-      /** The run's own last record (attempts, status code, error) where its history has one, ended as Temporal says. */
-      async function repaired(run: ExecutionRecord, row: ExecutionRecord | null): Promise<ExecutionRecord> {
-        const base = (await recordedExecutionOf(client, run.id)) ?? row ?? run;
-        if (base.status !== 'running' || run.status === 'running') return base;
-        return {
-          ...base,
-          status: run.status,
-          completedAt: run.completedAt,
-          durationMs: run.durationMs,
-          error: base.error ?? run.error,
-        };
-      }
+      const pass = new Pass(ctx.client, store, () => ctx.heartbeat());
+      await pass.jobs();
+      await pass.recentRuns(input.lookbackHours);
+      await pass.staleRows();
+      return pass.report;
     },
   };
+}
+
+class Pass {
+  readonly report: ReconcileReport = {
+    jobsMirrored: [],
+    jobsRemoved: [],
+    executionsChecked: 0,
+    executionsRepaired: [],
+    failures: [],
+  };
+  private readonly checked = new Set<string>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly store: JobStore,
+    private readonly heartbeat: () => void,
+  ) {}
+
+  /** Every job schedule mirrored as it is; rows of schedules that are gone removed. */
+  async jobs(): Promise<void> {
+    const seen = new Set<string>();
+    for await (const summary of this.client.schedule.list()) {
+      if (!summary.scheduleId.startsWith(JOB_SCHEDULE_PREFIX)) continue;
+      this.heartbeat();
+      await this.guard(summary.scheduleId, async () => {
+        const schedule = await this.describe(summary.scheduleId);
+        const name = schedule && (await this.mirrorJob(schedule));
+        if (name) seen.add(name);
+      });
+    }
+    // Listing is eventually consistent: a row is removed only once describing its schedule says it is gone.
+    for (const row of await this.store.listJobs({})) {
+      const name = row.definition.name;
+      if (seen.has(name)) continue;
+      await this.guard(name, async () => {
+        const schedule = await this.describe(scheduleIdOf(name));
+        if (schedule) await this.mirrorJob(schedule);
+        else {
+          await this.store.deleteJob(name);
+          this.report.jobsRemoved.push(name);
+        }
+      });
+    }
+  }
+
+  /** Runs running now or closed within the lookback, compared with their rows in batches. */
+  async recentRuns(lookbackHours: number): Promise<void> {
+    const since = new Date(Date.now() - lookbackHours * 3_600_000).toISOString();
+    const query = `WorkflowType = "runJob" AND (ExecutionStatus = "Running" OR CloseTime >= "${since}")`;
+    let batch: WorkflowExecutionInfo[] = [];
+    const flush = async () => {
+      const rows = new Map((await this.store.getExecutions(batch.map((b) => b.workflowId))).map((e) => [e.id, e]));
+      for (const info of batch) {
+        const run = runOf(info);
+        if (run) await this.guard(run.id, () => this.mend(run, rows.get(run.id) ?? null));
+      }
+      batch = [];
+      this.heartbeat();
+    };
+    for await (const info of this.client.workflow.list({ query })) {
+      batch.push(info);
+      if (batch.length === BATCH) await flush();
+    }
+    await flush();
+  }
+
+  /** Rows still `running` that the listing did not cover: closed long ago, or gone from Temporal altogether. */
+  async staleRows(): Promise<void> {
+    let before: { startedAt: string; id: string } | undefined;
+    for (;;) {
+      const rows = await this.store.listExecutions({ status: 'running', limit: BATCH, before });
+      for (const row of rows) {
+        if (this.checked.has(row.id)) continue;
+        await this.guard(row.id, async () => {
+          const run = await describeRun(this.client, row.id);
+          await this.mend(run ?? { ...row, status: 'terminated', error: 'no longer known to Temporal' }, row);
+        });
+      }
+      this.heartbeat();
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < BATCH) return;
+      before = { startedAt: last.startedAt, id: last.id };
+    }
+  }
+
+  /** Writes a run's row when it is missing, or still `running` after the run ended. */
+  private async mend(run: ExecutionRecord, row: ExecutionRecord | null): Promise<void> {
+    this.checked.add(run.id);
+    this.report.executionsChecked++;
+    if (row && (row.status !== 'running' || run.status === 'running')) return;
+    await this.store.recordExecution(await this.repaired(run, row));
+    this.report.executionsRepaired.push(run.id);
+  }
+
+  /** The run's own last record (attempts, status code, error) where its history has one, ended as Temporal says. */
+  private async repaired(run: ExecutionRecord, row: ExecutionRecord | null): Promise<ExecutionRecord> {
+    const base = (await recordedExecutionOf(this.client, run.id)) ?? row ?? run;
+    if (base.status !== 'running' || run.status === 'running') return base;
+    const completedAt = run.completedAt ?? new Date().toISOString();
+    return {
+      ...base,
+      status: run.status,
+      completedAt,
+      durationMs: run.durationMs ?? Date.parse(completedAt) - Date.parse(base.startedAt),
+      error: base.error ?? run.error,
+    };
+  }
+
+  private async mirrorJob(schedule: ScheduleDescription): Promise<string | null> {
+    const job = definitionOfAction(schedule.action);
+    if (!job) return null;
+    const row = await this.store.getJob(job.name);
+    if (!row || !sameDefinition(row.definition, job) || row.enabled === schedule.state.paused) {
+      await this.store.upsertJob({
+        definition: job,
+        enabled: !schedule.state.paused,
+        createdAt: schedule.info.createdAt.toISOString(),
+        updatedAt: (schedule.info.lastUpdatedAt ?? schedule.info.createdAt).toISOString(),
+      });
+      this.report.jobsMirrored.push(job.name);
+    }
+    return job.name;
+  }
+
+  private async describe(scheduleId: string): Promise<ScheduleDescription | null> {
+    try {
+      return await this.client.schedule.getHandle(scheduleId).describe();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  private async guard(item: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.report.failures.push(`${item}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 }

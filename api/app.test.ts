@@ -53,7 +53,7 @@ describe('the HTTP facade', () => {
         jobs,
         executions,
         authenticate: createAuthenticator(loadConfig(env).identity),
-        reconcile: async () => ({ jobsMirrored: [], jobsRemoved: [], executionsChecked: 0, executionsRepaired: [] }),
+        reconcile: async () => ({ workflowId: 'scheduler-reconcile-manual', report: null }),
         checks: {
           temporal: async () => undefined,
           store: async () => {
@@ -108,6 +108,32 @@ describe('the HTTP facade', () => {
       store: 'down',
     });
     expect((await a.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(503);
+  });
+
+  test('a reconcile still running after the wait answers 202 with where to watch it; services may not start one', async () => {
+    const res = await app().inject({ method: 'POST', url: '/api/reconcile' });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ workflowId: 'scheduler-reconcile-manual', report: null });
+    const service = { authorization: 'Bearer email-token-0123456789' };
+    expect((await app(tokens).inject({ method: 'POST', url: '/api/reconcile', headers: service })).statusCode).toBe(
+      403,
+    );
+  });
+
+  test('bodies are never coerced: null and numbers where strings and booleans belong are 400s', async () => {
+    for (const [field, value] of [
+      ['enabled', null],
+      ['enabled', 'false'],
+      ['name', 123],
+    ] as const) {
+      const res = await app().inject({
+        method: 'POST',
+        url: '/api/jobs/register',
+        payload: { ...body, [field]: value },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.message).toMatch(new RegExp(`^${field}: `));
+    }
   });
 
   test('schema errors name the field', async () => {

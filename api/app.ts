@@ -1,3 +1,5 @@
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorHandler, schemaErrorFormatter } from './errors';
@@ -18,8 +20,8 @@ export interface AppDeps {
   /** Resolves the Authorization header to a caller; throws a 401 error for a bad token. */
   authenticate: (authorization: string | undefined) => Promise<Caller>;
   checks: HealthChecks;
-  /** Runs the reconciler now and returns its report. */
-  reconcile: () => Promise<ReconcileReport>;
+  /** Runs the reconciler now; its report, or null while it still runs after a minute. */
+  reconcile: () => Promise<{ workflowId: string; report: ReconcileReport | null }>;
 }
 
 declare module 'fastify' {
@@ -28,13 +30,19 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Bodies are JSON and validated as sent: `"enabled": null` or `"name": 123` is a 400, never coerced. Query strings
+ * and path parameters are text, so they are coerced (`limit=20`, `paused=true`). Unknown fields are kept so the
+ * schema can refuse them.
+ */
+const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false } as const;
+const strict = addFormats(new Ajv({ ...ajvOptions, coerceTypes: false }));
+const coercing = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
+
 /** The HTTP facade: no env, no listen. Unknown fields are 400, errors are `{ error: { code, message } }`. */
 export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
-  const app = Fastify({
-    ...opts,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-    schemaErrorFormatter,
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ ...opts, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({
@@ -52,10 +60,18 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
     await api.register(serviceRoutes, { prefix: '/api/services', jobs: deps.jobs });
     api.post(
       '/api/reconcile',
-      { schema: { response: { 200: Type.Object({ report: ReconcileReportSchema }) } } },
-      async (req) => {
+      {
+        schema: {
+          response: {
+            200: Type.Object({ workflowId: Type.String(), report: ReconcileReportSchema }),
+            202: Type.Object({ workflowId: Type.String(), report: Type.Null() }),
+          },
+        },
+      },
+      async (req, reply) => {
         requireAdmin(req.caller);
-        return { report: await deps.reconcile() };
+        const result = await deps.reconcile();
+        return reply.code(result.report ? 200 : 202).send(result);
       },
     );
   });

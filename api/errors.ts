@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ScheduleNotFoundError } from '@temporalio/client';
+import { isGrpcServiceError, ScheduleNotFoundError, ServiceError } from '@temporalio/client';
 import { InvalidJobError } from '../jobs/validate';
 import { StoreError } from '../store/job-store';
 
@@ -25,6 +25,15 @@ export class ExecutionNotFoundError extends ApiError {
   readonly code = 'execution_not_found';
   constructor(id: string) {
     super(`Execution ${id} not found`);
+  }
+}
+
+export class ServiceNotFoundError extends ApiError {
+  override readonly name = 'ServiceNotFoundError';
+  readonly statusCode = 404;
+  readonly code = 'service_not_found';
+  constructor(service: string) {
+    super(`service: ${service} is not a configured service`);
   }
 }
 
@@ -80,6 +89,10 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     req.log.error({ err }, 'store unavailable');
     return reply.code(503).send({ error: { code: 'store_unavailable', message: 'The job store is not answering' } });
   }
+  if (temporalUnavailable(err)) {
+    req.log.error({ err }, 'Temporal unavailable');
+    return reply.code(503).send({ error: { code: 'temporal_unavailable', message: 'Temporal is not answering' } });
+  }
   const fastifyErr = err as FastifyError;
   if (fastifyErr.validation) {
     return reply.code(400).send({ error: { code: 'invalid_request', message: err.message } });
@@ -92,6 +105,18 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   return reply
     .code(status)
     .send({ error: { code: (fastifyErr.code ?? 'bad_request').toLowerCase(), message: err.message } });
+}
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+function temporalUnavailable(err: unknown): boolean {
+  const grpc = isGrpcServiceError(err)
+    ? err
+    : err instanceof ServiceError && isGrpcServiceError(err.cause)
+      ? err.cause
+      : null;
+  return grpc?.code === GRPC_UNAVAILABLE || grpc?.code === GRPC_DEADLINE_EXCEEDED;
 }
 
 /** Schema errors name the field: `retry.maxAttempts: must be <= 20`, `colour: unknown field`. */

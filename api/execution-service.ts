@@ -1,10 +1,16 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { startedRunIdOf, scheduleIdOf } from '../jobs/ids';
-import type { ExecutionRecord, ExecutionStatus } from '../jobs/execution';
+import { RETRYABLE_STATUSES, type ExecutionRecord } from '../jobs/execution';
 import type { ExecutionView } from '../jobs/schema';
 import type { ExecutionQuery, JobStore } from '../store/job-store';
-import { ExecutionConflictError, ExecutionNotFoundError, ForbiddenError, InvalidRequestError } from './errors';
+import {
+  ExecutionConflictError,
+  ExecutionNotFoundError,
+  ForbiddenError,
+  InvalidRequestError,
+  JobNotFoundError,
+} from './errors';
 import { mayActFor, type Caller } from './identity';
 import { describeRun, inputOf, startRun } from '../temporal/runs';
 import { definitionOfAction } from '../temporal/schedule-options';
@@ -26,9 +32,6 @@ export interface ExecutionPage {
 
 export type ExecutionFilter = Omit<ExecutionQuery, 'before'> & { before?: string };
 
-/** Only a finished, unsuccessful run can be retried (SPEC §4). */
-const RETRYABLE: readonly ExecutionStatus[] = ['failed', 'timed_out', 'cancelled', 'terminated'];
-
 /** Runs as the mirror records them; Temporal answers for a run whose row is not written yet. */
 export function createExecutionService({ client, store, links, taskQueue }: ExecutionServiceDeps) {
   async function find(id: string, caller: Caller): Promise<ExecutionRecord> {
@@ -37,22 +40,43 @@ export function createExecutionService({ client, store, links, taskQueue }: Exec
     return execution;
   }
 
+  async function list(query: ExecutionFilter, caller: Caller): Promise<ExecutionPage> {
+    if (caller.kind === 'service' && query.service && query.service !== caller.name) {
+      throw new ForbiddenError('service: a service may only read its own executions');
+    }
+    const service = caller.kind === 'service' ? caller.name : query.service;
+    const rows = await store.listExecutions({ ...query, service, before: decodeCursor(query.before) });
+    const last = rows.length === query.limit ? rows[rows.length - 1] : undefined;
+    return {
+      executions: rows.map((r) => toExecutionView(r, links)),
+      nextCursor: last ? encodeCursor(last) : null,
+    };
+  }
+
+  /** The definition a job's schedule carries now, or null once the job is deleted. */
+  async function currentDefinition(jobName: string) {
+    try {
+      return definitionOfAction((await client.schedule.getHandle(scheduleIdOf(jobName)).describe()).action);
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return null;
+      throw err;
+    }
+  }
+
   return {
     async get(id: string, caller: Caller): Promise<ExecutionView> {
       return toExecutionView(await find(id, caller), links);
     },
 
-    async list(query: ExecutionFilter, caller: Caller): Promise<ExecutionPage> {
-      if (caller.kind === 'service' && query.service && query.service !== caller.name) {
-        throw new ForbiddenError('service: a service may only read its own executions');
-      }
-      const service = caller.kind === 'service' ? caller.name : query.service;
-      const rows = await store.listExecutions({ ...query, service, before: decodeCursor(query.before) });
-      const last = rows.length === query.limit ? rows[rows.length - 1] : undefined;
-      return {
-        executions: rows.map((r) => toExecutionView(r, links)),
-        nextCursor: last ? encodeCursor(last) : null,
-      };
+    list,
+
+    /** A job's runs; they outlive the job, so a deleted job's owner still reads them. 404 when there is nothing to see. */
+    async listOfJob(jobName: string, query: Omit<ExecutionFilter, 'jobName'>, caller: Caller): Promise<ExecutionPage> {
+      const page = await list({ ...query, jobName }, caller);
+      if (page.executions.length > 0 || query.before) return page;
+      const job = await currentDefinition(jobName);
+      if (!job || !mayActFor(caller, job.service)) throw new JobNotFoundError(jobName);
+      return page;
     },
 
     /**
@@ -65,20 +89,15 @@ export function createExecutionService({ client, store, links, taskQueue }: Exec
       // run terminated from Temporal Web) defers to Temporal.
       const status =
         original.status !== 'running' ? original.status : ((await describeRun(client, id))?.status ?? 'running');
-      if (!RETRYABLE.includes(status)) {
+      if (!RETRYABLE_STATUSES.includes(status)) {
         throw new ExecutionConflictError(
-          `execution ${id} is ${status}: only ${RETRYABLE.join(', ')} runs can be retried`,
+          `execution ${id} is ${status}: only ${RETRYABLE_STATUSES.join(', ')} runs can be retried`,
         );
       }
       const input = await inputOf(client, id);
-      let job = input?.job ?? null;
-      try {
-        const schedule = await client.schedule.getHandle(scheduleIdOf(original.jobName)).describe();
-        const current = definitionOfAction(schedule.action);
-        if (current) job = { ...current, payload: input?.job.payload ?? current.payload };
-      } catch (err) {
-        if (!(err instanceof ScheduleNotFoundError)) throw err; // a deleted job's run retries as it was
-      }
+      const current = await currentDefinition(original.jobName);
+      // a deleted job's run retries as it was
+      const job = current ? { ...current, payload: input?.job.payload ?? current.payload } : (input?.job ?? null);
       if (!job) throw new ExecutionConflictError(`execution ${id}: neither its job nor its input is known any more`);
       const execution = await startRun(client, taskQueue, {
         job,

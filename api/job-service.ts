@@ -6,15 +6,20 @@ import {
   type ScheduleDescription,
   type ScheduleHandle,
 } from '@temporalio/client';
-import { jobNameOfScheduleId, runIdBaseOf, scheduleIdOf, startedRunIdOf } from '../jobs/ids';
+import { jobNameOfScheduleId, scheduledRunIdOf, scheduleIdOf, startedRunIdOf } from '../jobs/ids';
 import { sameDefinition, type JobDefinition, type JobRegistration, type JsonObject } from '../jobs/job';
-import { msToTs, tsToDate } from '@temporalio/common/lib/time';
-import type { temporal } from '@temporalio/proto';
+import type { google, temporal } from '@temporalio/proto';
 import type { ExecutionView, JobView } from '../jobs/schema';
 import type { ServiceRegistry } from '../jobs/services';
-import { InvalidJobError, normalizeJob } from '../jobs/validate';
+import { checkPayload, InvalidJobError, normalizeJob } from '../jobs/validate';
 import type { JobStore } from '../store/job-store';
-import { ForbiddenError, InvalidRequestError, JobConflictError, JobNotFoundError } from './errors';
+import {
+  ForbiddenError,
+  InvalidRequestError,
+  JobConflictError,
+  JobNotFoundError,
+  ServiceNotFoundError,
+} from './errors';
 import { mayActFor, type Caller } from './identity';
 import { startRun } from '../temporal/runs';
 import { definitionOfAction, toScheduleOptions } from '../temporal/schedule-options';
@@ -52,15 +57,20 @@ export const MAX_BACKFILL = 500;
 export function createJobService({ client, store, services, taskQueue, links }: JobServiceDeps) {
   const namespace = client.options.namespace;
 
-  /** The schedule and the definition it carries, for a caller allowed to see it. */
-  async function load(name: string, caller: Caller): Promise<{ job: JobDefinition; schedule: ScheduleDescription }> {
-    let schedule: ScheduleDescription;
+  /** A schedule's description, or null when there is no such schedule. */
+  async function describe(scheduleId: string): Promise<ScheduleDescription | null> {
     try {
-      schedule = await client.schedule.getHandle(scheduleIdOf(name)).describe();
+      return await client.schedule.getHandle(scheduleId).describe();
     } catch (err) {
-      if (err instanceof ScheduleNotFoundError) throw new JobNotFoundError(name);
+      if (err instanceof ScheduleNotFoundError) return null;
       throw err;
     }
+  }
+
+  /** The schedule and the definition it carries, for a caller allowed to see it. */
+  async function load(name: string, caller: Caller): Promise<{ job: JobDefinition; schedule: ScheduleDescription }> {
+    const schedule = await describe(scheduleIdOf(name));
+    if (!schedule) throw new JobNotFoundError(name);
     const job = definitionOfAction(schedule.action);
     // Another service's job is reported as absent: its existence must not leak.
     if (!job || !mayActFor(caller, job.service)) throw new JobNotFoundError(name);
@@ -89,7 +99,8 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     const before = await handle.describe();
     const current = definitionOfAction(before.action);
     if (!current || current.service !== job.service) throw new JobConflictError(job.name);
-    if (sameDefinition(current, job)) return ['unchanged', scheduleStateOf(before)];
+    const sameQueue = before.action.type === 'startWorkflow' && before.action.taskQueue === taskQueue;
+    if (sameQueue && sameDefinition(current, job)) return ['unchanged', scheduleStateOf(before)];
     const { spec, action, policies, state } = toScheduleOptions(job, taskQueue);
     await handle.update((prev) => ({
       ...prev,
@@ -164,29 +175,26 @@ export function createJobService({ client, store, services, taskQueue, links }: 
      */
     async replaceServiceJobs(service: string, bodies: JobRegistration[], caller: Caller): Promise<ServiceJobsDiff> {
       if (!mayActFor(caller, service)) throw new ForbiddenError('service: a service may only set its own jobs');
+      if (!services.has(service)) throw new ServiceNotFoundError(service);
       const seen = new Set<string>();
-      const jobs = bodies.map((body, i) => {
-        const field = (f: string) => `jobs.${i}.${f}`;
-        if (body.service !== service) throw new InvalidJobError(field('service'), `must be ${service}`);
-        if (seen.has(body.name)) throw new InvalidJobError(field('name'), `${body.name} appears twice`);
-        seen.add(body.name);
-        try {
-          return normalizeJob(body, services);
-        } catch (err) {
-          if (err instanceof InvalidJobError)
-            throw new InvalidJobError(field(err.field), err.message.slice(err.field.length + 2));
-          throw err;
-        }
+      const jobs = await Promise.all(
+        bodies.map((body, i) =>
+          nested(`jobs.${i}`, () => {
+            if (body.service !== service) throw new InvalidJobError('service', `must be ${service}`);
+            if (seen.has(body.name)) throw new InvalidJobError('name', `${body.name} appears twice`);
+            seen.add(body.name);
+            return normalizeJob(body, services);
+          }),
+        ),
+      );
+      // Refuse a name another service owns before anything changes.
+      await mapLimited(jobs, async (job) => {
+        const owner = await describe(scheduleIdOf(job.name)).then((d) => d && definitionOfAction(d.action)?.service);
+        if (owner && owner !== service) throw new JobConflictError(job.name);
       });
       const diff: ServiceJobsDiff = { created: [], updated: [], unchanged: [], removed: [] };
       for (const [i, job] of jobs.entries()) {
-        try {
-          diff[(await apply(job)).status].push(job.name);
-        } catch (err) {
-          if (err instanceof InvalidJobError)
-            throw new InvalidJobError(`jobs.${i}.${err.field}`, err.message.slice(err.field.length + 2));
-          throw err;
-        }
+        diff[(await nested(`jobs.${i}`, () => apply(job))).status].push(job.name);
       }
       for (const name of await serviceJobNames(service)) {
         if (seen.has(name)) continue;
@@ -206,18 +214,12 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     async list(filter: { service?: string; paused?: boolean }, caller: Caller): Promise<JobView[]> {
       const service = caller.kind === 'service' ? caller.name : filter.service;
       const rows = await store.listJobs({ service });
-      const views = await Promise.all(
-        rows.map(async (row) => {
-          try {
-            const schedule = await client.schedule.getHandle(scheduleIdOf(row.definition.name)).describe();
-            const job = definitionOfAction(schedule.action) ?? row.definition;
-            return toJobView(job, scheduleStateOf(schedule), row, links);
-          } catch (err) {
-            if (err instanceof ScheduleNotFoundError) return null; // gone from Temporal; the reconciler mends the row
-            throw err;
-          }
-        }),
-      );
+      const views = await mapLimited(rows, async (row) => {
+        const schedule = await describe(scheduleIdOf(row.definition.name));
+        if (!schedule) return null; // gone from Temporal; the reconciler mends the row
+        const job = definitionOfAction(schedule.action) ?? row.definition;
+        return toJobView(job, scheduleStateOf(schedule), row, links);
+      });
       return views.filter(
         (v): v is JobView => v !== null && (filter.paused === undefined || v.paused === filter.paused),
       );
@@ -234,6 +236,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     /** Runs the job now, under a unique id; `payload` replaces the registered one for this run only. */
     async trigger(name: string, options: { payload?: JsonObject }, caller: Caller): Promise<ExecutionView> {
       const { job } = await load(name, caller);
+      if (options.payload) checkPayload(options.payload, job.method);
       const execution = await startRun(client, taskQueue, {
         job: options.payload ? { ...job, payload: options.payload } : job,
         trigger: 'manual',
@@ -260,15 +263,20 @@ export function createJobService({ client, store, services, taskQueue, links }: 
         );
       }
       const result: BackfillResult = { executions: [], skipped: [] };
-      for (const time of times) {
-        const workflowId = `${runIdBaseOf(name)}-${time.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
-        const started = await startRun(client, taskQueue, {
-          job,
-          trigger: 'backfill',
-          triggeredBy: caller.name,
-          workflowId,
-          rejectDuplicate: true,
-        });
+      // Temporal refuses an id it still keeps; the mirror remembers runs past Temporal's retention too.
+      const ids = times.map((time) => scheduledRunIdOf(name, time));
+      const mirrored = new Set((await store.getExecutions(ids)).map((e) => e.id));
+      for (const [i, time] of times.entries()) {
+        const workflowId = ids[i]!;
+        const started =
+          !mirrored.has(workflowId) &&
+          (await startRun(client, taskQueue, {
+            job,
+            trigger: 'backfill',
+            triggeredBy: caller.name,
+            workflowId,
+            rejectDuplicate: true,
+          }));
         if (started) result.executions.push(toExecutionView(started, links));
         else result.skipped.push({ scheduledAt: time.toISOString(), executionId: workflowId });
       }
@@ -282,10 +290,12 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     const response = (await client.workflowService.listScheduleMatchingTimes({
       namespace,
       scheduleId,
-      startTime: msToTs(from.getTime() - 1000),
-      endTime: msToTs(to.getTime() + 1000),
+      startTime: timestampOf(from.getTime() - 1000),
+      endTime: timestampOf(to.getTime() + 1000),
     })) as temporal.api.workflowservice.v1.IListScheduleMatchingTimesResponse;
-    return (response.startTime ?? []).map((t) => tsToDate(t)).filter((t) => t >= from && t <= to);
+    return (response.startTime ?? [])
+      .map((t) => new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)))
+      .filter((t) => t >= from && t <= to);
   }
 
   /** A service's jobs, as the mirror and Temporal's visibility know them (either may lag the other). */
@@ -299,6 +309,33 @@ export function createJobService({ client, store, services, taskQueue, links }: 
 }
 
 export type JobService = ReturnType<typeof createJobService>;
+
+/** A protobuf Timestamp; `seconds` is a Long in the generated types, which protobufjs also accepts as a number. */
+const timestampOf = (ms: number) =>
+  ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 }) as unknown as google.protobuf.ITimestamp;
+
+/** Runs `fn` on every item, at most `limit` at a time (one describe per job must not flood the frontend). */
+async function mapLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, limit = 8): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+/** Prefixes the field of an InvalidJobError raised for one job of a list. */
+async function nested<T>(prefix: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof InvalidJobError ? err.within(prefix) : err;
+  }
+}
 
 /** Temporal's own verdict on a spec, e.g. `Minute is not in range [0-59]` or `unknown time zone Mars/Olympus`. */
 function specError(err: TypeError): InvalidJobError {

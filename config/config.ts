@@ -105,11 +105,13 @@ export interface Config {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   let values: EnvValues;
   try {
-    values = Value.Parse(Env, { ...env });
+    // An empty variable is an unset one (`FOO=` in a .env file or a manifest).
+    values = Value.Parse(Env, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   } catch (err) {
     if (!(err instanceof AssertError)) throw err;
     const name = err.error?.path.slice(1) || 'environment';
-    throw new ConfigError(`${name}: ${err.error?.message ?? err.message} (got ${JSON.stringify(env[name] ?? null)})`);
+    const shown = SECRET.test(name) ? '(value hidden)' : `(got ${JSON.stringify(env[name] ?? null)})`;
+    throw new ConfigError(`${name}: ${err.error?.message ?? err.message} ${shown}`);
   }
   if (Boolean(values.SUPABASE_URL) !== Boolean(values.SUPABASE_SERVICE_KEY)) {
     const missing = values.SUPABASE_URL ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL';
@@ -157,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
   });
 }
+
+/** Variables whose values never appear in an error line (they would end up in the pod's logs). */
+const SECRET = /(TOKENS|SECRET|KEY)$/;
 
 const isTrue = (flag: string) => flag === 'true' || flag === '1';
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 
@@ -27,6 +28,8 @@ export interface DevServerOptions {
   /** Server output goes here (never to an undrained pipe). */
   logFile?: string;
   readyTimeoutMs?: number;
+  /** Aborting it while the server starts stops the server and rejects. */
+  signal?: AbortSignal;
 }
 
 export interface DevServer {
@@ -56,6 +59,14 @@ export function resolveTemporalCli(explicit?: string): string {
 /** Launches `temporal server start-dev` on loopback with its version check off, and waits until it answers. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const cli = resolveTemporalCli(opts.cliPath);
+  // Readiness is judged by connecting, so a port already served would pass for ours.
+  for (const port of [opts.port, opts.uiPort]) {
+    if (port !== null && !(await portIsFree(port))) {
+      throw new DevServerError(
+        `port ${port} is in use (another Temporal dev server?): free it or set TEMPORAL_DEV_PORT / TEMPORAL_DEV_UI_PORT`,
+      );
+    }
+  }
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace];
   args.push(...(opts.uiPort === null ? ['--headless'] : ['--ui-port', String(opts.uiPort)]));
   if (opts.dbFile) {
@@ -91,27 +102,41 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     uiUrl: opts.uiPort === null ? null : `http://localhost:${opts.uiPort}`,
     stop: () => stopChild(child),
   };
+  const aborted = new Promise<string>((resolve) => {
+    if (opts.signal?.aborted) resolve('start-up aborted');
+    opts.signal?.addEventListener('abort', () => resolve('start-up aborted'), { once: true });
+  });
   const failure = await Promise.race([
-    waitUntilReady(address, opts.namespace, opts.readyTimeoutMs ?? 60_000).then(
+    waitUntilReady(address, opts.namespace, opts.readyTimeoutMs ?? 60_000, exited).then(
       () => null,
       (err: Error) => err.message,
     ),
     exited.then((why) => `Temporal dev server (${cli}) ${why}${opts.logFile ? `; see ${opts.logFile}` : ''}`),
+    aborted,
   ]);
   if (failure !== null) {
     await server.stop();
     throw new DevServerError(
       cli === 'temporal' && failure.includes('ENOENT')
-        ? 'Temporal CLI not found: run `npm install` (it builds .tools/bin/temporal) or set TEMPORAL_CLI_PATH'
+        ? 'Temporal CLI not found: set TEMPORAL_ADDRESS to a Temporal frontend, or run `npm install` (it builds .tools/bin/temporal), or set TEMPORAL_CLI_PATH'
         : failure,
     );
   }
   return server;
 }
 
-async function waitUntilReady(address: string, namespace: string, timeoutMs: number): Promise<void> {
+/** Polls until the server answers; gives up early once `gone` settles (the child exited). */
+async function waitUntilReady(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  gone: Promise<unknown>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void gone.then(() => (exited = true));
   for (;;) {
+    if (exited) throw new DevServerError('Temporal dev server exited');
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
@@ -126,6 +151,14 @@ async function waitUntilReady(address: string, namespace: string, timeoutMs: num
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -6,14 +6,8 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const TRIGGERS = ['schedule', 'manual', 'retry', 'backfill'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
-/** Statuses a run can end in; a retry is allowed only from the unsuccessful ones. */
-export const FINAL_STATUSES: readonly ExecutionStatus[] = [
-  'succeeded',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'terminated',
-];
+/** A run ended in one of these may be retried (SPEC §4). */
+export const RETRYABLE_STATUSES: readonly ExecutionStatus[] = ['failed', 'timed_out', 'cancelled', 'terminated'];
 /** Statuses counted as `failed_runs` (SPEC §6). */
 export const FAILED_STATUSES: readonly ExecutionStatus[] = ['failed', 'timed_out'];
 

@@ -8,6 +8,10 @@ export const jobNameOfScheduleId = (scheduleId: string) => scheduleId.replace(/^
 export const startedRunIdOf = (jobName: string, trigger: string, unique: string) =>
   `${runIdBaseOf(jobName)}-${trigger}-${unique}`;
 
+/** The id Temporal gives the scheduled run of one occurrence; a backfill of that occurrence takes the same one. */
+export const scheduledRunIdOf = (jobName: string, nominalTime: Date) =>
+  `${runIdBaseOf(jobName)}-${nominalTime.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+
 /** The nominal time that Temporal (and our backfill) appends to a run's id, e.g. `…-2026-11-30T08:00:00Z`. */
 export function nominalTimeOf(workflowId: string): string | null {
   const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId)?.[1];

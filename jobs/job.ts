@@ -63,6 +63,8 @@ export const JOB_DEFAULTS = Object.freeze({
 });
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** A GET job's payload travels base64url-encoded in a header; common servers refuse headers much past 8 KiB. */
+export const MAX_GET_PAYLOAD_BYTES = 4 * 1024;
 export const MAX_ENDPOINT_LENGTH = 512;
 export const JOB_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
 

@@ -13,4 +13,6 @@ export interface ReconcileReport {
   executionsChecked: number;
   /** Runs whose row was missing or still `running` after the run had ended. */
   executionsRepaired: string[];
+  /** Items that could not be mended this pass (`<job or run id>: <why>`); the next pass tries again. */
+  failures: string[];
 }

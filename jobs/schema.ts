@@ -117,4 +117,5 @@ export const ReconcileReportSchema = Type.Object({
   jobsRemoved: Type.Array(Type.String()),
   executionsChecked: Type.Integer(),
   executionsRepaired: Type.Array(Type.String()),
+  failures: Type.Array(Type.String()),
 });

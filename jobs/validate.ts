@@ -1,27 +1,32 @@
 import {
   DEFAULT_RETRY,
   JOB_DEFAULTS,
-  MAX_ENDPOINT_LENGTH,
+  MAX_GET_PAYLOAD_BYTES,
   MAX_PAYLOAD_BYTES,
+  type HttpMethod,
   type JobDefinition,
   type JobRegistration,
+  type JsonObject,
 } from './job';
-import type { ServiceRegistry } from './services';
+import { endpointProblem, type ServiceRegistry } from './services';
 
 /** Thrown by {@link normalizeJob} when a registration breaks a rule the schema cannot express. */
 export class InvalidJobError extends Error {
   override readonly name = 'InvalidJobError';
   constructor(
     readonly field: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`${field}: ${problem}`);
+  }
+
+  /** The same error for a job inside a list, e.g. `jobs.3.endpoint`. */
+  within(prefix: string): InvalidJobError {
+    return new InvalidJobError(`${prefix}.${this.field}`, this.problem);
   }
 }
 
 const CRON_SHORTHANDS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
-
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**
  * Applies the defaults of SPEC §2 and checks what a JSON schema cannot: the service, the endpoint's shape,
@@ -41,38 +46,29 @@ export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): J
     const known = [...services.keys()].join(', ') || 'none configured';
     throw new InvalidJobError('service', `unknown service ${JSON.stringify(job.service)} (known: ${known})`);
   }
-  checkEndpoint(job.endpoint);
+  const endpoint = endpointProblem(job.endpoint);
+  if (endpoint) throw new InvalidJobError('endpoint', endpoint);
   checkCron(job.cron);
   checkTimezone(job.timezone);
-  if (Buffer.byteLength(JSON.stringify(job.payload)) > MAX_PAYLOAD_BYTES) {
-    throw new InvalidJobError('payload', `must serialise to at most ${MAX_PAYLOAD_BYTES} bytes`);
-  }
+  checkPayload(job.payload, job.method);
+  if (job.description.includes('\u0000')) throw new InvalidJobError('description', 'must not contain NUL characters');
   if (job.retry.maxIntervalSeconds < job.retry.initialIntervalSeconds) {
     throw new InvalidJobError('retry.maxIntervalSeconds', 'must not be less than retry.initialIntervalSeconds');
   }
   return job;
 }
 
-function checkEndpoint(endpoint: string): void {
-  const fail = (problem: string) => {
-    throw new InvalidJobError('endpoint', problem);
-  };
-  if (endpoint.length > MAX_ENDPOINT_LENGTH) fail(`must be at most ${MAX_ENDPOINT_LENGTH} characters`);
-  if (!endpoint.startsWith('/') || endpoint.startsWith('//')) fail('must be a path starting with a single /');
-  if (endpoint.includes('\\')) fail('must not contain a backslash');
-  if (CONTROL_CHARS.test(endpoint)) fail('must not contain control characters');
-  if (/:\/\//.test(endpoint)) fail('must not contain a scheme or host');
-  const path = endpoint.split(/[?#]/)[0] ?? '';
-  const segments = path.split('/').map((s) => safeDecode(s));
-  if (segments.some((s) => s === '..' || s === '.')) fail('must not contain . or .. segments');
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new InvalidJobError('endpoint', 'has an invalid percent-encoding');
+/** The payload rules of SPEC §2, for a registration and for a trigger's one-off override alike. */
+export function checkPayload(payload: JsonObject, method: HttpMethod): void {
+  const json = JSON.stringify(payload);
+  const limit = method === 'GET' ? MAX_GET_PAYLOAD_BYTES : MAX_PAYLOAD_BYTES;
+  if (Buffer.byteLength(json) > limit) {
+    throw new InvalidJobError(
+      'payload',
+      `must serialise to at most ${limit} bytes${method === 'GET' ? ' for a GET job (it travels in a header)' : ''}`,
+    );
   }
+  if (json.includes('\\u0000')) throw new InvalidJobError('payload', 'must not contain NUL characters');
 }
 
 function checkCron(cron: string): void {

@@ -80,13 +80,40 @@ function numberOrNull(value: number | string | null): number | null {
   return value === null ? null : Number(value);
 }
 
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000: one in a service's response or an error message would make every
+ * mirror write of that execution fail, and the workflow retries that write without limit. Every string written to any
+ * store loses its NULs here, so all three stores keep the same text.
+ */
+function withoutNul(value: string): string {
+  return value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+}
+
+function withoutNulOrNull(value: string | null): string | null {
+  return value === null ? null : withoutNul(value);
+}
+
+/** A JSON value with NUL removed from every string in it, keys included (jsonb refuses `\u0000` in either). */
+function jsonWithoutNul<T>(value: T): T {
+  return stripJson(value) as T;
+}
+
+function stripJson(value: unknown): unknown {
+  if (typeof value === 'string') return withoutNul(value);
+  if (Array.isArray(value)) return value.map(stripJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [withoutNul(key), stripJson(v)]));
+  }
+  return value;
+}
+
 /** jsonb arrives parsed; SQLite keeps JSON as text. */
 function parseJson(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
 }
 
 export function toJobScheduleWrite(job: JobRecord): JobScheduleWrite {
-  const { definition } = job;
+  const definition = jsonWithoutNul(job.definition);
   return {
     job_name: definition.name,
     service: definition.service,
@@ -128,23 +155,23 @@ export function fromJobScheduleRow(row: JobScheduleRow): JobRow {
 
 export function toScheduledJobWrite(e: ExecutionRecord): ScheduledJobWrite {
   return {
-    id: e.id,
-    job_name: e.jobName,
-    service: e.service,
+    id: withoutNul(e.id),
+    job_name: withoutNul(e.jobName),
+    service: withoutNul(e.service),
     status: e.status,
     trigger: e.trigger,
-    triggered_by: e.triggeredBy,
-    retry_of: e.retryOf,
+    triggered_by: withoutNulOrNull(e.triggeredBy),
+    retry_of: withoutNulOrNull(e.retryOf),
     scheduled_at: isoOrNull(e.scheduledAt),
     started_at: isoTimestamp(e.startedAt),
     completed_at: isoOrNull(e.completedAt),
     duration_ms: e.durationMs,
     attempts: e.attempts,
     http_status: e.httpStatus,
-    error: e.error,
-    response: e.response,
-    workflow_id: e.workflowId,
-    run_id: e.runId,
+    error: withoutNulOrNull(e.error),
+    response: withoutNulOrNull(e.response),
+    workflow_id: withoutNul(e.workflowId),
+    run_id: withoutNulOrNull(e.runId),
   };
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
 
 export const RECONCILE_SCHEDULE_ID = 'scheduler-reconcile';
@@ -46,12 +45,28 @@ export async function ensureReconcileSchedule(client: Client, settings: Reconcil
   }
 }
 
-/** Runs the reconciler now, as a workflow of its own, and waits for its report. */
-export function reconcileNow<R>(client: Client, settings: ReconcileSettings): Promise<R> {
-  return client.workflow.execute('reconcile', {
+/**
+ * Runs the reconciler now and waits up to `waitMs` for its report: null when the pass is still running (its
+ * workflow id says where to watch it). Concurrent calls join the pass already running rather than starting another.
+ */
+export async function reconcileNow<R>(
+  client: Client,
+  settings: ReconcileSettings,
+  waitMs = 60_000,
+): Promise<{ workflowId: string; report: R | null }> {
+  const handle = await client.workflow.start('reconcile', {
     taskQueue: settings.taskQueue,
-    workflowId: `${RECONCILE_SCHEDULE_ID}-manual-${randomUUID()}`,
+    workflowId: `${RECONCILE_SCHEDULE_ID}-manual`,
+    workflowIdConflictPolicy: 'USE_EXISTING',
     args: [{ lookbackHours: settings.lookbackHours }],
     workflowExecutionTimeout: '15m',
   });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
+  try {
+    const report = await Promise.race([handle.result() as Promise<R>, late]);
+    return { workflowId: handle.workflowId, report };
+  } finally {
+    clearTimeout(timer);
+  }
 }

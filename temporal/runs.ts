@@ -1,4 +1,5 @@
 import {
+  isGrpcServiceError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionDescription,
@@ -108,16 +109,23 @@ export function runOf(d: Omit<WorkflowExecutionInfo, 'raw'>): ExecutionRecord | 
   };
 }
 
-/** The input a run was started with (the first history event), or null once Temporal no longer has it. */
-export async function inputOf(client: Client, id: string): Promise<RunJobInput | null> {
+const GRPC_NOT_FOUND = 5;
+
+/** A run's history events, or null once Temporal no longer has the run. */
+async function eventsOf(client: Client, id: string) {
   try {
-    const history = await client.workflow.getHandle(id).fetchHistory();
-    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    return payload ? defaultPayloadConverter.fromPayload<RunJobInput>(payload) : null;
+    return (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
+    // fetchHistory passes the raw gRPC error through: NOT_FOUND rather than WorkflowNotFoundError
+    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) return null;
     throw err;
   }
+}
+
+/** The input a run was started with (the first history event), or null once Temporal no longer has it. */
+export async function inputOf(client: Client, id: string): Promise<RunJobInput | null> {
+  const payload = (await eventsOf(client, id))?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  return payload ? defaultPayloadConverter.fromPayload<RunJobInput>(payload) : null;
 }
 
 /**
@@ -125,14 +133,7 @@ export async function inputOf(client: Client, id: string): Promise<RunJobInput |
  * would hold had every write landed. Null when the history has none (or is gone).
  */
 export async function recordedExecutionOf(client: Client, id: string): Promise<ExecutionRecord | null> {
-  let events;
-  try {
-    events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
-  for (const event of [...events].reverse()) {
+  for (const event of [...((await eventsOf(client, id)) ?? [])].reverse()) {
     const scheduled = event.activityTaskScheduledEventAttributes;
     const payload = scheduled?.input?.payloads?.[0];
     if (scheduled?.activityType?.name === 'recordExecution' && payload) {

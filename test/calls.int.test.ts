@@ -123,12 +123,15 @@ describe('calls to the owning service', () => {
   });
 
   test('a GET job carries the fields as headers and no body', async () => {
-    const { name, path } = await runOnce({ method: 'GET', payload: { full: true } });
+    const { name, path } = await runOnce({ method: 'GET', payload: { full: true, note: 'naïve 日本' } });
     await api.finished((await api.trigger(name)).body.execution.id);
     const [call] = target.calls(path);
     expect(call!.method).toBe('GET');
     expect(call!.body).toBe('');
-    expect(JSON.parse(String(call!.headers['x-scheduler-payload']))).toEqual({ full: true });
+    expect(JSON.parse(Buffer.from(String(call!.headers['x-scheduler-payload']), 'base64url').toString())).toEqual({
+      full: true,
+      note: 'naïve 日本',
+    });
     expect(call!.headers['x-scheduler-trigger']).toBe('manual');
   });
 

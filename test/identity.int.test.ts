@@ -81,4 +81,15 @@ describe('identity', () => {
     expect((await apiClient(scheduler.url, tokens.email).execution(done.id)).status).toBe(200);
     expect((await apiClient(scheduler.url, tokens.crawler).execution(done.id)).status).toBe(404);
   });
+
+  test('after a delete the owner still reads the job history; another service still learns nothing', async () => {
+    const email = apiClient(scheduler.url, tokens.email);
+    expect((await email.call('DELETE', `/api/jobs/${name}`)).status).toBe(204);
+    const history = await email.call<{ executions: { id: string }[] }>('GET', `/api/jobs/${name}/executions`);
+    expect(history.status).toBe(200);
+    expect(history.body.executions.length).toBeGreaterThanOrEqual(1);
+    expect((await apiClient(scheduler.url, tokens.crawler).call('GET', `/api/jobs/${name}/executions`)).status).toBe(
+      404,
+    );
+  });
 });

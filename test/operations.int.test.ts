@@ -128,6 +128,8 @@ describe('operations', () => {
     const done = await api.finished(retry.body.execution.id);
     expect(done).toMatchObject({ status: 'succeeded', trigger: 'retry', retryOf: failed.id, response: 'fixed' });
     expect(target.calls(endpoint).at(-1)!.json?.payload).toEqual({ n: 2 }); // the failed run's own payload
+    const huge = await api.trigger(name, { payload: { blob: 'x'.repeat(70 * 1024) } });
+    expect(huge.status).toBe(400);
 
     const again = await api.call<{ error: { code: string } }>('POST', `/api/executions/${done.id}/retry`);
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'execution_conflict' } } });
@@ -194,6 +196,13 @@ describe('operations', () => {
     });
     expect(bad.body.error.message).toMatch(/^jobs\.1\.endpoint: /);
     expect((await api.call('GET', `/api/jobs/${b}`)).status).toBe(404); // nothing applied
+
+    const taken = await api.call('PUT', '/api/services/ops-service/jobs', {
+      jobs: [job(b), job(other, { endpoint: '/steal' })],
+    });
+    expect(taken.status).toBe(409); // the other service's name: refused before anything changes
+    expect((await api.call('GET', `/api/jobs/${b}`)).status).toBe(404);
+    expect((await api.call('PUT', '/api/services/billing-service/jobs', { jobs: [] })).status).toBe(404);
   });
 
   test('occurrences skipped by the overlap policy are counted in the job view', async () => {

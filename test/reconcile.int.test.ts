@@ -134,6 +134,25 @@ describe('the reconciler', () => {
     expect(job).toMatchObject({ paused: true, pauseNote: 'from Temporal Web' });
   });
 
+  test('a row left running for a run Temporal no longer knows ends terminated, with the reason', async () => {
+    const { name } = await register();
+    const ghost = `job-run-${name}-manual-ghost`;
+    const conn = db();
+    conn
+      .prepare(
+        `INSERT INTO scheduled_jobs (id, job_name, service, status, trigger, started_at, attempts, workflow_id)
+         VALUES (?, ?, 'rec-service', 'running', 'manual', ?, 0, ?)`,
+      )
+      .run(ghost, name, new Date(Date.now() - 3 * 86_400_000).toISOString(), ghost);
+    conn.close();
+    const report = await reconcile();
+    expect(report.executionsRepaired).toContain(ghost);
+    expect(report.failures).toEqual([]);
+    expect(sql('SELECT status, error FROM scheduled_jobs WHERE id = ?', ghost)).toEqual([
+      { status: 'terminated', error: 'no longer known to Temporal' },
+    ]);
+  });
+
   test('after a reconcile every counter equals its row counts', async () => {
     await reconcile();
     const mismatched = sql(`

@@ -62,6 +62,10 @@ describe('registration', () => {
     ['an unknown overlap policy', { overlap: 'queue' }, 'overlap'],
     ['an unknown method', { method: 'DELETE' }, 'method'],
     ['a missing cron', { cron: undefined }, 'cron'],
+    ['enabled given as null (never coerced)', { enabled: null }, 'enabled'],
+    ['a number as name (never coerced)', { name: 123 }, 'name'],
+    ['a NUL character in the payload', { payload: { note: 'a\u0000b' } }, 'payload'],
+    ['a GET payload too big for a header', { method: 'GET', payload: { blob: 'x'.repeat(5000) } }, 'payload'],
   ];
 
   test.each(invalid)('%s is a 400 naming the field, and nothing is created', async (_label, overrides, field) => {

@@ -52,7 +52,8 @@ export async function runJob(input: RunJobInput): Promise<void> {
     startedAt,
     runId: info.runId,
   });
-  const started = recordExecution(execution);
+  // Not cancellable: a run cancelled by its overlap policy must still get both of its rows.
+  const started = CancellationScope.nonCancellable(() => recordExecution(execution));
 
   let outcome: Partial<ExecutionRecord>;
   let failure: unknown = null;

@@ -140,9 +140,6 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions
         response: { 200: ExecutionPageSchema },
       },
     },
-    async (req) => {
-      await jobs.get(req.params.name, req.caller); // 404 for a job the caller may not see
-      return executions.list({ ...req.query, jobName: req.params.name }, req.caller);
-    },
+    async (req) => executions.listOfJob(req.params.name, req.query, req.caller),
   );
 };

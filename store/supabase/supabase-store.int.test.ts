@@ -1,11 +1,13 @@
+import { createClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
 import { Pool } from 'pg';
+import ws from 'ws';
 import { describeJobStoreContract } from '../../test/contracts/job-store';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres';
 import { startGateway, startPostgrest, type Gateway, type Postgrest } from '../../test/support/postgrest';
 import type { ExecutionRecord } from '../../jobs/execution';
 import { StoreError } from '../job-store';
 import { openStore } from '../open-store';
-import { toFunctionArgs, toScheduledJobWrite } from '../rows';
+import { toFunctionArgs, toJobScheduleWrite, toScheduledJobWrite } from '../rows';
 import { createSupabaseStore } from './supabase-store';
 
 /** Supabase as the integration globalSetup started it, or, when this file runs alone, its own for this file. */
@@ -127,6 +129,14 @@ describe('Supabase store', () => {
       body: JSON.stringify(toFunctionArgs(toScheduledJobWrite(e))),
     });
     expect(direct.status).toBe(401);
+    // Past the functions, the tables themselves: granted to anon as Supabase does, but RLS without policies refuses.
+    const insert = await fetch(`${env().url}/rest/v1/scheduled_jobs`, {
+      method: 'POST',
+      headers: { apikey: env().anonKey, authorization: `Bearer ${env().anonKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(toScheduledJobWrite(e)),
+    });
+    expect(insert.status).toBe(401);
+    expect(await insert.json()).toMatchObject({ code: '42501', message: expect.stringMatching(/row-level security/) });
     expect(await service.getExecution(e.id)).toBeNull();
 
     await service.recordExecution(e);
@@ -178,5 +188,121 @@ describe('Supabase store', () => {
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).cause).toMatchObject({ code: '23514' });
     await store.close();
+  });
+});
+
+describe('function privileges', () => {
+  const client = (key: string) =>
+    createClient(env().url, key, {
+      auth: { persistSession: false, autoRefreshToken: false },
+      realtime: { transport: ws as unknown as WebSocketLikeConstructor },
+    });
+  const query = async <T extends object>(sql: string, values: unknown[] = []) => {
+    if (!pool) throw new Error('beforeAll did not run');
+    return (await pool.query<T>(sql, values)).rows;
+  };
+  const NOW = '2026-11-26T12:00:00.000Z';
+
+  it('refuses record_execution and the other mirror functions to the anon key, and nothing is written', async () => {
+    const anon = client(env().anonKey);
+    const jobName = `anon-rpc-${suffix()}`;
+    const e = execution(`${jobName}-1`, jobName);
+    const job = toJobScheduleWrite({
+      definition: {
+        name: jobName,
+        service: 'email-service',
+        endpoint: '/api/jobs/x',
+        method: 'POST',
+        cron: '@daily',
+        timezone: 'UTC',
+        description: '',
+        payload: {},
+        enabled: true,
+        timeoutSeconds: 300,
+        retry: { maxAttempts: 5, initialIntervalSeconds: 10, backoffCoefficient: 2, maxIntervalSeconds: 600 },
+        overlap: 'skip',
+        catchupWindowSeconds: 3600,
+        jitterSeconds: 0,
+      },
+      enabled: true,
+      createdAt: NOW,
+      updatedAt: NOW,
+    });
+    const calls: [string, Record<string, unknown>][] = [
+      ['record_execution', toFunctionArgs(toScheduledJobWrite(e))],
+      ['upsert_job', toFunctionArgs(job)],
+      ['refresh_job_stats', { p_job_name: jobName }],
+      ['lock_job_stats', { p_job_name: jobName }],
+    ];
+
+    for (const [fn, args] of calls) {
+      const { error, status } = await anon.rpc(fn, args);
+      // Refused for lack of EXECUTE, not by RLS inside the function: without the migration's revoke, the default
+      // privileges would let lock_job_stats and refresh_job_stats run, and the writes fail only at the row.
+      expect({ fn, status: [401, 403].includes(status) ? 'refused' : status, error }).toMatchObject({
+        fn,
+        status: 'refused',
+        error: { code: '42501', message: `permission denied for function ${fn}` },
+      });
+    }
+    expect(await query('SELECT id FROM scheduled_jobs WHERE job_name = $1', [jobName])).toEqual([]);
+    expect(await query('SELECT job_name FROM job_schedules WHERE job_name = $1', [jobName])).toEqual([]);
+
+    // The same calls with the service key go through.
+    const service = client(env().serviceKey);
+    for (const [fn, args] of calls) expect({ fn, ...(await service.rpc(fn, args)) }).toMatchObject({ fn, error: null });
+    expect(await query('SELECT id, status FROM scheduled_jobs WHERE job_name = $1', [jobName])).toEqual([
+      { id: e.id, status: 'succeeded' },
+    ]);
+    expect(await query('SELECT job_name, total_runs FROM job_schedules WHERE job_name = $1', [jobName])).toEqual([
+      { job_name: jobName, total_runs: 1 },
+    ]);
+  });
+
+  it('lets only service_role execute the functions in public', async () => {
+    const rows = await query<{ name: string; grantees: Record<string, boolean> }>(`
+      SELECT p.proname AS name, json_build_object(
+        'public', EXISTS (
+          SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+          WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'
+        ),
+        'anon', has_function_privilege('anon', p.oid, 'EXECUTE'),
+        'authenticated', has_function_privilege('authenticated', p.oid, 'EXECUTE'),
+        'service_role', has_function_privilege('service_role', p.oid, 'EXECUTE')
+      ) AS grantees
+      FROM pg_proc p
+      WHERE p.pronamespace = 'public'::regnamespace
+        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+      ORDER BY p.proname`);
+
+    expect(rows.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['lock_job_stats', 'record_execution', 'refresh_job_stats', 'upsert_job']),
+    );
+    for (const { name, grantees } of rows) {
+      expect({ name, grantees }).toEqual({
+        name,
+        grantees: { public: false, anon: false, authenticated: false, service_role: true },
+      });
+    }
+  });
+
+  it("runs the migrations under Supabase's default privileges, which grant EXECUTE on new functions to anon", async () => {
+    // Without them the revoke above would go untested: a function the migration forgot would look safe here.
+    if (!pool) throw new Error('beforeAll did not run');
+    const db = await pool.connect();
+    const probe = `public.privileges_probe_${suffix().replace(/-/g, '_')}`;
+    try {
+      await db.query('BEGIN');
+      await db.query(`CREATE FUNCTION ${probe}() RETURNS integer LANGUAGE sql AS 'SELECT 1'`);
+      const { rows } = await db.query<{ anon: boolean; authenticated: boolean }>(
+        `SELECT has_function_privilege('anon', $1, 'EXECUTE') AS anon,
+          has_function_privilege('authenticated', $1, 'EXECUTE') AS authenticated`,
+        [`${probe}()`],
+      );
+      expect(rows).toEqual([{ anon: true, authenticated: true }]);
+    } finally {
+      await db.query('ROLLBACK');
+      db.release();
+    }
   });
 });

@@ -198,3 +198,16 @@ begin
   perform public.refresh_job_stats(p_job_name);
 end;
 $$;
+
+-- PostgreSQL lets PUBLIC execute every new function, and Supabase's default privileges also grant EXECUTE on new
+-- functions in public to anon and authenticated, which would let anyone holding the anon key call these through
+-- PostgREST's /rpc. Only the scheduler, with the service_role key, writes the mirror. (They are security invoker, so
+-- record_execution and upsert_job need service_role to be able to run lock_job_stats and refresh_job_stats too.)
+revoke execute on function public.lock_job_stats from public, anon, authenticated;
+revoke execute on function public.refresh_job_stats from public, anon, authenticated;
+revoke execute on function public.upsert_job from public, anon, authenticated;
+revoke execute on function public.record_execution from public, anon, authenticated;
+grant execute on function public.lock_job_stats to service_role;
+grant execute on function public.refresh_job_stats to service_role;
+grant execute on function public.upsert_job to service_role;
+grant execute on function public.record_execution to service_role;

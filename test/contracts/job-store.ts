@@ -227,6 +227,34 @@ export function describeJobStoreContract(
         expect(ids(await store().listExecutions({ jobName: job.name, limit: 10 }))).toEqual([e.id]);
       });
 
+      it('stores a job whose description and payload hold NUL characters, without them', async () => {
+        const job = freshJob(store());
+        const withNul = definition(job.name, job.service, {
+          description: 'weekly\u0000 digest\u0000',
+          payload: {
+            subject: '\u0000hello\u0000world',
+            nested: { tags: ['a\u0000b', 'c'], 'key\u0000name': 'v\u0000' },
+            count: 3,
+            none: null,
+          },
+        });
+        await store().upsertJob({ definition: withNul, enabled: true, createdAt: at(1), updatedAt: at(2) });
+
+        const expected = definition(job.name, job.service, {
+          description: 'weekly digest',
+          payload: { subject: 'helloworld', nested: { tags: ['ab', 'c'], keyname: 'v' }, count: 3, none: null },
+        });
+        expect(await store().getJob(job.name)).toEqual({
+          definition: expected,
+          enabled: true,
+          createdAt: at(1),
+          updatedAt: at(2),
+          stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
+          lastExecution: null,
+        });
+        expect((await store().listJobs({ service: job.service })).map((j) => j.definition)).toEqual([expected]);
+      });
+
       it('deletes an unknown job without complaint', async () => {
         await expect(store().deleteJob(uniqueName('missing'))).resolves.toBeUndefined();
       });
@@ -386,6 +414,37 @@ export function describeJobStoreContract(
           status: 'failed',
           startedAt: at(5),
           completedAt: at(30),
+        });
+      });
+
+      it('records an execution whose response and error hold NUL characters, without them', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const started = execution(uniqueName('e'), job, {
+          trigger: 'manual',
+          triggeredBy: 'ali\u0000ce',
+          runId: `run\u0000-${uniqueName('r')}`,
+        });
+        await store().recordExecution(started);
+        const ended = finished(started, 'failed', {
+          httpStatus: 500,
+          error: 'POST /x answered HTTP 500: \u0000boom\u0000',
+          response: '{"raw":"\u0000\u0000"}\u0000',
+        });
+        await store().recordExecution(ended);
+
+        const expected = {
+          ...ended,
+          triggeredBy: 'alice',
+          runId: ended.runId?.replace('\u0000', ''),
+          error: 'POST /x answered HTTP 500: boom',
+          response: '{"raw":""}',
+        };
+        expect(await store().getExecution(started.id)).toEqual(expected);
+        expect(await store().listExecutions({ jobName: job.name, limit: 10 })).toEqual([expected]);
+        expect(await store().getJob(job.name)).toMatchObject({
+          stats: { totalRuns: 1, successfulRuns: 0, failedRuns: 1 },
+          lastExecution: { id: started.id, status: 'failed' },
         });
       });
 

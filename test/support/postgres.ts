@@ -52,15 +52,29 @@ ALTER ROLE service_role BYPASSRLS;
 GRANT anon, authenticated, service_role TO authenticator;
 `;
 
-/** What Supabase's default privileges give the API roles on objects created by migrations. */
+/**
+ * Supabase's default privileges in public (supabase/postgres sets them for the role that runs migrations): the API
+ * roles may execute every function a migration creates unless the migration revokes it. Set before the migrations
+ * run, so the tests see what a migration's own grants and revokes leave, as on Supabase.
+ */
+const DEFAULT_PRIVILEGES_SQL = `
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO anon, authenticated, service_role;
+`;
+
+/**
+ * What Supabase's default privileges give the API roles on the tables and sequences that migrations create (RLS
+ * decides what anon and authenticated can do with them). Functions are left to the default privileges above.
+ */
 const GRANTS_SQL = `
 GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
 GRANT ALL ON ALL TABLES IN SCHEMA public TO anon, authenticated, service_role;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL FUNCTIONS IN SCHEMA public TO anon, authenticated, service_role;
 `;
 
-/** A fresh database `scheduler_test_<random>` with Supabase's roles and every migration applied, in name order. */
+/**
+ * A fresh database `scheduler_test_<random>` with Supabase's roles and default privileges, and every migration applied,
+ * in name order.
+ */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const database = `scheduler_test_${randomBytes(6).toString('hex')}`;
   const adminUrl = databaseUrl('postgres');
@@ -82,6 +96,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   try {
     const migrations = (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
     await withClient(url, async (client) => {
+      await client.query(DEFAULT_PRIVILEGES_SQL);
       for (const name of migrations) {
         try {
           await client.query(await readFile(path.join(MIGRATIONS_DIR, name), 'utf8'));
