@@ -9,7 +9,7 @@ import type { JobService } from './job-service';
 
 /** The HTTP layer alone: validation, identity and error mapping, over fakes of our own services. */
 describe('the HTTP facade', () => {
-  const calls: { method: string; caller: Caller }[] = [];
+  const calls: { method: string; caller?: Caller }[] = [];
   const jobView: JobView = {
     ...normalizeJob(
       { name: 'weekly-digest', service: 'email-service', endpoint: '/x', cron: '@daily' },
@@ -35,8 +35,8 @@ describe('the HTTP facade', () => {
     get: async () => {
       throw new StoreError('get_job', { cause: new Error('connection refused to 10.0.0.7:5432') });
     },
-    list: async (_filter, caller) => {
-      calls.push({ method: 'list', caller });
+    list: async () => {
+      calls.push({ method: 'list' });
       return [];
     },
     trigger: async () => {
@@ -96,7 +96,7 @@ describe('the HTTP facade', () => {
     expect(admin.statusCode).toBe(200);
     expect(calls).toEqual([
       { method: 'register', caller: { kind: 'service', name: 'email-service' } },
-      { method: 'list', caller: { kind: 'admin', name: 'alice' } },
+      { method: 'list' }, // only the admin got through
     ]);
   });
 

@@ -210,10 +210,9 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       return view(job, scheduleStateOf(schedule));
     },
 
-    /** The mirror's jobs, each described by Temporal (paused state and next run times are Temporal's). */
-    async list(filter: { service?: string; paused?: boolean }, caller: Caller): Promise<JobView[]> {
-      const service = caller.kind === 'service' ? caller.name : filter.service;
-      const rows = await store.listJobs({ service });
+    /** For admins: the mirror's jobs, each described by Temporal. */
+    async list(filter: { service?: string; paused?: boolean }): Promise<JobView[]> {
+      const rows = await store.listJobs({ service: filter.service });
       const views = await mapLimited(rows, async (row) => {
         const schedule = await describe(scheduleIdOf(row.definition.name));
         if (!schedule) return null; // gone from Temporal; the reconciler mends the row

@@ -51,7 +51,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions
     },
     async (req) => {
       requireAdmin(req.caller);
-      return { jobs: await jobs.list(req.query, req.caller) };
+      return { jobs: await jobs.list(req.query) };
     },
   );
 
