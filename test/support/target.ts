@@ -31,6 +31,7 @@ export interface Target {
 export async function startTarget(): Promise<Target> {
   const scripts = new Map<string, Answer[]>();
   const received: ReceivedCall[] = [];
+  const pending = new Set<NodeJS.Timeout>(); // delayed answers, cleared on close so nothing outlives the test
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -51,7 +52,7 @@ export async function startTarget(): Promise<Target> {
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
         res.end(answer.body ?? '');
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      if (answer.delayMs) pending.add(setTimeout(send, answer.delayMs));
       else send();
     });
   });
@@ -73,6 +74,7 @@ export async function startTarget(): Promise<Target> {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of pending) clearTimeout(timer);
         server.closeAllConnections();
         server.close(() => resolve());
       }),
