@@ -62,7 +62,9 @@ export async function startScheduler(
 
     const store = openStore(config.store);
     closers.push({ name: 'store', close: () => store.close() });
-    const connection = await Connection.connect({ address });
+    // TLS and API key only reach an external server (Temporal Cloud); the embedded one is plain loopback.
+    const remote = temporal.address ? { tls: temporal.tls || undefined, apiKey: temporal.apiKey } : {};
+    const connection = await Connection.connect({ address, ...remote });
     closers.push({ name: 'temporal connection', close: () => connection.close() });
     if (temporal.registerSearchAttributes) await registerSearchAttributes(connection, temporal.namespace);
     const client = new Client({ connection, namespace: temporal.namespace });
@@ -70,7 +72,7 @@ export async function startScheduler(
     await ensureReconcileSchedule(client, reconcile);
 
     if (config.role !== 'api') {
-      const workerConnection = await NativeConnection.connect({ address });
+      const workerConnection = await NativeConnection.connect({ address, ...remote });
       closers.push({ name: 'worker connection', close: () => workerConnection.close() });
       const worker = await createWorker({
         connection: workerConnection,

@@ -57,6 +57,23 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', SCHEDULER_ALLOW_OPEN: 'true' }).identity.open).toBe(true);
   });
 
+  test('an API key turns TLS on (Temporal Cloud) unless TEMPORAL_TLS says otherwise', () => {
+    expect(loadConfig({}).temporal).toMatchObject({ tls: false, apiKey: undefined });
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporal).toMatchObject({ tls: true, apiKey: 'k' });
+    expect(loadConfig({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }).temporal.tls).toBe(false);
+    expect(loadConfig({ TEMPORAL_TLS: 'true' }).temporal.tls).toBe(true);
+  });
+
+  test('secret values never appear in an error line', () => {
+    const message = errorOf({ SCHEDULER_SIGNING_SECRET: 'short-secret' });
+    expect(message).toMatch(/^SCHEDULER_SIGNING_SECRET: /);
+    expect(message).not.toContain('short-secret');
+  });
+
+  test('an empty variable counts as unset', () => {
+    expect(loadConfig({ PORT: '', SCHEDULER_ADMIN_JWT_AUDIENCE: '' })).toMatchObject({ port: 8080 });
+  });
+
   test('tokens map to callers', () => {
     const { identity } = loadConfig({
       SCHEDULER_ADMIN_TOKENS: 'alice=aaaaaaaaaaaaaaaaaaaa',

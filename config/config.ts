@@ -24,6 +24,10 @@ const Env = Type.Object({
   TEMPORAL_UI_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: Flag('true'),
+  TEMPORAL_TLS: Type.Optional(
+    Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]),
+  ),
+  TEMPORAL_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   SUPABASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   SUPABASE_SERVICE_KEY: Type.Optional(Type.String({ minLength: 1 })),
   SCHEDULER_DATA_DIR: Type.String({ minLength: 1, default: './data' }),
@@ -89,6 +93,9 @@ export interface Config {
     taskQueue: string;
     uiUrl?: string;
     registerSearchAttributes: boolean;
+    /** TLS to the frontend: on by default with an API key (Temporal Cloud), else off. */
+    tls: boolean;
+    apiKey?: string;
   };
   store: { supabaseUrl?: string; supabaseServiceKey?: string; dataDir: string };
   services: ServiceRegistry;
@@ -139,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       taskQueue: values.TEMPORAL_TASK_QUEUE,
       uiUrl: values.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
       registerSearchAttributes: isTrue(values.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES),
+      tls: values.TEMPORAL_TLS === undefined ? Boolean(values.TEMPORAL_API_KEY) : isTrue(values.TEMPORAL_TLS),
+      apiKey: values.TEMPORAL_API_KEY,
     },
     store: {
       supabaseUrl: values.SUPABASE_URL,
