@@ -157,7 +157,7 @@ describe.each(stores)('seed checklist on %s', (_label, storeEnv, sqlOf) => {
     const [call] = await target.waitForCalls('/api/jobs/heartbeat', 1, 30_000);
     const scheduledAt = Date.parse(String(call!.json!.scheduledAt));
     expect(call!.json!.trigger).toBe('schedule');
-    expect(call!.at - scheduledAt).toBeLessThan(2000); // called within 2 s of its nominal time
+    expect(call!.at - scheduledAt).toBeLessThan(3000); // called within 3 s of its nominal time (2 s period)
     expect(call!.at - scheduledAt).toBeGreaterThanOrEqual(0);
     const id = String(call!.json!.executionId);
     expect(id).toMatch(/^job-run-heartbeat-ping-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
