@@ -26,7 +26,17 @@ describe('the signature verifier services use', () => {
     const verifier = createSignatureVerifier({ secret, now });
     await verifier.markProcessed('job-run-weekly-digest-2026-11-30T08:00:00Z');
     expect(await verifier.verify(request())).toEqual({ ok: false, reason: 'replay' });
-    expect(await verifier.verify(request({ idempotencyKey: 'another-execution' }))).toEqual({ ok: true });
+    const other = JSON.stringify({ job: 'weekly-digest', executionId: 'another-execution' });
+    const fresh = { signature: signer.sign(other), body: other, idempotencyKey: 'another-execution' };
+    expect(await verifier.verify(fresh)).toEqual({ ok: true });
+  });
+
+  test('rejects a captured body resent under another Idempotency-Key', async () => {
+    const verifier = createSignatureVerifier({ secret, now });
+    expect(await verifier.verify(request({ idempotencyKey: 'fresh-key' }))).toEqual({
+      ok: false,
+      reason: 'key_mismatch',
+    });
   });
 
   test('rejects a tampered body, another secret, a malformed or missing header', async () => {

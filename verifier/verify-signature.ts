@@ -22,7 +22,10 @@ export interface VerifierOptions {
 
 export type Verdict =
   | { ok: true }
-  | { ok: false; reason: 'missing_signature' | 'malformed_signature' | 'bad_signature' | 'stale' | 'replay' };
+  | {
+      ok: false;
+      reason: 'missing_signature' | 'malformed_signature' | 'bad_signature' | 'stale' | 'key_mismatch' | 'replay';
+    };
 
 export interface SignedRequest {
   /** The `X-Scheduler-Signature` header. */
@@ -34,7 +37,8 @@ export interface SignedRequest {
 }
 
 /**
- * `verify` rejects a bad or stale signature and a key already processed; call `markProcessed` once the work
+ * `verify` rejects a bad or stale signature, an `Idempotency-Key` other than the signed body's `executionId`, and a
+ * key already processed; call `markProcessed` once the work
  * succeeded, so that a retry of a failed attempt (same key) is still accepted.
  */
 export function createSignatureVerifier(options: VerifierOptions) {
@@ -51,6 +55,9 @@ export function createSignatureVerifier(options: VerifierOptions) {
       const expected = createHmac('sha256', options.secret).update(`${t}.`).update(req.body).digest();
       if (!timingSafeEqual(expected, Buffer.from(v1, 'hex'))) return { ok: false, reason: 'bad_signature' };
       if (Math.abs(now() / 1000 - t) > tolerance) return { ok: false, reason: 'stale' };
+      // The key is not signed, the body's executionId is: a captured body resent under a fresh key is refused.
+      if (req.body.length > 0 && executionIdOf(req.body) !== req.idempotencyKey)
+        return { ok: false, reason: 'key_mismatch' };
       if (req.idempotencyKey && (await processed.has(req.idempotencyKey))) return { ok: false, reason: 'replay' };
       return { ok: true };
     },
@@ -58,6 +65,14 @@ export function createSignatureVerifier(options: VerifierOptions) {
       await processed.add(idempotencyKey);
     },
   };
+}
+
+function executionIdOf(body: string | Buffer): unknown {
+  try {
+    return (JSON.parse(body.toString()) as { executionId?: unknown }).executionId;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Processed keys in memory, the oldest forgotten past `max`. */
