@@ -136,6 +136,27 @@ describe('the HTTP facade', () => {
     }
   });
 
+  test('an optional body may be left out entirely, as `curl -X POST` does', async () => {
+    const triggered: unknown[] = [];
+    const a = buildApp(
+      {
+        jobs: {
+          trigger: async (_name: string, options: unknown) => (triggered.push(options), jobView),
+        } as unknown as JobService,
+        executions,
+        authenticate: createAuthenticator(loadConfig({}).identity),
+        reconcile: async () => ({ workflowId: 'w', report: null }),
+        checks: { temporal: async () => undefined, store: async () => undefined },
+      },
+      { logger: false },
+    );
+    const res = await a.inject({ method: 'POST', url: '/api/jobs/weekly-digest/trigger' });
+    expect(res.statusCode).not.toBe(400);
+    expect(triggered).toEqual([{}]);
+    const bad = await a.inject({ method: 'POST', url: '/api/jobs/weekly-digest/trigger', payload: { payload: 'x' } });
+    expect(bad.json().error.message).toBe('payload: must be object');
+  });
+
   test('schema errors name the field', async () => {
     const res = await app().inject({
       method: 'POST',

@@ -6,7 +6,7 @@ import { errorHandler, schemaErrorFormatter } from './errors';
 import type { ReconcileReport } from '../jobs/reconcile';
 import type { ExecutionService } from './execution-service';
 import { requireAdmin, type Caller } from './identity';
-import { Type } from '@sinclair/typebox';
+import { OptionalKind, Type } from '@sinclair/typebox';
 import { ReconcileReportSchema } from '../jobs/schema';
 import type { JobService } from './job-service';
 import { executionRoutes } from './routes/executions';
@@ -42,7 +42,14 @@ const coercing = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
 /** The HTTP facade: no env, no listen. Unknown fields are 400, errors are `{ error: { code, message } }`. */
 export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
   const app = Fastify({ ...opts, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart !== 'body') return coercing.compile(schema);
+    const validate = strict.compile(schema);
+    if (!(OptionalKind in schema)) return validate;
+    // `Type.Optional(...)` body: no body at all (`curl -X POST …/trigger`; Fastify passes null) is valid, anything sent must match.
+    const optional = (data: unknown) => data === undefined || data === null || validate(data);
+    return Object.defineProperty(optional, 'errors', { get: () => validate.errors });
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({

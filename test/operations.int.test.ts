@@ -59,6 +59,11 @@ describe('operations', () => {
     expect(a.body.execution.id).not.toBe(b.body.execution.id);
     await target.waitForCalls(endpoint, 2);
     for (const run of [a, b]) expect((await api.finished(run.body.execution.id)).status).toBe('succeeded');
+    // as the README's curl does it: no body, no content type
+    const bare = await api.call<{ execution: ExecutionView }>('POST', `/api/jobs/${name}/trigger`);
+    expect(bare.status).toBe(202);
+    expect((await api.finished(bare.body.execution.id)).status).toBe('succeeded');
+    expect((await api.call('POST', `/api/jobs/${name}/pause`)).status).toBe(200);
   });
 
   test('pause and resume keep the note, show it in the job view, and mirror enabled', async () => {
