@@ -1,10 +1,5 @@
 import { Context } from '@temporalio/activity';
-import {
-  ScheduleNotFoundError,
-  type Client,
-  type ScheduleDescription,
-  type WorkflowExecutionInfo,
-} from '@temporalio/client';
+import { type Client, type ScheduleDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import { sameDefinition } from '../jobs/job';
 import type { ExecutionRecord } from '../jobs/execution';
@@ -12,6 +7,7 @@ import type { ReconcileInput, ReconcileReport } from '../jobs/reconcile';
 import type { JobStore } from '../store/job-store';
 import { describeRun, recordedExecutionOf, runOf } from '../temporal/runs';
 import { definitionOfAction, JOB_SCHEDULE_PREFIX } from '../temporal/schedule-options';
+import { describeSchedule } from '../temporal/schedules';
 
 const BATCH = 100;
 
@@ -56,7 +52,7 @@ class Pass {
       if (!summary.scheduleId.startsWith(JOB_SCHEDULE_PREFIX)) continue;
       this.heartbeat();
       await this.guard(summary.scheduleId, async () => {
-        const schedule = await this.describe(summary.scheduleId);
+        const schedule = await describeSchedule(this.client, summary.scheduleId);
         const name = schedule && (await this.mirrorJob(schedule));
         if (name) seen.add(name);
       });
@@ -66,7 +62,7 @@ class Pass {
       const name = row.definition.name;
       if (seen.has(name)) continue;
       await this.guard(name, async () => {
-        const schedule = await this.describe(scheduleIdOf(name));
+        const schedule = await describeSchedule(this.client, scheduleIdOf(name));
         if (schedule) await this.mirrorJob(schedule);
         else {
           await this.store.deleteJob(name);
@@ -153,15 +149,6 @@ class Pass {
       this.report.jobsMirrored.push(job.name);
     }
     return job.name;
-  }
-
-  private async describe(scheduleId: string): Promise<ScheduleDescription | null> {
-    try {
-      return await this.client.schedule.getHandle(scheduleId).describe();
-    } catch (err) {
-      if (err instanceof ScheduleNotFoundError) return null;
-      throw err;
-    }
   }
 
   private async guard(item: string, work: () => Promise<void>): Promise<void> {

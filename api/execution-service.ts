@@ -1,4 +1,4 @@
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { startedRunIdOf, scheduleIdOf } from '../jobs/ids';
 import { RETRYABLE_STATUSES, type ExecutionRecord } from '../jobs/execution';
@@ -16,6 +16,7 @@ import { describeRun, inputOf, startRun } from '../temporal/runs';
 import { definitionOfAction } from '../temporal/schedule-options';
 import type { TemporalLinks } from '../temporal/links';
 import { toExecutionView } from './views';
+import { describeSchedule } from '../temporal/schedules';
 
 export interface ExecutionServiceDeps {
   client: Client;
@@ -55,12 +56,8 @@ export function createExecutionService({ client, store, links, taskQueue }: Exec
 
   /** The definition a job's schedule carries now, or null once the job is deleted. */
   async function currentDefinition(jobName: string) {
-    try {
-      return definitionOfAction((await client.schedule.getHandle(scheduleIdOf(jobName)).describe()).action);
-    } catch (err) {
-      if (err instanceof ScheduleNotFoundError) return null;
-      throw err;
-    }
+    const schedule = await describeSchedule(client, scheduleIdOf(jobName));
+    return schedule && definitionOfAction(schedule.action);
   }
 
   return {

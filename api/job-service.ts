@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  type Client,
-  type ScheduleDescription,
-  type ScheduleHandle,
-} from '@temporalio/client';
+import { ScheduleAlreadyRunning, type Client, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import { jobNameOfScheduleId, scheduledRunIdOf, scheduleIdOf, startedRunIdOf } from '../jobs/ids';
 import { sameDefinition, type JobDefinition, type JobRegistration, type JsonObject } from '../jobs/job';
 import type { google, temporal } from '@temporalio/proto';
@@ -26,6 +20,7 @@ import { definitionOfAction, toScheduleOptions } from '../temporal/schedule-opti
 import { type TemporalLinks } from '../temporal/links';
 import { JOB_SERVICE } from '../temporal/search-attributes';
 import { scheduleStateOf, toExecutionView, toJobView, type ScheduleState } from './views';
+import { deleteSchedule, describeSchedule } from '../temporal/schedules';
 
 export interface JobServiceDeps {
   client: Client;
@@ -57,19 +52,9 @@ export const MAX_BACKFILL = 500;
 export function createJobService({ client, store, services, taskQueue, links }: JobServiceDeps) {
   const namespace = client.options.namespace;
 
-  /** A schedule's description, or null when there is no such schedule. */
-  async function describe(scheduleId: string): Promise<ScheduleDescription | null> {
-    try {
-      return await client.schedule.getHandle(scheduleId).describe();
-    } catch (err) {
-      if (err instanceof ScheduleNotFoundError) return null;
-      throw err;
-    }
-  }
-
   /** The schedule and the definition it carries, for a caller allowed to see it. */
   async function load(name: string, caller: Caller): Promise<{ job: JobDefinition; schedule: ScheduleDescription }> {
-    const schedule = await describe(scheduleIdOf(name));
+    const schedule = await describeSchedule(client, scheduleIdOf(name));
     if (!schedule) throw new JobNotFoundError(name);
     const job = definitionOfAction(schedule.action);
     // Another service's job is reported as absent: its existence must not leak.
@@ -140,11 +125,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
 
   /** Deletes a job's schedule (its runs and their history stay) and its mirror row. */
   async function remove(name: string): Promise<void> {
-    try {
-      await client.schedule.getHandle(scheduleIdOf(name)).delete();
-    } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-    }
+    await deleteSchedule(client, scheduleIdOf(name));
     await store.deleteJob(name);
   }
 
@@ -189,7 +170,9 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       );
       // Refuse a name another service owns before anything changes.
       await mapLimited(jobs, async (job) => {
-        const owner = await describe(scheduleIdOf(job.name)).then((d) => d && definitionOfAction(d.action)?.service);
+        const owner = await describeSchedule(client, scheduleIdOf(job.name)).then(
+          (d) => d && definitionOfAction(d.action)?.service,
+        );
         if (owner && owner !== service) throw new JobConflictError(job.name);
       });
       const diff: ServiceJobsDiff = { created: [], updated: [], unchanged: [], removed: [] };
@@ -214,7 +197,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     async list(filter: { service?: string; paused?: boolean }): Promise<JobView[]> {
       const rows = await store.listJobs({ service: filter.service });
       const views = await mapLimited(rows, async (row) => {
-        const schedule = await describe(scheduleIdOf(row.definition.name));
+        const schedule = await describeSchedule(client, scheduleIdOf(row.definition.name));
         if (!schedule) return null; // gone from Temporal; the reconciler mends the row
         const job = definitionOfAction(schedule.action) ?? row.definition;
         return toJobView(job, scheduleStateOf(schedule), row, links);

@@ -1,4 +1,5 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
+import { deleteSchedule } from './schedules';
 
 export const RECONCILE_SCHEDULE_ID = 'scheduler-reconcile';
 
@@ -12,13 +13,7 @@ export interface ReconcileSettings {
 
 /** Creates, updates or (every 0) deletes the reconciler's own schedule. Safe from every replica at every start. */
 export async function ensureReconcileSchedule(client: Client, settings: ReconcileSettings): Promise<void> {
-  const handle = client.schedule.getHandle(RECONCILE_SCHEDULE_ID);
-  if (settings.everyMinutes === 0) {
-    await handle.delete().catch((err: unknown) => {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-    });
-    return;
-  }
+  if (settings.everyMinutes === 0) return deleteSchedule(client, RECONCILE_SCHEDULE_ID);
   const options: ScheduleOptions = {
     scheduleId: RECONCILE_SCHEDULE_ID,
     spec: { intervals: [{ every: `${settings.everyMinutes}m` }] },
@@ -36,7 +31,7 @@ export async function ensureReconcileSchedule(client: Client, settings: Reconcil
     await client.schedule.create(options);
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await handle.update((prev) => ({
+    await client.schedule.getHandle(RECONCILE_SCHEDULE_ID).update((prev) => ({
       ...prev,
       spec: options.spec,
       action: options.action,

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { Client as PgClient } from 'pg';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ExecutionView, JobView } from '../jobs/schema';
+import { apiClient } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
 
@@ -55,15 +56,8 @@ describe.each(stores)('seed checklist on %s', (_label, storeEnv, sqlOf) => {
   let target: Target;
   let scheduler: TestScheduler;
   let sql: Sql;
-  const api = async <T>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${scheduler.url}${url}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
-  const execution = (id: string) => api<{ execution: ExecutionView }>('GET', `/api/executions/${id}`);
+  const api = <T>(method: string, url: string, body?: unknown) => apiClient(scheduler.url).call<T>(method, url, body);
+  const execution = (id: string) => apiClient(scheduler.url).execution(id);
 
   beforeAll(async () => {
     target = await startTarget();

@@ -2,12 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { App } from '../../api/app';
 import { loadConfig } from '../../config/config';
 import { scheduleIdOf } from '../../jobs/ids';
 import { startScheduler } from '../../main';
+import { deleteSchedule } from '../../temporal/schedules';
 
 export interface TestScheduler {
   app: App;
@@ -71,12 +72,5 @@ function quietRuntime(): void {
 
 /** Deletes the schedules of these jobs, if they still exist: each test file cleans up what it registered. */
 export async function deleteSchedules(client: Client, jobNames: Iterable<string>): Promise<void> {
-  for (const name of jobNames) {
-    await client.schedule
-      .getHandle(scheduleIdOf(name))
-      .delete()
-      .catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
-  }
+  for (const name of jobNames) await deleteSchedule(client, scheduleIdOf(name));
 }
