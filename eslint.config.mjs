@@ -25,9 +25,9 @@ const zones = [
   },
   { target: './api', from: ['./activities', './worker', './workflows', './devserver', './main.ts'] },
   { target: './worker', from: ['./api', './devserver', './main.ts'] },
-  // verifier/ is shipped to the services: self-contained
+  // client/ is shipped to the services: self-contained
   {
-    target: './verifier',
+    target: './client',
     from: [
       './activities',
       './api',

@@ -110,12 +110,17 @@ export async function startScheduler(
           executions: createExecutionService({ client, store, links, taskQueue: temporal.taskQueue }),
           authenticate: createAuthenticator(config.identity),
           reconcile: () => reconcileNow(client, reconcile),
+          rateLimitPerMinute: config.rateLimitPerMinute,
           checks: {
             temporal: async () => void (await connection.healthService.check({})),
             store: () => store.ping(),
           },
         },
-        { loggerInstance: log },
+        {
+          loggerInstance: log,
+          // n proxies in front: X-Forwarded-For's last n entries are theirs, the one before names the client
+          trustProxy: config.trustProxyHops ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
+        },
       );
       closers.push({ name: 'api', close: () => api.close() });
       await api.listen({ port: config.port, host: config.host });
@@ -123,7 +128,7 @@ export async function startScheduler(
     }
     if (config.identity.open) {
       log.warn(
-        'open mode: no SCHEDULER_SERVICE_TOKENS or SCHEDULER_ADMIN_TOKENS set, every caller is admin "anonymous"',
+        'OPEN MODE: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set: anyone who reaches this port is admin "anonymous". Fine on a laptop, never behind a public ingress.',
       );
     }
     log.info(

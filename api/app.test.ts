@@ -54,6 +54,7 @@ describe('the HTTP facade', () => {
         executions,
         authenticate: createAuthenticator(loadConfig(env).identity),
         reconcile: async () => ({ workflowId: 'scheduler-reconcile-manual', report: null }),
+        rateLimitPerMinute: loadConfig(env).rateLimitPerMinute,
         checks: {
           temporal: async () => undefined,
           store: async () => {
@@ -146,6 +147,7 @@ describe('the HTTP facade', () => {
         executions,
         authenticate: createAuthenticator(loadConfig({}).identity),
         reconcile: async () => ({ workflowId: 'w', report: null }),
+        rateLimitPerMinute: 0,
         checks: { temporal: async () => undefined, store: async () => undefined },
       },
       { logger: false },
@@ -176,5 +178,45 @@ describe('the HTTP facade', () => {
     const broken = await app().inject({ method: 'POST', url: '/api/jobs/weekly-digest/trigger', payload: {} });
     expect(broken.statusCode).toBe(500);
     expect(broken.json()).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
+  });
+
+  test('rate limit per caller: the 4th request a minute is a 429 with Retry-After, other callers unaffected', async () => {
+    const limited = app({ ...tokens, SCHEDULER_RATE_LIMIT_PER_MINUTE: '3' });
+    const as = (token: string) => ({
+      method: 'GET' as const,
+      url: '/api/jobs',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    for (let i = 0; i < 3; i++) expect((await limited.inject(as('admin-token-0123456789'))).statusCode).toBe(200);
+    const over = await limited.inject(as('admin-token-0123456789'));
+    expect(over.statusCode).toBe(429);
+    expect(over.json().error.code).toBe('rate_limited');
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await limited.inject(as('email-token-0123456789'))).statusCode).toBe(403); // its own bucket
+    // guessing tokens counts against the client's address, so it is limited too
+    const guesses = [];
+    for (let i = 0; i < 4; i++) guesses.push((await limited.inject(as(`guess-${i}-0123456789`))).statusCode);
+    expect(guesses).toEqual([401, 401, 401, 429]);
+    // health checks are never limited
+    for (let i = 0; i < 5; i++) expect((await limited.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+  });
+
+  test('security headers on every answer; an oversized body is a 413 JSON error', async () => {
+    const res = await app().inject({ method: 'GET', url: '/health' });
+    expect(res.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'strict-transport-security': expect.stringContaining('max-age='),
+      'content-security-policy': expect.stringContaining("default-src 'self'"),
+    });
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    const huge = await app().inject({
+      method: 'POST',
+      url: '/api/jobs/register',
+      payload: { ...body, payload: { blob: 'x'.repeat(1024 * 1024) } },
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json().error.code).toBe('fst_err_ctp_body_too_large');
+    expect(huge.body).not.toMatch(/at \w+ \(/); // no stack trace
   });
 });

@@ -1,11 +1,13 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { errorHandler, schemaErrorFormatter } from './errors';
+import { errorHandler, RateLimitedError, schemaErrorFormatter } from './errors';
 import type { ReconcileReport } from '../jobs/reconcile';
 import type { ExecutionService } from './execution-service';
-import { requireAdmin, type Caller } from './identity';
+import { ANONYMOUS, requireAdmin, type Caller } from './identity';
 import { OptionalKind, Type } from '@sinclair/typebox';
 import { ReconcileReportSchema } from '../jobs/schema';
 import type { JobService } from './job-service';
@@ -22,6 +24,8 @@ export interface AppDeps {
   checks: HealthChecks;
   /** Runs the reconciler now; its report, or null while it still runs after a minute. */
   reconcile: () => Promise<{ workflowId: string; report: ReconcileReport | null }>;
+  /** Requests per minute per caller on /api (per client address before authentication); 0 = no limit. */
+  rateLimitPerMinute: number;
 }
 
 declare module 'fastify' {
@@ -39,9 +43,17 @@ const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: fals
 const strict = addFormats(new Ajv({ ...ajvOptions, coerceTypes: false }));
 const coercing = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
 
+/** Limits for a service on a public ingress; `opts` may override them. */
+const SERVER_LIMITS: FastifyServerOptions = {
+  bodyLimit: 1024 * 1024, // a registration's payload is at most 64 KiB
+  requestTimeout: 15_000, // the whole request must arrive within 15 s (slow-loris)
+  routerOptions: { maxParamLength: 200 },
+  return503OnClosing: true,
+};
+
 /** The HTTP facade: no env, no listen. Unknown fields are 400, errors are `{ error: { code, message } }`. */
 export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
-  const app = Fastify({ ...opts, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ ...SERVER_LIMITS, ...opts, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if (httpPart !== 'body') return coercing.compile(schema);
     const validate = strict.compile(schema);
@@ -57,10 +69,25 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
     }),
   );
   app.decorateRequest('caller', undefined as never);
+  app.register(helmet, { global: true });
   app.register(healthRoutes, { checks: deps.checks });
   app.register(async (api) => {
-    api.addHook('onRequest', async (req) => {
-      req.caller = await deps.authenticate(req.headers.authorization);
+    await api.register(rateLimit, { global: false });
+    const limit = deps.rateLimitPerMinute > 0 ? perCallerLimit(api.createRateLimit, deps.rateLimitPerMinute) : null;
+    api.addHook('onRequest', async (req, reply) => {
+      const caller = await deps.authenticate(req.headers.authorization).catch((err: Error) => err);
+      // Counted before the token is judged, so guessing tokens is limited too (per client address).
+      if (limit) {
+        const verdict = await limit(req, caller instanceof Error ? null : caller);
+        if (verdict) {
+          void reply.header('retry-after', String(verdict.retryAfterSeconds));
+          throw new RateLimitedError(
+            `more than ${verdict.max} requests a minute; retry in ${verdict.retryAfterSeconds} s`,
+          );
+        }
+      }
+      if (caller instanceof Error) throw caller;
+      req.caller = caller;
     });
     await api.register(jobRoutes, { prefix: '/api/jobs', jobs: deps.jobs, executions: deps.executions });
     await api.register(executionRoutes, { prefix: '/api/executions', executions: deps.executions });
@@ -86,3 +113,19 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
 }
 
 export type App = ReturnType<typeof buildApp>;
+
+/** One bucket per caller (an admin, a service); open mode and failed authentication count per client address. */
+function perCallerLimit(createRateLimit: ReturnType<typeof Fastify>['createRateLimit'], max: number) {
+  const check = createRateLimit({
+    max,
+    timeWindow: 60_000,
+    keyGenerator: (req: FastifyRequest) => keys.get(req) ?? `ip:${req.ip}`,
+  });
+  const keys = new WeakMap<FastifyRequest, string>();
+  return async (req: FastifyRequest, caller: Caller | null) => {
+    if (caller && caller !== ANONYMOUS) keys.set(req, `${caller.kind}:${caller.name}`);
+    const result = await check(req);
+    // `isAllowed` means on the allow-list; over the limit is `isExceeded`
+    return result.isAllowed || !result.isExceeded ? null : { max, retryAfterSeconds: result.ttlInSeconds };
+  };
+}

@@ -73,6 +73,12 @@ export class ForbiddenError extends ApiError {
   readonly code = 'forbidden';
 }
 
+export class RateLimitedError extends ApiError {
+  override readonly name = 'RateLimitedError';
+  readonly statusCode = 429;
+  readonly code = 'rate_limited';
+}
+
 const INTERNAL_ERROR = { code: 'internal_error', message: 'Internal server error' };
 
 /** The one place where errors become `{ error: { code, message } }` (SPEC §4). 5xx details stay in the log. */

@@ -23,13 +23,20 @@ export function createAuthenticator(identity: IdentityConfig) {
   };
 }
 
+/** Asymmetric only: Clerk signs RS256; ES256 for issuers on P-256 keys. */
+export const ADMIN_JWT_ALGORITHMS = ['RS256', 'ES256'];
+
 /** Admin JWTs: signature against the JWKS (keys cached and refreshed by jose), issuer, audience, expiry, role. */
 function createJwtVerifier(config: AdminJwtConfig) {
   const keys = createRemoteJWKSet(new URL(config.jwksUrl));
   return async (token: string): Promise<Caller> => {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, { issuer: config.issuer, audience: config.audience }));
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: config.issuer,
+        audience: config.audience,
+        algorithms: ADMIN_JWT_ALGORITHMS, // never `none`, never an HMAC keyed with a public key
+      }));
     } catch {
       throw new UnauthorizedError('Authorization: invalid or expired token');
     }

@@ -83,6 +83,7 @@ async function main() {
         SCHEDULER_DATA_DIR: path.join(dir, 'data'),
         BENCH_SERVICE_URL: targetUrl,
         LOG_LEVEL: 'warn',
+        SCHEDULER_RATE_LIMIT_PER_MINUTE: '0', // the benchmark is one anonymous caller at full speed
         // the pod's settings (Dockerfile, k8s/base/scheduler-service.yaml)
         NODE_OPTIONS:
           process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=1 --v8-pool-size=1',

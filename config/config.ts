@@ -37,10 +37,12 @@ const Env = Type.Object({
   SCHEDULER_ADMIN_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   SCHEDULER_ADMIN_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   SCHEDULER_ADMIN_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
-  SCHEDULER_ADMIN_JWT_ROLE_CLAIM: Type.String({ minLength: 1, default: 'role' }),
-  SCHEDULER_ADMIN_JWT_ROLE: Type.String({ minLength: 1, default: 'admin' }),
-  SCHEDULER_ADMIN_JWT_NAME_CLAIM: Type.String({ minLength: 1, default: 'sub' }),
+  SCHEDULER_ADMIN_ROLE_CLAIM: Type.String({ minLength: 1, default: 'role' }),
+  SCHEDULER_ADMIN_ROLE_VALUE: Type.String({ minLength: 1, default: 'admin' }),
+  SCHEDULER_ADMIN_NAME_CLAIM: Type.String({ minLength: 1, default: 'sub' }),
   SCHEDULER_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  SCHEDULER_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1200 }),
+  SCHEDULER_TRUST_PROXY_HOPS: Type.Integer({ minimum: 0, maximum: 10, default: 0 }),
   SCHEDULER_RECONCILE_MINUTES: Type.Integer({ minimum: 0, maximum: 1440, default: 10 }),
   SCHEDULER_RECONCILE_LOOKBACK_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
   SCHEDULER_WORKFLOW_BUNDLE: Type.Optional(Type.String({ minLength: 1 })),
@@ -106,6 +108,10 @@ export interface Config {
   reconcile: { everyMinutes: number; lookbackHours: number };
   /** HMAC secret for `X-Scheduler-Signature` on every call to a service. */
   signingSecret?: string;
+  /** Requests a minute per caller on /api; 0 = no limit. */
+  rateLimitPerMinute: number;
+  /** Proxies in front (an ingress: 1) whose X-Forwarded-For names the client; 0 = the socket's address. */
+  trustProxyHops: number;
 }
 
 /** Reads the environment once, at start. @throws {@link ConfigError} naming the first bad variable. */
@@ -162,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE,
     },
     signingSecret: values.SCHEDULER_SIGNING_SECRET,
+    rateLimitPerMinute: values.SCHEDULER_RATE_LIMIT_PER_MINUTE,
+    trustProxyHops: values.SCHEDULER_TRUST_PROXY_HOPS,
     reconcile: {
       everyMinutes: values.SCHEDULER_RECONCILE_MINUTES,
       lookbackHours: values.SCHEDULER_RECONCILE_LOOKBACK_HOURS,
@@ -207,9 +215,9 @@ function identityFrom(values: EnvValues): IdentityConfig {
         jwksUrl: values.SCHEDULER_ADMIN_JWKS_URL,
         issuer: values.SCHEDULER_ADMIN_JWT_ISSUER,
         audience: values.SCHEDULER_ADMIN_JWT_AUDIENCE,
-        roleClaim: values.SCHEDULER_ADMIN_JWT_ROLE_CLAIM,
-        role: values.SCHEDULER_ADMIN_JWT_ROLE,
-        nameClaim: values.SCHEDULER_ADMIN_JWT_NAME_CLAIM,
+        roleClaim: values.SCHEDULER_ADMIN_ROLE_CLAIM,
+        role: values.SCHEDULER_ADMIN_ROLE_VALUE,
+        nameClaim: values.SCHEDULER_ADMIN_NAME_CLAIM,
       }
     : undefined;
   const open = serviceTokens.size === 0 && adminTokens.size === 0 && !adminJwt;

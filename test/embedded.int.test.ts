@@ -60,6 +60,7 @@ describe('the embedded default', () => {
       );
       expect(first.output()).toContain(`API on http://127.0.0.1:${ports.api}`);
       expect(first.output()).toContain(`Temporal Web at http://localhost:${ports.ui}`);
+      expect(first.output()).toMatch(/"level":40,.*OPEN MODE: .*anyone who reaches this port is admin/); // a warning
       expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
       const job = { name: 'embedded-digest', service: 'email-service', endpoint: '/digest', cron: '0 9 * * MON' };
       expect((await api.register(job)).status).toBe(201);
@@ -96,5 +97,16 @@ describe('the embedded default', () => {
     expect(bad.output().trim().split('\n')).toEqual([
       expect.stringMatching(/^scheduler-service: bad configuration: PORT: /),
     ]);
+  });
+
+  test('in production, no identity configured refuses to start unless SCHEDULER_ALLOW_OPEN=true', async () => {
+    const open = start({ NODE_ENV: 'production', SCHEDULER_SERVICE_TOKENS: '', SCHEDULER_ADMIN_TOKENS: '' });
+    expect(await exited(open.child)).toBe(1);
+    expect(open.output().trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^scheduler-service: bad configuration: SCHEDULER_ADMIN_TOKENS: .*SCHEDULER_ALLOW_OPEN=true/,
+      ),
+    ]);
+    expect(await refused(`http://127.0.0.1:${ports.api}/health`)).toBe(true);
   });
 });

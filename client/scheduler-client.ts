@@ -1,0 +1,156 @@
+/**
+ * What a service needs to put its jobs on the scheduler (SPEC §2, §4): `register` one job or `declare` its whole
+ * set on every start. Both wait for the scheduler to come up (connection refused, 502/503/504, 429), so a service
+ * may call them while the scheduler is still starting. Self-contained: `fetch` only.
+ */
+
+/** A job as SPEC §2 defines it; the scheduler fills in the defaults. */
+export interface JobDeclaration {
+  name: string;
+  service?: string;
+  endpoint: string;
+  method?: 'POST' | 'PUT' | 'PATCH' | 'GET';
+  cron: string;
+  timezone?: string;
+  description?: string;
+  payload?: Record<string, unknown>;
+  enabled?: boolean;
+  timeoutSeconds?: number;
+  retry?: {
+    maxAttempts?: number;
+    initialIntervalSeconds?: number;
+    backoffCoefficient?: number;
+    maxIntervalSeconds?: number;
+  };
+  overlap?: 'skip' | 'buffer_one' | 'buffer_all' | 'cancel_other' | 'terminate_other' | 'allow_all';
+  catchupWindowSeconds?: number;
+  jitterSeconds?: number;
+}
+
+export interface DeclareResult {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  removed: string[];
+}
+
+export interface RegisterResult {
+  status: 'created' | 'updated' | 'unchanged';
+  job: Record<string, unknown> & { name: string };
+}
+
+export interface SchedulerClientOptions {
+  /** The scheduler's base URL, e.g. `SCHEDULER_API_URL` (`http://scheduler-service:7007`). */
+  url: string;
+  /** This service's token from the scheduler's `SCHEDULER_SERVICE_TOKENS`; unset against an open scheduler. */
+  token?: string;
+  /** Give up waiting for the scheduler after this long. Default 10 minutes. */
+  maxWaitMs?: number;
+  /** First delay between attempts; doubles up to `maxDelayMs` (default 500 ms → 10 s). */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Stops the waiting (e.g. on shutdown). */
+  signal?: AbortSignal;
+  /** Told about each attempt that will be retried. */
+  onRetry?: (reason: string, delayMs: number) => void;
+  fetch?: typeof fetch;
+}
+
+/** The scheduler refused the request (a 4xx other than 429): retrying the same request would not help. */
+export class SchedulerRequestError extends Error {
+  override readonly name = 'SchedulerRequestError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`scheduler answered ${status}: ${message}`);
+  }
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+
+export function createSchedulerClient(options: SchedulerClientOptions) {
+  const base = options.url.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? fetch;
+
+  async function call<T>(method: string, path: string, body: unknown): Promise<T> {
+    const deadline = Date.now() + (options.maxWaitMs ?? 600_000);
+    let delay = options.initialDelayMs ?? 500;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      let reason: string;
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await doFetch(`${base}${path}`, {
+          method,
+          headers: {
+            'content-type': 'application/json',
+            ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          },
+          body: JSON.stringify(body),
+          signal: options.signal,
+        });
+        const text = await res.text();
+        if (res.ok) return JSON.parse(text) as T;
+        const error = errorOf(text);
+        if (!RETRY_STATUSES.has(res.status)) throw new SchedulerRequestError(res.status, error.code, error.message);
+        reason = `HTTP ${res.status}: ${error.message}`;
+        retryAfterMs = retryAfter(res.headers.get('retry-after'));
+      } catch (err) {
+        if (err instanceof SchedulerRequestError || options.signal?.aborted) throw err;
+        reason = describe(err);
+      }
+      const wait = Math.min(retryAfterMs ?? delay, Math.max(deadline - Date.now(), 0));
+      if (wait <= 0) throw new Error(`scheduler at ${base} not reachable: ${reason}`);
+      options.onRetry?.(reason, wait);
+      await sleep(wait, options.signal);
+      delay = Math.min(delay * 2, options.maxDelayMs ?? 10_000);
+    }
+  }
+
+  return {
+    /** Registers or updates one job (idempotent: an unchanged definition touches nothing). */
+    register: (job: JobDeclaration) => call<RegisterResult>('POST', '/api/jobs/register', job),
+    /** The service's whole job set: creates, updates, and removes the service's jobs not listed. */
+    declare: (service: string, jobs: JobDeclaration[]) =>
+      call<DeclareResult>('PUT', `/api/services/${encodeURIComponent(service)}/jobs`, {
+        jobs: jobs.map((job) => ({ service, ...job })),
+      }),
+  };
+}
+
+export type SchedulerClient = ReturnType<typeof createSchedulerClient>;
+
+/** `fetch failed` says little; its cause (`connect ECONNREFUSED …`) says what happened. */
+function describe(err: unknown): string {
+  const { message, cause } = (err ?? {}) as { message?: unknown; cause?: { message?: unknown } };
+  return String(cause?.message ?? message ?? err);
+}
+
+function errorOf(text: string): { code: string; message: string } {
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    return { code: parsed.error?.code ?? 'unknown', message: parsed.error?.message ?? text.slice(0, 200) };
+  } catch {
+    return { code: 'unknown', message: text.slice(0, 200) };
+  }
+}
+
+function retryAfter(header: string | null): number | undefined {
+  if (!header || !/^\d+$/.test(header.trim())) return undefined;
+  return Number(header) * 1000;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
