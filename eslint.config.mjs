@@ -2,45 +2,45 @@
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
+/** Our top-level modules; main.ts is the one composition root and imports any of them. */
+const MODULES = [
+  'activities',
+  'api',
+  'bench',
+  'client',
+  'config',
+  'devserver',
+  'examples',
+  'jobs',
+  'observability',
+  'scripts',
+  'store',
+  'temporal',
+  'worker',
+  'workflows',
+];
+
+/** `target` may import only the `allowed` modules of ours. */
+const only = (target, allowed, message) => ({
+  target: `./${target}`,
+  from: [...MODULES.filter((m) => m !== target && !allowed.includes(m)).map((m) => `./${m}`), './main.ts'],
+  message,
+});
+
 /** Dependencies point inward (STYLE.md): these zones make the direction a lint error. */
 const zones = [
-  // jobs/ is the inert domain: nothing of ours
-  {
-    target: './jobs',
-    from: ['./activities', './api', './config', './store', './worker', './workflows', './devserver', './main.ts'],
-  },
-  // workflows/ are bundled for the sandbox: jobs/ only (activities as types, checked below)
-  {
-    target: './workflows',
-    from: ['./api', './config', './store', './temporal', './worker', './devserver', './main.ts'],
-  },
-  { target: './activities', from: ['./api', './config', './worker', './workflows', './devserver', './main.ts'] },
-  {
-    target: './store',
-    from: ['./activities', './api', './config', './worker', './workflows', './devserver', './main.ts'],
-  },
-  {
-    target: './config',
-    from: ['./activities', './api', './store', './worker', './workflows', './devserver', './main.ts'],
-  },
-  { target: './api', from: ['./activities', './worker', './workflows', './devserver', './main.ts'] },
-  { target: './worker', from: ['./api', './devserver', './main.ts'] },
-  // client/ is shipped to the services: self-contained
-  {
-    target: './client',
-    from: [
-      './activities',
-      './api',
-      './config',
-      './jobs',
-      './store',
-      './temporal',
-      './worker',
-      './workflows',
-      './devserver',
-      './main.ts',
-    ],
-  },
+  only('jobs', [], 'jobs/ is the inert domain: nothing of ours.'),
+  only('workflows', ['jobs', 'activities'], 'workflows/ are bundled for the sandbox: jobs/, and activities as types.'),
+  only('activities', ['jobs', 'store', 'temporal']),
+  only('store', ['jobs']),
+  only('config', ['jobs']),
+  only('temporal', ['jobs', 'store']),
+  only('api', ['jobs', 'store', 'config', 'temporal']),
+  only('worker', ['jobs', 'activities', 'workflows', 'temporal']),
+  only('observability', ['jobs', 'activities'], 'observability/ implements interfaces of activities/ and the sinks.'),
+  only('devserver', []),
+  only('client', [], 'client/ is shipped to the services: self-contained.'),
+  only('examples', ['client'], 'The example service uses what services get: client/ only.'),
 ];
 
 export default tseslint.config(

@@ -1,10 +1,11 @@
+import { createServer } from 'node:net';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities, createSigner } from './activities';
-import { buildApp, type App } from './api/app';
+import { buildApp, buildOpsApp, type App } from './api/app';
 import { createExecutionService } from './api/execution-service';
 import { createAuthenticator } from './api/identity';
 import { createJobService } from './api/job-service';
@@ -15,29 +16,34 @@ import { ConfigError, loadConfig, type Config } from './config/config';
 import { startDevServer } from './devserver/dev-server';
 import { openStore } from './store/open-store';
 import { createWorker } from './worker/worker';
+import { createObservability } from './observability/observability';
 
 export type Closer = { name: string; close: () => Promise<unknown> };
 
 export interface RunningScheduler {
-  /** The API, listening; null for SCHEDULER_ROLE=worker. */
-  app: App | null;
+  /** The API, listening; for SCHEDULER_ROLE=worker only /health, /ready and /metrics. */
+  app: App;
   /** Stops everything in reverse order of start: API, worker, connections, store, dev server. */
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Filled as parts start, so a signal during start-up stops what is already running. */
+  closers?: Closer[];
+  /** Aborts a start-up in progress (the embedded dev server's wait included). */
+  signal?: AbortSignal;
+  /** The Temporal SDK's Prometheus exporter, when run() installed the Runtime with one. */
+  sdkMetricsUrl?: string;
+}
+
 /** The one composition root: config, embedded dev server, store, then SCHEDULER_ROLE → API and/or worker. */
-/**
- * @param closers filled as parts start, so a signal during start-up stops what is already running
- * @param signal aborts a start-up in progress (the embedded dev server's wait included)
- */
 export async function startScheduler(
   config: Readonly<Config>,
   log: pino.Logger,
-  closers: Closer[] = [],
-  signal?: AbortSignal,
+  { closers = [], signal, sdkMetricsUrl }: StartOptions = {},
 ): Promise<RunningScheduler> {
-  let app: App | null = null;
   try {
+    const observability = createObservability({ log, sdkMetricsUrl });
     const { temporal } = config;
     let address = temporal.address;
     let uiUrl = temporal.uiUrl;
@@ -86,7 +92,9 @@ export async function startScheduler(
           services: config.services,
           fetch: globalThis.fetch,
           signer: config.signingSecret ? createSigner(config.signingSecret) : undefined,
+          observer: observability.calls,
         }),
+        sinks: observability.sinks,
       });
       const running = worker.run();
       running.catch((err: unknown) => {
@@ -103,29 +111,39 @@ export async function startScheduler(
       log.info({ taskQueue: temporal.taskQueue }, 'worker polling');
     }
 
-    if (config.role !== 'worker') {
-      const api = buildApp(
-        {
-          jobs: createJobService({ client, store, services: config.services, taskQueue: temporal.taskQueue, links }),
-          executions: createExecutionService({ client, store, links, taskQueue: temporal.taskQueue }),
-          authenticate: createAuthenticator(config.identity),
-          reconcile: () => reconcileNow(client, reconcile),
-          rateLimitPerMinute: config.rateLimitPerMinute,
-          checks: {
-            temporal: async () => void (await connection.healthService.check({})),
-            store: () => store.ping(),
-          },
-        },
-        {
-          loggerInstance: log,
-          // n proxies in front: X-Forwarded-For's last n entries are theirs, the one before names the client
-          trustProxy: config.trustProxyHops ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
-        },
-      );
-      closers.push({ name: 'api', close: () => api.close() });
-      await api.listen({ port: config.port, host: config.host });
-      app = api;
-    }
+    const checks = {
+      temporal: async () => void (await connection.healthService.check({})),
+      store: () => store.ping(),
+    };
+    const serverOptions = {
+      loggerInstance: log,
+      // n proxies in front: X-Forwarded-For's last n entries are theirs, the one before names the client
+      trustProxy: config.trustProxyHops ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
+    };
+    // A worker-only process still answers its probes and serves its metrics.
+    const app =
+      config.role === 'worker'
+        ? buildOpsApp({ checks, metrics: observability }, serverOptions)
+        : buildApp(
+            {
+              jobs: createJobService({
+                client,
+                store,
+                services: config.services,
+                taskQueue: temporal.taskQueue,
+                links,
+              }),
+              executions: createExecutionService({ client, store, links, taskQueue: temporal.taskQueue }),
+              authenticate: createAuthenticator(config.identity),
+              reconcile: () => reconcileNow(client, reconcile),
+              rateLimitPerMinute: config.rateLimitPerMinute,
+              checks,
+              metrics: observability,
+            },
+            serverOptions,
+          );
+    closers.push({ name: 'http', close: () => app.close() });
+    await app.listen({ port: config.port, host: config.host });
     if (config.identity.open) {
       log.warn(
         'OPEN MODE: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set: anyone who reaches this port is admin "anonymous". Fine on a laptop, never behind a public ingress.',
@@ -133,7 +151,7 @@ export async function startScheduler(
     }
     log.info(
       { services: [...config.services.keys()], store: config.store.supabaseUrl ? 'supabase' : 'sqlite' },
-      `scheduler-service up (role ${config.role})${config.role !== 'worker' ? `: API on http://${config.host}:${config.port}` : ''}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
+      `scheduler-service up (role ${config.role})${config.role !== 'worker' ? `: API on http://${config.host}:${config.port}` : `: probes and metrics on http://${config.host}:${config.port}`}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
     );
     return { app, stop: () => closeAll(closers.splice(0), log) };
   } catch (err) {
@@ -162,7 +180,6 @@ function run(): void {
     process.exit(1);
   }
   const log = pino({ level: config.logLevel });
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   const closers: Closer[] = [];
   const starting = new AbortController();
   closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
@@ -171,14 +188,37 @@ function run(): void {
     starting.abort();
     await closeAll(closers, log);
   });
-  startScheduler(config, log, closers, starting.signal).then(
-    () => undefined,
-    (err: unknown) => {
-      if (starting.signal.aborted) return; // stopped during start-up: close-with-grace is closing what started
-      console.error(`scheduler-service: failed to start: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    },
-  );
+  installRuntime()
+    .then((sdkMetricsUrl) => startScheduler(config, log, { closers, signal: starting.signal, sdkMetricsUrl }))
+    .then(
+      () => undefined,
+      (err: unknown) => {
+        if (starting.signal.aborted) return; // stopped during start-up: close-with-grace is closing what started
+        console.error(`scheduler-service: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
 }
+
+/** The Temporal SDK's runtime: its own logs at WARN, its metrics on a loopback port that `/metrics` includes. */
+async function installRuntime(): Promise<string> {
+  const bindAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: {
+      metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } },
+    },
+  });
+  return `http://${bindAddress}/metrics`;
+}
+
+const freeLoopbackPort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 
 if (require.main === module) run();

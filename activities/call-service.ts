@@ -13,6 +13,15 @@ export interface CallDeps {
   signer?: Signer;
   /** How often a running call heartbeats, so a lost worker is noticed and cancellation arrives. */
   heartbeatIntervalMs?: number;
+  /** Told about every attempt (metrics). */
+  observer?: CallObserver;
+}
+
+export interface CallObserver {
+  /** A scheduled run's first attempt is about to reach its service, `seconds` after the nominal time. */
+  calling(job: JobDefinition, lateSeconds: number): void;
+  /** How one attempt ended: the HTTP status, or `timeout`, `network`, `refused` (no call was made). */
+  answered(job: JobDefinition, outcome: string): void;
 }
 
 export interface CallRequest {
@@ -31,16 +40,21 @@ export function callActivities(deps: CallDeps) {
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
       const { job } = req;
+      const observer = deps.observer;
       let url: URL;
       try {
         url = targetUrl(deps.services, job.service, job.endpoint);
       } catch (err) {
         if (!(err instanceof TargetUrlError)) throw err;
+        observer?.answered(job, 'refused');
         throw fail(err.message, CALL_FAILURE.target, { attempt, httpStatus: null, timedOut: false });
       }
       const { body, headers } = requestOf(req, attempt, deps.signer);
       const timeout = AbortSignal.timeout(job.timeoutSeconds * 1000);
       const heartbeat = setInterval(() => ctx.heartbeat(), deps.heartbeatIntervalMs ?? 5000);
+      if (attempt === 1 && req.trigger === 'schedule') {
+        observer?.calling(job, (Date.now() - Date.parse(req.scheduledAt)) / 1000);
+      }
       try {
         const res = await deps.fetch(url, {
           method: job.method,
@@ -51,6 +65,7 @@ export function callActivities(deps: CallDeps) {
         });
         const response = await readStart(res);
         const status = res.status;
+        observer?.answered(job, String(status));
         if (status >= 200 && status < 300) return { httpStatus: status, attempt, response };
         const details: CallFailureDetails = { attempt, httpStatus: status, timedOut: false };
         const message = `${job.method} ${url.pathname} answered HTTP ${status}${response ? `: ${response.slice(0, 200)}` : ''}`;
@@ -60,6 +75,7 @@ export function callActivities(deps: CallDeps) {
         throw fail(message, CALL_FAILURE.client, details);
       } catch (err) {
         if (err instanceof ApplicationFailure || ctx.cancellationSignal.aborted) throw err;
+        observer?.answered(job, timeout.aborted ? 'timeout' : 'network');
         if (timeout.aborted) {
           throw fail(`no answer within ${job.timeoutSeconds}s`, CALL_FAILURE.timeout, {
             attempt,

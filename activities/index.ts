@@ -11,5 +11,5 @@ export const createActivities = (deps: ActivityDeps) => ({
 });
 export type Activities = ReturnType<typeof createActivities>;
 
-export type { CallRequest } from './call-service';
+export type { CallObserver, CallRequest } from './call-service';
 export { createSigner, type Signer } from './signing';

@@ -219,4 +219,40 @@ describe('the HTTP facade', () => {
     expect(huge.json().error.code).toBe('fst_err_ctp_body_too_large');
     expect(huge.body).not.toMatch(/at \w+ \(/); // no stack trace
   });
+
+  test('the OpenAPI document at /docs/json lists every endpoint with its schema; /docs serves its UI', async () => {
+    const a = app();
+    const doc = (await a.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/executions/',
+      '/api/executions/{id}',
+      '/api/executions/{id}/retry',
+      '/api/jobs/',
+      '/api/jobs/register',
+      '/api/jobs/{name}',
+      '/api/jobs/{name}/backfill',
+      '/api/jobs/{name}/executions',
+      '/api/jobs/{name}/pause',
+      '/api/jobs/{name}/resume',
+      '/api/jobs/{name}/trigger',
+      '/api/reconcile',
+      '/api/services/{service}/jobs',
+      '/health',
+      '/ready',
+    ]);
+    const register = doc.paths['/api/jobs/register'].post;
+    expect(register.requestBody.content['application/json'].schema.required).toEqual([
+      'name',
+      'service',
+      'endpoint',
+      'cron',
+    ]);
+    expect(Object.keys(register.responses)).toEqual(['200', '201']);
+    expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
+    const ui = await a.inject({ method: 'GET', url: '/docs' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/^text\/html/);
+    expect(ui.body).toContain('swagger-ui');
+  });
 });

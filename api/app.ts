@@ -2,6 +2,8 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorHandler, RateLimitedError, schemaErrorFormatter } from './errors';
@@ -13,6 +15,7 @@ import { ReconcileReportSchema } from '../jobs/schema';
 import type { JobService } from './job-service';
 import { executionRoutes } from './routes/executions';
 import { healthRoutes, type HealthChecks } from './routes/health';
+import { metricsRoutes, type MetricsEndpoint } from './routes/metrics';
 import { jobRoutes } from './routes/jobs';
 import { serviceRoutes } from './routes/services';
 
@@ -26,7 +29,12 @@ export interface AppDeps {
   reconcile: () => Promise<{ workflowId: string; report: ReconcileReport | null }>;
   /** Requests per minute per caller on /api (per client address before authentication); 0 = no limit. */
   rateLimitPerMinute: number;
+  /** `/metrics`, and the timing of every request; none in unit tests. */
+  metrics?: MetricsEndpoint;
 }
+
+/** What a process without the API (SCHEDULER_ROLE=worker) still serves: probes and metrics. */
+export type OpsDeps = Pick<AppDeps, 'checks' | 'metrics'>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,6 +51,16 @@ const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: fals
 const strict = addFormats(new Ajv({ ...ajvOptions, coerceTypes: false }));
 const coercing = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
 
+const OPENAPI = {
+  info: {
+    title: 'scheduler-service',
+    description: 'Recurring jobs for the fleet: each job a Temporal Schedule, each run a workflow calling its service.',
+    version: '1',
+  },
+  components: { securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer' } } },
+  security: [{ bearer: [] }],
+};
+
 /** Limits for a service on a public ingress; `opts` may override them. */
 const SERVER_LIMITS: FastifyServerOptions = {
   bodyLimit: 1024 * 1024, // a registration's payload is at most 64 KiB
@@ -51,9 +69,43 @@ const SERVER_LIMITS: FastifyServerOptions = {
   return503OnClosing: true,
 };
 
+/**
+ * `/health`, `/ready` and `/metrics`, with security headers and the error format: every role serves these. With
+ * `docs`, the OpenAPI document of every route registered afterwards is served at `/docs/json`, its UI at `/docs`.
+ */
+export function buildOpsApp(deps: OpsDeps, opts: FastifyServerOptions = {}, { docs = false } = {}) {
+  const app = Fastify({ ...SERVER_LIMITS, ...opts, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
+  if (docs) {
+    app.register(swagger, { openapi: OPENAPI });
+    app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({
+      error: { code: 'route_not_found', message: `${req.method} ${req.url.split('?')[0]} is not an endpoint` },
+    }),
+  );
+  app.register(helmet, { global: true });
+  app.register(healthRoutes, { checks: deps.checks });
+  const { metrics } = deps;
+  if (metrics) {
+    app.register(metricsRoutes, { metrics });
+    app.addHook('onResponse', async (req, reply) => {
+      // the route template (`/api/jobs/:name`), never the raw URL, so label values stay bounded
+      metrics.observeRequest(
+        req.method,
+        req.routeOptions.url ?? 'unmatched',
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+      );
+    });
+  }
+  return app;
+}
+
 /** The HTTP facade: no env, no listen. Unknown fields are 400, errors are `{ error: { code, message } }`. */
 export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
-  const app = Fastify({ ...SERVER_LIMITS, ...opts, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = buildOpsApp(deps, opts, { docs: true });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if (httpPart !== 'body') return coercing.compile(schema);
     const validate = strict.compile(schema);
@@ -62,15 +114,7 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
     const optional = (data: unknown) => data === undefined || data === null || validate(data);
     return Object.defineProperty(optional, 'errors', { get: () => validate.errors });
   });
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({
-      error: { code: 'route_not_found', message: `${req.method} ${req.url.split('?')[0]} is not an endpoint` },
-    }),
-  );
   app.decorateRequest('caller', undefined as never);
-  app.register(helmet, { global: true });
-  app.register(healthRoutes, { checks: deps.checks });
   app.register(async (api) => {
     await api.register(rateLimit, { global: false });
     const limit = deps.rateLimitPerMinute > 0 ? perCallerLimit(api.createRateLimit, deps.rateLimitPerMinute) : null;

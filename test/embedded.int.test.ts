@@ -109,4 +109,75 @@ describe('the embedded default', () => {
     ]);
     expect(await refused(`http://127.0.0.1:${ports.api}/health`)).toBe(true);
   });
+
+  test('each run logs one line as it starts and one as it ends; /metrics counts it, with the SDK metrics', async () => {
+    const api = apiClient(`http://127.0.0.1:${ports.api}`);
+    const proc = start();
+    try {
+      await eventually(
+        () => api.call('GET', '/ready'),
+        (r) => r.status === 200,
+        60_000,
+      );
+      const job = {
+        name: 'embedded-logged',
+        service: 'email-service',
+        endpoint: '/x',
+        cron: '0 0 1 1 *',
+        retry: { maxAttempts: 1 },
+      };
+      expect((await api.register(job)).status).toBe(201);
+      const id = (await api.trigger(job.name)).body.execution.id;
+      expect(await api.finished(id)).toMatchObject({ status: 'failed' }); // nothing listens on port 9
+      const lines = () =>
+        proc
+          .output()
+          .split('\n')
+          .filter((l) => l.includes(`"msg":"execution ${id}`));
+      await eventually(
+        async () => lines(),
+        (l) => l.length >= 2,
+      );
+      expect(lines()).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `"level":30.*"job":"embedded-logged".*"msg":"execution ${id} of embedded-logged started \\(manual\\)"`,
+          ),
+        ),
+        expect.stringMatching(
+          new RegExp(`"level":40.*"msg":"execution ${id} of embedded-logged failed after 1 attempt\\(s\\)`),
+        ),
+      ]);
+      const metrics = await (await fetch(`http://127.0.0.1:${ports.api}/metrics`)).text();
+      expect(metrics).toContain(
+        'scheduler_executions_total{job="embedded-logged",service="email-service",trigger="manual",status="failed"} 1',
+      );
+      expect(metrics).toContain('scheduler_calls_total{service="email-service",code="network"} 1');
+      expect(metrics).toMatch(
+        /scheduler_api_request_duration_seconds_count\{method="POST",route="\/api\/jobs\/register",status_code="201"\} 1/,
+      );
+      expect(metrics).toMatch(/^temporal_\w+/m); // the SDK's own
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    expect(await exited(proc.child)).toBe(0);
+  });
+
+  test('a worker-only process answers its probes and serves metrics, and has no API', async () => {
+    const base = `http://127.0.0.1:${ports.api}`;
+    const proc = start({ SCHEDULER_ROLE: 'worker' });
+    try {
+      await eventually(
+        () => fetch(`${base}/ready`).then((r) => r.status),
+        (s) => s === 200,
+        60_000,
+      );
+      expect(proc.output()).toContain(`probes and metrics on http://127.0.0.1:${ports.api}`);
+      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^temporal_\w+/m);
+      expect((await fetch(`${base}/api/jobs`)).status).toBe(404);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    expect(await exited(proc.child)).toBe(0);
+  });
 });

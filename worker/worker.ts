@@ -1,11 +1,14 @@
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type InjectedSinks, type NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../activities';
+import type { ExecutionSinks } from '../jobs/execution-events';
 
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: Activities;
+  /** Run starts and ends, once each (logs and metrics). */
+  sinks?: InjectedSinks<ExecutionSinks>;
   /** The workflow bundle built by `npm run build`: bundling at start would cost ~65 MiB and seconds. */
   workflowBundlePath: string;
   maxConcurrentActivities: number;
@@ -24,6 +27,7 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     workflowBundle: { codePath: opts.workflowBundlePath },
     activities: opts.activities,
+    sinks: opts.sinks,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: 10,
     maxCachedWorkflows: 100,

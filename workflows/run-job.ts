@@ -4,11 +4,13 @@ import {
   CancellationScope,
   isCancellation,
   proxyActivities,
+  proxySinks,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { startedExecution, type ExecutionRecord, type ExecutionStatus } from '../jobs/execution';
+import type { ExecutionSinks } from '../jobs/execution-events';
 import { nominalTimeOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import { NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type RunJobInput } from '../jobs/run-input';
@@ -18,6 +20,7 @@ const { recordExecution } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+const { executions } = proxySinks<ExecutionSinks>();
 
 /** The job's own policy: a per-attempt timeout and the retries it registered (SPEC §2, §5). */
 export function callOptions(job: JobDefinition): ActivityOptions {
@@ -52,6 +55,14 @@ export async function runJob(input: RunJobInput): Promise<void> {
     startedAt,
     runId: info.runId,
   });
+  const event = {
+    executionId: execution.id,
+    job: job.name,
+    service: job.service,
+    trigger: input.trigger,
+    scheduledAt: execution.scheduledAt ?? startedAt,
+  };
+  executions.started(event);
   // Not cancellable: a run cancelled by its overlap policy must still get both of its rows.
   const started = CancellationScope.nonCancellable(() => recordExecution(execution));
 
@@ -74,15 +85,19 @@ export async function runJob(input: RunJobInput): Promise<void> {
     failure = err;
     outcome = failureOutcome(err, job);
   }
+  const completedAt = new Date();
+  const durationMs = completedAt.getTime() - info.runStartTime.getTime();
+  executions.ended({
+    ...event,
+    status: outcome.status ?? 'failed',
+    attempts: outcome.attempts ?? null,
+    httpStatus: outcome.httpStatus ?? null,
+    durationMs,
+    error: outcome.error ?? null,
+  });
   await CancellationScope.nonCancellable(async () => {
     await started;
-    const completedAt = new Date();
-    await recordExecution({
-      ...execution,
-      ...outcome,
-      completedAt: completedAt.toISOString(),
-      durationMs: completedAt.getTime() - info.runStartTime.getTime(),
-    });
+    await recordExecution({ ...execution, ...outcome, completedAt: completedAt.toISOString(), durationMs });
   });
   if (failure !== null) {
     if (isCancellation(failure)) throw failure;

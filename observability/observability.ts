@@ -1,0 +1,138 @@
+import type { InjectedSinks } from '@temporalio/worker';
+import type pino from 'pino';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { CallObserver } from '../activities';
+import type { ExecutionSinks } from '../jobs/execution-events';
+
+/** What `/metrics` answers. */
+export interface MetricsText {
+  contentType: string;
+  body: string;
+}
+
+export interface Observability {
+  /** The worker's sinks: one log line and the metrics per run start and end. */
+  sinks: InjectedSinks<ExecutionSinks>;
+  /** The call activity's attempts: HTTP status or failure kind, and lateness. */
+  calls: CallObserver;
+  /** The API's requests, by route template (never the raw URL: bounded label values). */
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
+  /** Ours, Node's, and the Temporal SDK's own metrics (its Prometheus exporter on loopback), in one text. */
+  render(): Promise<MetricsText>;
+}
+
+export interface ObservabilityOptions {
+  log: pino.Logger;
+  /** The Temporal SDK's Prometheus exporter (`Runtime.install` with a loopback `bindAddress`), if installed. */
+  sdkMetricsUrl?: string;
+}
+
+const LATENESS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
+const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
+
+/**
+ * prom-client metrics, named `scheduler_*`. Only the executions counter is labelled by job (its series grow with the
+ * jobs that actually ran); histograms are by service, so 10,000 jobs do not make 10,000 histograms.
+ */
+export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions): Observability {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const executions = new Counter({
+    name: 'scheduler_executions_total',
+    help: 'Executions ended, by job, service, trigger and final status',
+    labelNames: ['job', 'service', 'trigger', 'status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'scheduler_execution_duration_seconds',
+    help: 'From a run starting to its end, all attempts included',
+    labelNames: ['service', 'status'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const lateness = new Histogram({
+    name: 'scheduler_execution_lateness_seconds',
+    help: "A scheduled run's first call, seconds after its nominal time",
+    labelNames: ['service'] as const,
+    buckets: LATENESS_BUCKETS,
+    registers: [registry],
+  });
+  const calls = new Counter({
+    name: 'scheduler_calls_total',
+    help: 'Call attempts to services, by HTTP status (or timeout, network, refused)',
+    labelNames: ['service', 'code'] as const,
+    registers: [registry],
+  });
+  const requests = new Histogram({
+    name: 'scheduler_api_request_duration_seconds',
+    help: 'API requests, by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+
+  const noReplay = { callDuringReplay: false } as const;
+  return {
+    sinks: {
+      executions: {
+        started: {
+          ...noReplay,
+          fn: (_info, e) =>
+            log.info(
+              {
+                executionId: e.executionId,
+                job: e.job,
+                service: e.service,
+                trigger: e.trigger,
+                scheduledAt: e.scheduledAt,
+              },
+              `execution ${e.executionId} of ${e.job} started (${e.trigger})`,
+            ),
+        },
+        ended: {
+          ...noReplay,
+          fn: (_info, e) => {
+            executions.inc({ job: e.job, service: e.service, trigger: e.trigger, status: e.status });
+            duration.observe({ service: e.service, status: e.status }, e.durationMs / 1000);
+            const fields = {
+              executionId: e.executionId,
+              job: e.job,
+              service: e.service,
+              trigger: e.trigger,
+              status: e.status,
+              attempts: e.attempts,
+              httpStatus: e.httpStatus,
+              durationMs: e.durationMs,
+              ...(e.error ? { error: e.error } : {}),
+            };
+            const message = `execution ${e.executionId} of ${e.job} ${e.status} after ${e.attempts ?? 0} attempt(s) in ${e.durationMs} ms`;
+            if (e.status === 'succeeded') log.info(fields, message);
+            else log.warn(fields, message);
+          },
+        },
+      },
+    },
+    calls: {
+      calling: (job, lateSeconds) => lateness.observe({ service: job.service }, Math.max(lateSeconds, 0)),
+      answered: (job, outcome) => calls.inc({ service: job.service, code: outcome }),
+    },
+    observeRequest: (method, route, statusCode, seconds) =>
+      requests.observe({ method, route, status_code: String(statusCode) }, seconds),
+    async render() {
+      const ours = await registry.metrics();
+      const sdk = sdkMetricsUrl ? await sdkMetrics(sdkMetricsUrl) : '';
+      return { contentType: registry.contentType, body: sdk ? `${ours}\n${sdk}` : ours };
+    },
+  };
+}
+
+/** The SDK exporter's text; a comment instead if it does not answer within a second. */
+async function sdkMetrics(url: string): Promise<string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return res.ok ? await res.text() : `# Temporal SDK metrics unavailable: HTTP ${res.status}\n`;
+  } catch {
+    return '# Temporal SDK metrics unavailable\n';
+  }
+}
