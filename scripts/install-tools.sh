@@ -8,6 +8,13 @@ cd "$(dirname "$0")/.."
 VERSION=1.5.1 # the newest CLI that `go install` accepts (later go.mod files carry a replace directive)
 [ -n "${SCHEDULER_SKIP_TEMPORAL_CLI:-}" ] && exit 0
 
+# The example service's own dependencies (its `npm start` and its test), when missing or older than its lock file.
+EXAMPLE=examples/email-service
+if [ ! -f "$EXAMPLE/node_modules/.package-lock.json" ] || [ "$EXAMPLE/package-lock.json" -nt "$EXAMPLE/node_modules/.package-lock.json" ]; then
+  echo "install-tools: installing $EXAMPLE's dependencies"
+  npm ci --prefix "$EXAMPLE" --no-audit --no-fund --loglevel=error
+fi
+
 CACHE="${SCHEDULER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scheduler-service}/temporal-cli-$VERSION"
 LINK=.tools/bin/temporal
 is_pinned() { [ -x "$1" ] && "$1" --version 2>/dev/null | grep -q "version $VERSION "; }
