@@ -7,51 +7,196 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const Flag = (fallback: 'true' | 'false') =>
+const Flag = (fallback: 'true' | 'false', description: string) =>
   Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')], {
     default: fallback,
+    description,
   });
+const SECRET_NOTE = 'Never echoed in errors or logs.';
 
-const Env = Type.Object({
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
-  SCHEDULER_ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], { default: 'all' }),
-  TEMPORAL_ADDRESS: Type.Optional(Type.String({ pattern: '^[^\\s:/]+:\\d+$' })),
-  TEMPORAL_DEV_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 7233 }),
-  TEMPORAL_DEV_UI_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 8233 }),
-  TEMPORAL_NAMESPACE: Type.String({ minLength: 1, default: 'default' }),
-  TEMPORAL_TASK_QUEUE: Type.String({ minLength: 1, default: 'scheduler' }),
-  TEMPORAL_UI_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1 })),
-  TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: Flag('true'),
-  TEMPORAL_TLS: Type.Optional(
-    Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]),
+/** Every variable the service reads, with its rules and meaning: docs/configuration.md is generated from this. */
+export const Env = Type.Object({
+  PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 8080,
+    description: 'The HTTP port (API, probes, metrics).',
+  }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'The address the HTTP server binds.' }),
+  SCHEDULER_ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], {
+    default: 'all',
+    description:
+      '`all`: API and worker in one process. `api`: the API only. `worker`: the worker only (it still serves `/health`, `/ready` and `/metrics`).',
+  }),
+  TEMPORAL_ADDRESS: Type.Optional(
+    Type.String({
+      pattern: '^[^\\s:/]+:\\d+$',
+      description: '`host:port` of a Temporal frontend. Unset: the process starts the embedded Temporal dev server.',
+    }),
   ),
-  TEMPORAL_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  SUPABASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  SUPABASE_SERVICE_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  SCHEDULER_DATA_DIR: Type.String({ minLength: 1, default: './data' }),
-  SCHEDULER_SERVICE_TOKENS: Type.Optional(Type.String()),
-  SCHEDULER_ADMIN_TOKENS: Type.Optional(Type.String()),
-  SCHEDULER_ALLOW_OPEN: Flag('false'),
-  SCHEDULER_ADMIN_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  SCHEDULER_ADMIN_JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
-  SCHEDULER_ADMIN_JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
-  SCHEDULER_ADMIN_ROLE_CLAIM: Type.String({ minLength: 1, default: 'role' }),
-  SCHEDULER_ADMIN_ROLE_VALUE: Type.String({ minLength: 1, default: 'admin' }),
-  SCHEDULER_ADMIN_NAME_CLAIM: Type.String({ minLength: 1, default: 'sub' }),
-  SCHEDULER_SIGNING_SECRET: Type.Optional(Type.String({ minLength: 16 })),
-  SCHEDULER_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1200 }),
-  SCHEDULER_TRUST_PROXY_HOPS: Type.Integer({ minimum: 0, maximum: 10, default: 0 }),
-  SCHEDULER_RECONCILE_MINUTES: Type.Integer({ minimum: 0, maximum: 1440, default: 10 }),
-  SCHEDULER_RECONCILE_LOOKBACK_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 }),
-  SCHEDULER_WORKFLOW_BUNDLE: Type.Optional(Type.String({ minLength: 1 })),
-  SCHEDULER_WORKFLOW_THREADS: Type.Integer({ minimum: 0, maximum: 8, default: 0 }),
-  SCHEDULER_WORKER_MAX_ACTIVITIES: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
-  NODE_ENV: Type.Optional(Type.String()),
+  TEMPORAL_DEV_PORT: Type.Integer({
+    minimum: 1,
+    maximum: 65535,
+    default: 7233,
+    description: "The embedded dev server's gRPC port.",
+  }),
+  TEMPORAL_DEV_UI_PORT: Type.Integer({
+    minimum: 1,
+    maximum: 65535,
+    default: 8233,
+    description: "The embedded dev server's Temporal Web port.",
+  }),
+  TEMPORAL_NAMESPACE: Type.String({ minLength: 1, default: 'default', description: 'The Temporal namespace.' }),
+  TEMPORAL_TASK_QUEUE: Type.String({
+    minLength: 1,
+    default: 'scheduler',
+    description: 'The task queue of runs and of the reconciler.',
+  }),
+  TEMPORAL_UI_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        "Base of the Temporal Web links in API answers. Default: the embedded dev server's UI, else `http://localhost:8233`; set it whenever `TEMPORAL_ADDRESS` is.",
+    }),
+  ),
+  TEMPORAL_CLI_PATH: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'The Temporal CLI that runs the embedded dev server. Default: `.tools/bin/temporal` (`npm install` builds it).',
+    }),
+  ),
+  TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: Flag(
+    'true',
+    'Register the `JobName`, `JobService` and `JobTrigger` search attributes at start (self-hosted; set `false` on Temporal Cloud and create them there).',
+  ),
+  TEMPORAL_TLS: Type.Optional(
+    Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')], {
+      description: 'TLS to `TEMPORAL_ADDRESS`. Default: on with an API key, else off.',
+    }),
+  ),
+  TEMPORAL_API_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: `Temporal Cloud API key (\`TEMPORAL_ADDRESS=<ns>.<acct>.tmprl.cloud:7233\`, \`TEMPORAL_NAMESPACE=<ns>.<acct>\`). ${SECRET_NOTE}`,
+    }),
+  ),
+  SUPABASE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        'With `SUPABASE_SERVICE_KEY`: mirror into Supabase (apply `supabase/migrations/` first). Unset: the embedded SQLite mirror.',
+    }),
+  ),
+  SUPABASE_SERVICE_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: `The service_role key; set together with \`SUPABASE_URL\`. ${SECRET_NOTE}`,
+    }),
+  ),
+  SCHEDULER_DATA_DIR: Type.String({
+    minLength: 1,
+    default: './data',
+    description: "`scheduler.db` (the SQLite mirror), and the embedded dev server's `temporal.db` and `temporal.log`.",
+  }),
+  SCHEDULER_SERVICE_TOKENS: Type.Optional(
+    Type.String({
+      description: `\`service=token,…\` (tokens ≥ 16 characters): a service registers, changes, deletes and reads only its own jobs. ${SECRET_NOTE}`,
+    }),
+  ),
+  SCHEDULER_ADMIN_TOKENS: Type.Optional(
+    Type.String({
+      description: `\`name=token,…\` (tokens ≥ 16 characters): admins; the name is what \`triggeredBy\` records. ${SECRET_NOTE}`,
+    }),
+  ),
+  SCHEDULER_ALLOW_OPEN: Flag(
+    'false',
+    'With `NODE_ENV=production` and no identity configured, start anyway (open mode: every caller is the admin `anonymous`).',
+  ),
+  SCHEDULER_ADMIN_JWKS_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        "Admins may present a JWT (RS256 or ES256) verified against this JWKS, e.g. the portal's Clerk session token.",
+    }),
+  ),
+  SCHEDULER_ADMIN_JWT_ISSUER: Type.Optional(
+    Type.String({ minLength: 1, description: 'The required `iss` of admin JWTs.' }),
+  ),
+  SCHEDULER_ADMIN_JWT_AUDIENCE: Type.Optional(
+    Type.String({ minLength: 1, description: 'The required `aud` of admin JWTs.' }),
+  ),
+  SCHEDULER_ADMIN_ROLE_CLAIM: Type.String({
+    minLength: 1,
+    default: 'role',
+    description: 'Dotted path of the claim holding the role, e.g. `metadata.role` for Clerk.',
+  }),
+  SCHEDULER_ADMIN_ROLE_VALUE: Type.String({
+    minLength: 1,
+    default: 'admin',
+    description: 'The role value that makes a JWT an admin.',
+  }),
+  SCHEDULER_ADMIN_NAME_CLAIM: Type.String({
+    minLength: 1,
+    default: 'sub',
+    description: 'Dotted path of the claim that names the admin in `triggeredBy`, e.g. `email`.',
+  }),
+  SCHEDULER_SIGNING_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: `Sign every call: \`X-Scheduler-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">\` (client/ verifies it). ${SECRET_NOTE}`,
+    }),
+  ),
+  SCHEDULER_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 1200,
+    description:
+      'Requests a minute per caller on `/api` (an admin, a service; per client address before authentication and in open mode). `0`: no limit.',
+  }),
+  SCHEDULER_TRUST_PROXY_HOPS: Type.Integer({
+    minimum: 0,
+    maximum: 10,
+    default: 0,
+    description:
+      'Proxies in front whose `X-Forwarded-For` names the client (behind the ingress: `1`), for per-address limits and logs.',
+  }),
+  SCHEDULER_RECONCILE_MINUTES: Type.Integer({
+    minimum: 0,
+    maximum: 1440,
+    default: 10,
+    description: "The reconciler's interval. `0` turns its schedule off (`POST /api/reconcile` still runs it).",
+  }),
+  SCHEDULER_RECONCILE_LOOKBACK_HOURS: Type.Integer({
+    minimum: 1,
+    maximum: 24 * 30,
+    default: 24,
+    description: 'How far back the reconciler compares closed runs with their rows.',
+  }),
+  SCHEDULER_WORKFLOW_BUNDLE: Type.Optional(
+    Type.String({ minLength: 1, description: 'The prebuilt workflow bundle. Default: `dist/workflow-bundle.js`.' }),
+  ),
+  SCHEDULER_WORKFLOW_THREADS: Type.Integer({
+    minimum: 0,
+    maximum: 8,
+    default: 0,
+    description:
+      "`0`: workflow tasks run on the main thread (one V8 isolate, ~29 MiB less RSS; the SDK's deadlock detector stays on). `n`: that many worker threads.",
+  }),
+  SCHEDULER_WORKER_MAX_ACTIVITIES: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 20,
+    description: 'Concurrent activities (calls and mirror writes) per worker.',
+  }),
+  NODE_ENV: Type.Optional(
+    Type.String({
+      description: '`production` refuses open mode unless `SCHEDULER_ALLOW_OPEN=true`; nothing else depends on it.',
+    }),
+  ),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
+    { default: 'info', description: 'The pino log level.' },
   ),
 });
 
