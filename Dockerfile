@@ -31,6 +31,12 @@ RUN npm rebuild \
 # ---- runtime ----
 FROM node:20-bookworm-slim AS runtime
 
+# PID 1 that forwards SIGTERM/SIGINT to node and reaps zombies (Debian's tini: /usr/bin/tini). Node as PID 1 would
+# get no default signal handlers; close-with-grace drains in-flight calls on the forwarded SIGTERM.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+
 # Memory flags measured by `npm run bench` for the seed's 256 MiB pod (docs/deployment.md, Memory).
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=1 --v8-pool-size=1" \
@@ -53,6 +59,11 @@ USER node
 
 EXPOSE 8080
 
-# No HEALTHCHECK: Kubernetes uses its own probes (/health, /ready) and a SCHEDULER_ROLE=worker container
-# serves no HTTP at all; docker-compose.yml declares its own healthcheck.
+# Docker / compose only (Kubernetes ignores HEALTHCHECK and uses the Deployment's probes). /health is 200 while the
+# process serves, for every SCHEDULER_ROLE (a worker also serves /health, /ready and /metrics on PORT). The image
+# has no curl: Node's fetch, in a process of its own (it inherits NODE_OPTIONS, so it stays small).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/main.js"]

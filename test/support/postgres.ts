@@ -32,44 +32,9 @@ export async function withClient<T>(url: string, fn: (client: Client) => Promise
   }
 }
 
-/** Supabase's API roles, as supabase/postgres creates them. Roles are cluster-wide, so this is idempotent. */
-const ROLES_SQL = `
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
-    CREATE ROLE authenticated NOLOGIN NOINHERIT;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN
-    CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
-    CREATE ROLE authenticator LOGIN NOINHERIT;
-  END IF;
-END
-$$;
-ALTER ROLE service_role BYPASSRLS;
-GRANT anon, authenticated, service_role TO authenticator;
-`;
-
-/**
- * Supabase's default privileges in public (supabase/postgres sets them for the role that runs migrations): the API
- * roles may execute every function a migration creates unless the migration revokes it. Set before the migrations
- * run, so the tests see what a migration's own grants and revokes leave, as on Supabase.
- */
-const DEFAULT_PRIVILEGES_SQL = `
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO anon, authenticated, service_role;
-`;
-
-/**
- * What Supabase's default privileges give the API roles on the tables and sequences that migrations create (RLS
- * decides what anon and authenticated can do with them). Functions are left to the default privileges above.
- */
-const GRANTS_SQL = `
-GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL TABLES IN SCHEMA public TO anon, authenticated, service_role;
-GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO anon, authenticated, service_role;
-`;
+/** Supabase's roles, default privileges and grants: the same files docker-compose.yml's supabase-migrate runs. */
+const SETUP_DIR = path.resolve(__dirname, '../../deploy/compose');
+const setupSql = (name: string) => readFile(path.join(SETUP_DIR, `supabase-${name}.sql`), 'utf8');
 
 /**
  * A fresh database `scheduler_test_<random>` with Supabase's roles and default privileges, and every migration applied,
@@ -81,7 +46,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await withClient(adminUrl, async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [ROLES_LOCK]);
     try {
-      await client.query(ROLES_SQL);
+      await client.query(await setupSql('roles'));
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [ROLES_LOCK]);
     }
@@ -96,7 +61,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   try {
     const migrations = (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
     await withClient(url, async (client) => {
-      await client.query(DEFAULT_PRIVILEGES_SQL);
+      await client.query(await setupSql('default-privileges'));
       for (const name of migrations) {
         try {
           await client.query(await readFile(path.join(MIGRATIONS_DIR, name), 'utf8'));
@@ -104,7 +69,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
           throw new Error(`migration ${name} failed: ${(err as Error).message}`, { cause: err });
         }
       }
-      await client.query(GRANTS_SQL);
+      await client.query(await setupSql('grants'));
     });
   } catch (err) {
     await drop();
