@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Temporal CLI (its dev server is the embedded default and the test server) at the pinned
-# version, built from the Go module proxy. The build is cached per machine, so a second install, or a
-# fresh clone on the same machine, is a no-op.
+# Installs what the service and its tests need beyond npm, at pinned versions, from the Go module proxy:
+#   - the Temporal CLI (its dev server is the embedded default and the test server);
+#   - kustomize and the Compose Specification's JSON schema (compose-go), for the deployment checks;
+# and the example service's own npm dependencies. Builds are cached per machine, so a second install, or a fresh
+# clone on the same machine, is a no-op. SCHEDULER_SKIP_TEMPORAL_CLI=1 skips all of it (the image build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VERSION=1.5.1 # the newest CLI that `go install` accepts (later go.mod files carry a replace directive)
+TEMPORAL_CLI_VERSION=1.5.1 # the newest CLI that `go install` accepts (later go.mod files carry a replace directive)
+KUSTOMIZE_VERSION=5.8.1    # the newest whose go.mod this machine's Go (1.26) accepts without a toolchain switch
+COMPOSE_GO_VERSION=2.16.2  # compose-go ships schema/compose-spec.json, what `docker compose` validates against
 [ -n "${SCHEDULER_SKIP_TEMPORAL_CLI:-}" ] && exit 0
 
 # The example service's own dependencies (its `npm start` and its test), when missing or older than its lock file.
@@ -15,27 +19,39 @@ if [ ! -f "$EXAMPLE/node_modules/.package-lock.json" ] || [ "$EXAMPLE/package-lo
   npm ci --prefix "$EXAMPLE" --no-audit --no-fund --loglevel=error
 fi
 
-CACHE="${SCHEDULER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scheduler-service}/temporal-cli-$VERSION"
-LINK=.tools/bin/temporal
-is_pinned() { [ -x "$1" ] && "$1" --version 2>/dev/null | grep -q "version $VERSION "; }
-
-if ! is_pinned "$CACHE/temporal"; then
-  if ! command -v go >/dev/null 2>&1; then
-    echo "install-tools: Go >= 1.25 is needed to build the Temporal CLI $VERSION; without it set TEMPORAL_ADDRESS" \
-      "(an existing server) or TEMPORAL_CLI_PATH" >&2
-    exit 0
-  fi
-  echo "install-tools: building Temporal CLI $VERSION from the Go module proxy (first time only; minutes)..."
-  mkdir -p "$CACHE"
-  build() {
-    CGO_ENABLED=0 GOBIN="$CACHE" go install \
-      -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=$VERSION" \
-      "github.com/temporalio/cli/cmd/temporal@v$VERSION"
-  }
-  # A checksum-database hiccup is not fatal: the module's own go.sum still pins every dependency.
-  build || GOSUMDB=off build
-  is_pinned "$CACHE/temporal" || { echo "install-tools: the built CLI does not report version $VERSION" >&2; exit 1; }
+if ! command -v go >/dev/null 2>&1; then
+  echo "install-tools: Go >= 1.25 is needed to build the Temporal CLI $TEMPORAL_CLI_VERSION and kustomize; without it" \
+    "set TEMPORAL_ADDRESS (an existing server) or TEMPORAL_CLI_PATH; the deployment checks will fail" >&2
+  exit 0
 fi
-mkdir -p "$(dirname "$LINK")"
-ln -sfn "$CACHE/temporal" "$LINK"
-echo "install-tools: $("$LINK" --version)"
+CACHE="${SCHEDULER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/scheduler-service}"
+mkdir -p .tools/bin
+
+# go_install <cached binary> <version flag> <pattern> <module@version> [ldflags]: builds once per machine, links it.
+go_install() {
+  local binary=$1 flag=$2 pattern=$3 module=$4 ldflags=${5:-}
+  if ! { [ -x "$binary" ] && "$binary" "$flag" 2>/dev/null | grep -q -- "$pattern"; }; then
+    echo "install-tools: building $module from the Go module proxy (first time only; minutes)..."
+    mkdir -p "$(dirname "$binary")"
+    build() { CGO_ENABLED=0 GOBIN="$(dirname "$binary")" go install -ldflags "-s -w $ldflags" "$module"; }
+    # A checksum-database hiccup is not fatal: the module's own go.sum still pins every dependency.
+    build || GOSUMDB=off build
+    "$binary" "$flag" 2>/dev/null | grep -q -- "$pattern" || { echo "install-tools: $binary is not $pattern" >&2; exit 1; }
+  fi
+  ln -sfn "$binary" ".tools/bin/$(basename "$binary")"
+}
+
+go_install "$CACHE/temporal-cli-$TEMPORAL_CLI_VERSION/temporal" --version "version $TEMPORAL_CLI_VERSION " \
+  "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION" \
+  "-X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_CLI_VERSION"
+go_install "$CACHE/kustomize-$KUSTOMIZE_VERSION/kustomize" version "v$KUSTOMIZE_VERSION" \
+  "sigs.k8s.io/kustomize/kustomize/v5@v$KUSTOMIZE_VERSION"
+
+SCHEMA="$CACHE/compose-spec-$COMPOSE_GO_VERSION.json"
+if [ ! -s "$SCHEMA" ]; then
+  dir=$(go mod download -json "github.com/compose-spec/compose-go/v2@v$COMPOSE_GO_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  cp "$dir/schema/compose-spec.json" "$SCHEMA"
+fi
+ln -sfn "$SCHEMA" .tools/compose-spec.json
+
+echo "install-tools: $(.tools/bin/temporal --version); kustomize $(.tools/bin/kustomize version); compose-spec $COMPOSE_GO_VERSION"
