@@ -37,6 +37,8 @@ export interface DevServer {
   uiUrl: string | null;
   /** SIGTERM, then wait: SIGKILL could leave the SQLite file half-written. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash or an OOM kill would: for fault tests. */
+  kill(): Promise<void>;
 }
 
 /** The project root: the nearest directory above this file with a package.json. */
@@ -101,6 +103,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address,
     uiUrl: opts.uiPort === null ? null : `http://localhost:${opts.uiPort}`,
     stop: () => stopChild(child),
+    kill: () => stopChild(child, 'SIGKILL'),
   };
   const aborted = new Promise<string>((resolve) => {
     if (opts.signal?.aborted) resolve('start-up aborted');
@@ -161,7 +164,7 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -169,6 +172,6 @@ function stopChild(child: ChildProcess): Promise<void> {
       clearTimeout(kill);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }

@@ -16,6 +16,8 @@ export interface ReceivedCall {
   body: string;
   json: Record<string, unknown> | null;
   at: number;
+  /** The status the target answered (or will answer, for a delayed answer). */
+  status: number;
 }
 
 /** A real HTTP service for the scheduler to call: scripted answers per path, every request recorded. */
@@ -44,9 +46,10 @@ export async function startTarget(): Promise<Target> {
       } catch {
         json = null;
       }
-      received.push({ method: req.method ?? '', path, headers: req.headers, body, json, at: Date.now() });
       const script = scripts.get(path) ?? [];
       const answer = (script.length > 1 ? script.shift() : script[0]) ?? { status: 200, body: '{"ok":true}' };
+      const at = Date.now();
+      received.push({ method: req.method ?? '', path, headers: req.headers, body, json, at, status: answer.status });
       const send = () => {
         if (res.destroyed) return;
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
