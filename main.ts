@@ -15,7 +15,7 @@ import { registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './temporal/sea
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { startDevServer } from './devserver/dev-server';
 import { openStore } from './store/open-store';
-import { createWorker } from './worker/worker';
+import { createWorkers } from './worker/worker';
 import { createObservability } from './observability/observability';
 
 export type Closer = { name: string; close: () => Promise<unknown> };
@@ -80,12 +80,13 @@ export async function startScheduler(
     if (config.role !== 'api') {
       const workerConnection = await NativeConnection.connect({ address, ...remote });
       closers.push({ name: 'worker connection', close: () => workerConnection.close() });
-      const worker = await createWorker({
+      const worker = await createWorkers({
         connection: workerConnection,
         namespace: temporal.namespace,
         taskQueue: temporal.taskQueue,
         workflowBundlePath: config.worker.bundlePath ?? path.join(__dirname, 'workflow-bundle.js'),
         maxConcurrentActivities: config.worker.maxConcurrentActivities,
+        maxConcurrentMirrorWrites: config.worker.maxConcurrentMirrorWrites,
         workflowThreads: config.worker.workflowThreads,
         activities: createActivities({
           store,
@@ -104,7 +105,7 @@ export async function startScheduler(
       closers.push({
         name: 'worker',
         close: async () => {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
+          worker.shutdown();
           await running.catch(() => undefined);
         },
       });

@@ -187,7 +187,14 @@ export const Env = Type.Object({
     minimum: 1,
     maximum: 1000,
     default: 20,
-    description: 'Concurrent activities (calls and mirror writes) per worker.',
+    description: 'Concurrent calls (and reconciler passes) per worker.',
+  }),
+  SCHEDULER_WORKER_MAX_MIRROR_WRITES: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 10,
+    description:
+      'Concurrent mirror writes per worker, on their own task queue (`<TEMPORAL_TASK_QUEUE>-mirror`): a slow mirror never takes the slots calls need.',
   }),
   NODE_ENV: Type.Optional(
     Type.String({
@@ -248,7 +255,12 @@ export interface Config {
   services: ServiceRegistry;
   identity: IdentityConfig;
   /** bundlePath: the workflow bundle; default: `workflow-bundle.js` next to the compiled main. */
-  worker: { maxConcurrentActivities: number; workflowThreads: number; bundlePath?: string };
+  worker: {
+    maxConcurrentActivities: number;
+    maxConcurrentMirrorWrites: number;
+    workflowThreads: number;
+    bundlePath?: string;
+  };
   /** The reconciler's schedule (every 0 = off) and how far back it compares closed runs. */
   reconcile: { everyMinutes: number; lookbackHours: number };
   /** HMAC secret for `X-Scheduler-Signature` on every call to a service. */
@@ -309,6 +321,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     identity,
     worker: {
       maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES,
+      maxConcurrentMirrorWrites: values.SCHEDULER_WORKER_MAX_MIRROR_WRITES,
       workflowThreads: values.SCHEDULER_WORKFLOW_THREADS,
       bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE,
     },

@@ -17,3 +17,6 @@ export function nominalTimeOf(workflowId: string): string | null {
   const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId)?.[1];
   return suffix ? new Date(suffix).toISOString() : null;
 }
+
+/** The task queue of the mirror writes: a bulkhead beside the run's own queue. */
+export const mirrorTaskQueueOf = (taskQueue: string) => `${taskQueue}-mirror`;

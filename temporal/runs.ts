@@ -129,16 +129,21 @@ export async function inputOf(client: Client, id: string): Promise<RunJobInput |
 }
 
 /**
- * The last execution record a run handed to its mirror activity, read from the run's history: what the mirror
- * would hold had every write landed. Null when the history has none (or is gone).
+ * The last execution record a run handed to its mirror, read from the run's history: what the mirror would hold had
+ * every write landed. That is the input of its last `recordExecution` activity, or of the `mirrorExecution` child it
+ * hands its end row to. Null when the history has none (or is gone).
  */
 export async function recordedExecutionOf(client: Client, id: string): Promise<ExecutionRecord | null> {
   for (const event of [...((await eventsOf(client, id)) ?? [])].reverse()) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    const payload = scheduled?.input?.payloads?.[0];
-    if (scheduled?.activityType?.name === 'recordExecution' && payload) {
-      return defaultPayloadConverter.fromPayload<ExecutionRecord>(payload);
-    }
+    const activity = event.activityTaskScheduledEventAttributes;
+    const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
+    const payload =
+      activity?.activityType?.name === 'recordExecution'
+        ? activity.input?.payloads?.[0]
+        : child?.workflowType?.name === 'mirrorExecution'
+          ? child.input?.payloads?.[0]
+          : undefined;
+    if (payload) return defaultPayloadConverter.fromPayload<ExecutionRecord>(payload);
   }
   return null;
 }

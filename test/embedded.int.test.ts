@@ -53,11 +53,7 @@ describe('the embedded default', () => {
     const api = apiClient(`http://127.0.0.1:${ports.api}`);
     const first = start();
     try {
-      await eventually(
-        () => api.call('GET', '/ready'),
-        (r) => r.status === 200,
-        60_000,
-      );
+      await api.ready();
       expect(first.output()).toContain(`API on http://127.0.0.1:${ports.api}`);
       expect(first.output()).toContain(`Temporal Web at http://localhost:${ports.ui}`);
       expect(first.output()).toMatch(/"level":40,.*OPEN MODE: .*anyone who reaches this port is admin/); // a warning
@@ -73,11 +69,7 @@ describe('the embedded default', () => {
 
     const second = start();
     try {
-      await eventually(
-        () => api.call('GET', '/ready'),
-        (r) => r.status === 200,
-        60_000,
-      );
+      await api.ready();
       const again = await api.register({
         name: 'embedded-digest',
         service: 'email-service',
@@ -114,11 +106,7 @@ describe('the embedded default', () => {
     const api = apiClient(`http://127.0.0.1:${ports.api}`);
     const proc = start();
     try {
-      await eventually(
-        () => api.call('GET', '/ready'),
-        (r) => r.status === 200,
-        60_000,
-      );
+      await api.ready();
       const job = {
         name: 'embedded-logged',
         service: 'email-service',

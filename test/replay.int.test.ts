@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { Worker, type InjectedSinks } from '@temporalio/worker';
+import type { ExecutionSinks } from '../jobs/execution-events';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';
@@ -13,6 +14,8 @@ import { startTarget, type Target } from './support/target';
  */
 const FIXTURES = path.join(__dirname, 'fixtures', 'histories');
 const { History } = temporal.api.history.v1;
+const noop = { fn: () => undefined };
+const NO_SINKS: InjectedSinks<ExecutionSinks> = { executions: { started: noop, ended: noop } };
 
 describe('replaying run histories', () => {
   let target: Target;
@@ -21,7 +24,8 @@ describe('replaying run histories', () => {
   const created: string[] = [];
   const replay = (history: unknown, workflowId: string) =>
     Worker.runReplayHistory(
-      { workflowBundle: { codePath: process.env.SCHEDULER_WORKFLOW_BUNDLE! } },
+      // the worker's sinks, as no-ops: sinks are never called on replay, but a workflow must find them registered
+      { workflowBundle: { codePath: process.env.SCHEDULER_WORKFLOW_BUNDLE! }, sinks: NO_SINKS },
       history,
       workflowId,
     );

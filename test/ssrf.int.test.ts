@@ -4,8 +4,7 @@ import type { ScheduleUpdateOptions } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import type { RunJobInput } from '../jobs/run-input';
 import { apiClient, uniqueName } from './support/api';
-import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
-import { startTarget, type Target } from './support/target';
+import { useSchedulerWithTarget } from './support/fixture';
 
 /**
  * The only host the scheduler ever contacts is a configured service's base URL. A canary listens on every local
@@ -13,13 +12,11 @@ import { startTarget, type Target } from './support/target';
  * definition edited behind the API's back in Temporal.
  */
 describe('no SSRF', () => {
-  let target: Target;
-  let scheduler: TestScheduler;
+  const fx = useSchedulerWithTarget();
   let canary: Server;
   let canaryPort: number;
   const canaryConnections: string[] = [];
-  const names: string[] = [];
-  const api = () => apiClient(scheduler.url);
+  const api = () => apiClient(fx.scheduler.url);
 
   beforeAll(async () => {
     canary = createServer((socket) => {
@@ -29,20 +26,13 @@ describe('no SSRF', () => {
     // `::` with IPv4 mapped: 127.0.0.1, 127.1, 0.0.0.0, ::1 and ::ffff:127.0.0.1 all land here
     await new Promise<void>((r) => canary.listen({ port: 0, host: '::', ipv6Only: false }, r));
     canaryPort = (canary.address() as AddressInfo).port;
-    target = await startTarget();
-    scheduler = await startTestScheduler({ EMAIL_SERVICE_URL: target.url });
   });
-  afterAll(async () => {
-    await deleteSchedules(scheduler.client, names);
-    await scheduler.stop();
-    await target.close();
-    await new Promise((r) => canary.close(r));
-  });
+  afterAll(() => new Promise((r) => canary.close(r)));
   afterEach(() => expect(canaryConnections).toEqual([]));
 
   const job = (endpoint: string) => {
     const name = uniqueName('ssrf');
-    names.push(name);
+    fx.jobs.push(name);
     return { name, service: 'email-service', endpoint, cron: '0 0 1 1 *', enabled: false };
   };
   const C = () => canaryPort;
@@ -90,33 +80,33 @@ describe('no SSRF', () => {
   test.each(paths)('%s stays a path on the service', async (_label, endpoint) => {
     const body = job(endpoint());
     expect((await api().register(body)).status).toBe(201);
-    const before = target.calls().length;
+    const before = fx.target.calls().length;
     const run = await api().trigger(body.name);
     expect(run.status).toBe(202);
     const done = await api().finished(run.body.execution.id);
     expect(done.status).toBe('succeeded');
-    expect(target.calls().length).toBe(before + 1);
+    expect(fx.target.calls().length).toBe(before + 1);
   });
 
   test.each([
     ['loopback', () => `http://127.0.0.1:${C()}/`],
     ['the metadata address', () => 'http://169.254.169.254/latest/meta-data/'],
-    ['the same service', () => `${target.url}/elsewhere`],
+    ['the same service', () => `${fx.target.url}/elsewhere`],
   ])('a redirect to %s is not followed: the run fails with the 3xx', async (_label, location) => {
     const path = `/redirect-${uniqueName('r')}`;
-    target.answer(path, [{ status: 302, headers: { location: location() } }]);
+    fx.target.answer(path, [{ status: 302, headers: { location: location() } }]);
     const body = job(path);
     expect((await api().register({ ...body, retry: { maxAttempts: 1 } })).status).toBe(201);
     const done = await api().finished((await api().trigger(body.name)).body.execution.id);
     expect(done).toMatchObject({ status: 'failed', httpStatus: 302, attempts: 1 });
-    expect(target.calls(path)).toHaveLength(1);
-    expect(target.calls('/elsewhere')).toHaveLength(0);
+    expect(fx.target.calls(path)).toHaveLength(1);
+    expect(fx.target.calls('/elsewhere')).toHaveLength(0);
   });
 
   test('an endpoint edited in Temporal behind the API is refused at call time', async () => {
     const body = job('/legit');
     expect((await api().register(body)).status).toBe(201);
-    const handle = scheduler.client.schedule.getHandle(scheduleIdOf(body.name));
+    const handle = fx.scheduler.client.schedule.getHandle(scheduleIdOf(body.name));
     await handle.update((previous) => {
       const action = previous.action as unknown as { args: [RunJobInput] };
       const input = action.args[0];
@@ -127,6 +117,6 @@ describe('no SSRF', () => {
     const done = await api().finished(run.body?.execution?.id ?? '');
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/endpoint/);
-    expect(target.calls('/legit')).toHaveLength(0);
+    expect(fx.target.calls('/legit')).toHaveLength(0);
   });
 });

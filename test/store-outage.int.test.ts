@@ -70,11 +70,16 @@ describe('the store down', () => {
         .map((c) => c.json?.executionId)
         .sort(),
     ).toEqual([...ids].sort());
-    // each run waits, in Temporal, for its mirror writes: nothing is written yet, and nothing is lost
+    // each run has ended with its call; its end row waits, in Temporal, in the run's mirror child: nothing is written
+    // yet, and nothing is lost
     for (const id of ids) {
-      const run = await scheduler.client.workflow.getHandle(id).describe();
-      expect(run.status.name).toBe('RUNNING');
-      expect(run.raw.pendingActivities?.map((a) => a.activityType?.name)).toContain('recordExecution');
+      await eventually(
+        async () => (await scheduler.client.workflow.getHandle(id).describe()).status.name,
+        (status) => status === 'COMPLETED',
+      );
+      const mirror = await scheduler.client.workflow.getHandle(`${id}-mirror`).describe();
+      expect(mirror.status.name).toBe('RUNNING');
+      expect(mirror.raw.pendingActivities?.map((a) => a.activityType?.name)).toContain('recordExecution');
     }
     await new Promise((r) => setTimeout(r, 3000)); // an outage longer than the first mirror retries
     expect((await rowsOf(name)).runs).toHaveLength(0);

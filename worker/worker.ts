@@ -1,6 +1,7 @@
 import { type InjectedSinks, type NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import type { ExecutionSinks } from '../jobs/execution-events';
+import { mirrorTaskQueueOf } from '../jobs/ids';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -12,6 +13,8 @@ export interface WorkerOptions {
   /** The workflow bundle built by `npm run build`: bundling at start would cost ~65 MiB and seconds. */
   workflowBundlePath: string;
   maxConcurrentActivities: number;
+  /** Mirror writes in flight at once, on their own task queue. */
+  maxConcurrentMirrorWrites: number;
   /**
    * 0 runs workflows on the main thread: one V8 isolate instead of two, ~29 MiB less RSS, at the cost of workflow
    * tasks (sub-millisecond for runJob) sharing the event loop with the API. n ≥ 1: that many worker threads.
@@ -19,9 +22,20 @@ export interface WorkerOptions {
   workflowThreads: number;
 }
 
-/** A worker for `runJob` runs and their activities, sized for the seed's 256 MiB pod. */
-export function createWorker(opts: WorkerOptions): Promise<Worker> {
-  return Worker.create({
+/** The worker's two halves, run and stopped together. */
+export interface Workers {
+  /** Resolves when both have shut down; rejects when either fails. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * A worker for `runJob` runs, their calls and the reconciler, sized for the seed's 256 MiB pod; and beside it, on
+ * `<task queue>-mirror`, one for the mirror writes alone. A bulkhead: writes stuck on a locked or unreachable
+ * mirror hold slots of their own, never the slots the calls need.
+ */
+export async function createWorkers(opts: WorkerOptions): Promise<Workers> {
+  const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
@@ -37,4 +51,19 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
         { debugMode: true, isolateExecutionTimeout: '5s' }
       : { workflowThreadPoolSize: opts.workflowThreads }),
   });
+  const mirror = await Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: mirrorTaskQueueOf(opts.taskQueue),
+    activities: { recordExecution: opts.activities.recordExecution },
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentMirrorWrites,
+    shutdownGraceTime: '10s',
+  });
+  const both = [main, mirror];
+  return {
+    run: () => Promise.all(both.map((w) => w.run())).then(() => undefined),
+    shutdown() {
+      for (const w of both) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
 }

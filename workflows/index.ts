@@ -1,2 +1,2 @@
-export { runJob } from './run-job';
+export { mirrorExecution, runJob } from './run-job';
 export { reconcile } from './reconcile';

@@ -3,23 +3,33 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   proxySinks,
+  startChild,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { startedExecution, type ExecutionRecord, type ExecutionStatus } from '../jobs/execution';
 import type { ExecutionSinks } from '../jobs/execution-events';
-import { nominalTimeOf } from '../jobs/ids';
+import { mirrorTaskQueueOf, nominalTimeOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import { NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type RunJobInput } from '../jobs/run-input';
 
 // No attempt limit on purpose: a store outage only delays the rows, it never loses them.
-const { recordExecution } = proxyActivities<Activities>({
+const MIRROR_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
-});
+};
+/** Runs started before the mirror's own task queue (the bulkhead) write on the run's queue, as they always did. */
+const { recordExecution: recordOnRunQueue } = proxyActivities<Activities>(MIRROR_OPTIONS);
+/** The mirror writes, on their own task queue, so that writes stuck on the store never take the calls' slots. */
+const mirrorWriter = () =>
+  proxyActivities<Activities>({ ...MIRROR_OPTIONS, taskQueue: mirrorTaskQueueOf(workflowInfo().taskQueue) })
+    .recordExecution;
 const { executions } = proxySinks<ExecutionSinks>();
 
 /** The job's own policy: a per-attempt timeout and the retries it registered (SPEC §2, §5). */
@@ -38,7 +48,17 @@ export function callOptions(job: JobDefinition): ActivityOptions {
   };
 }
 
-/** One execution: mirror its start, call the owning service, mirror its end. The mirror never delays the call. */
+/**
+ * Runs started before this change write on their own task queue and wait for their end row to be written. Later
+ * ones write on the mirror's queue and hand the end row to {@link mirrorExecution}, so a slow or locked mirror
+ * never holds a run open (and never makes a schedule with overlap `skip` skip its next occurrence).
+ */
+const MIRROR_BULKHEAD = 'mirror-bulkhead';
+
+/**
+ * One execution: mirror its start, call the owning service, hand its end row to a child workflow, end. The mirror
+ * never delays the call, nor the run's end.
+ */
 export async function runJob(input: RunJobInput): Promise<void> {
   const info = workflowInfo();
   const { job } = input;
@@ -63,6 +83,8 @@ export async function runJob(input: RunJobInput): Promise<void> {
     scheduledAt: execution.scheduledAt ?? startedAt,
   };
   executions.started(event);
+  const bulkhead = patched(MIRROR_BULKHEAD);
+  const recordExecution = bulkhead ? mirrorWriter() : recordOnRunQueue;
   // Not cancellable: a run cancelled by its overlap policy must still get both of its rows.
   const started = CancellationScope.nonCancellable(() => recordExecution(execution));
 
@@ -95,9 +117,22 @@ export async function runJob(input: RunJobInput): Promise<void> {
     durationMs,
     error: outcome.error ?? null,
   });
+  const ended: ExecutionRecord = { ...execution, ...outcome, completedAt: completedAt.toISOString(), durationMs };
   await CancellationScope.nonCancellable(async () => {
-    await started;
-    await recordExecution({ ...execution, ...outcome, completedAt: completedAt.toISOString(), durationMs });
+    if (!bulkhead) {
+      await started;
+      await recordExecution(ended);
+      return;
+    }
+    // A start row still being written is left to finish or not: the end row carries the whole record, and the
+    // store never lets a late `running` write undo an end.
+    await startChild(mirrorExecution, {
+      workflowId: `${execution.id}-mirror`,
+      args: [ended],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    }).catch((err: unknown) => {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    });
   });
   if (failure !== null) {
     if (isCancellation(failure)) throw failure;
@@ -131,4 +166,9 @@ function scheduledAtOf(workflowId: string, attributes: Record<string, unknown> |
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value).toISOString();
   return nominalTimeOf(workflowId);
+}
+
+/** Writes a run's end row however long the mirror is unavailable (no attempt limit); the run has already ended. */
+export async function mirrorExecution(ended: ExecutionRecord): Promise<void> {
+  await mirrorWriter()(ended);
 }

@@ -31,6 +31,13 @@ export function apiClient(baseUrl: string, token?: string) {
     trigger: (name: string, body: unknown = {}) =>
       call<{ execution: ExecutionView }>('POST', `/api/jobs/${name}/trigger`, body),
     execution: (id: string) => call<{ execution: ExecutionView }>('GET', `/api/executions/${id}`),
+    /** Waits until `/ready` answers 200. */
+    ready: (timeoutMs = 60_000) =>
+      eventually(
+        () => call('GET', '/ready'),
+        (r) => r.status === 200,
+        timeoutMs,
+      ),
     /** Waits until the execution has ended, as the API reports it. */
     finished: async (id: string, timeoutMs = 60_000) =>
       (

@@ -27,6 +27,10 @@ export interface Target {
   calls(path?: string): ReceivedCall[];
   /** Resolves once `path` has received `count` calls. */
   waitForCalls(path: string, count: number, timeoutMs?: number): Promise<ReceivedCall[]>;
+  /** Stops listening (connections are refused) until {@link up}; what it received is kept. */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +66,13 @@ export async function startTarget(): Promise<Target> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const calls = (path?: string) => received.filter((c) => path === undefined || c.path === path);
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const timer of pending) clearTimeout(timer);
+      server.closeAllConnections();
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
   return {
     url: `http://127.0.0.1:${port}`,
     answer: (path, answers) => scripts.set(path, [...answers]),
@@ -75,12 +86,9 @@ export async function startTarget(): Promise<Target> {
       }
       return calls(path);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const timer of pending) clearTimeout(timer);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    down: () => close(),
+    up: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close,
   };
 }
 
