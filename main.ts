@@ -189,7 +189,7 @@ function run(): void {
     starting.abort();
     await closeAll(closers, log);
   });
-  installRuntime()
+  installRuntime(log)
     .then((sdkMetricsUrl) => startScheduler(config, log, { closers, signal: starting.signal, sdkMetricsUrl }))
     .then(
       () => undefined,
@@ -201,11 +201,19 @@ function run(): void {
     );
 }
 
-/** The Temporal SDK's runtime: its own logs at WARN, its metrics on a loopback port that `/metrics` includes. */
-async function installRuntime(): Promise<string> {
+/**
+ * The Temporal SDK's runtime: its own logs at WARN and up, as JSON lines through our logger; its metrics on a
+ * loopback port that `/metrics` includes.
+ */
+async function installRuntime(log: pino.Logger): Promise<string> {
   const bindAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+  const sdk = log.child({ component: 'temporal-sdk' });
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      // the mirror's worker runs activities only, on purpose
+      if (message.startsWith('No workflows registered')) return;
+      sdk[level === 'ERROR' ? 'error' : 'warn'](meta ?? {}, message);
+    }),
     telemetryOptions: {
       metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } },
     },
