@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { apiClient, uniqueName } from '../support/api';
 import { ledgerOf } from '../support/ledger';
+import { spawnScheduler } from '../support/process';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { startTarget, type Target } from '../support/target';
 
@@ -18,26 +17,13 @@ describe('fault: the worker killed mid-call', () => {
   let api: TestScheduler;
   const name = uniqueName('killed');
 
-  const startWorker = (): ChildProcess =>
-    spawn(process.execPath, [path.resolve(__dirname, '../../dist/main.js')], {
-      env: {
-        ...process.env,
-        SCHEDULER_ROLE: 'worker',
-        TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
-        TEMPORAL_TASK_QUEUE: api.taskQueue,
-        SCHEDULER_DATA_DIR: api.dataDir, // the same SQLite mirror as the API's
-        SCHEDULER_RECONCILE_MINUTES: '0',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        EMAIL_SERVICE_URL: target.url,
-        LOG_LEVEL: 'error',
-      },
-      stdio: 'ignore',
-    });
-  const killed = (child: ChildProcess) =>
-    new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
+  const startWorker = () =>
+    spawnScheduler({
+      SCHEDULER_ROLE: 'worker',
+      TEMPORAL_TASK_QUEUE: api.taskQueue,
+      SCHEDULER_DATA_DIR: api.dataDir, // the same SQLite mirror as the API's
+      PORT: '0',
+      EMAIL_SERVICE_URL: target.url,
     });
 
   beforeAll(async () => {
@@ -65,12 +51,12 @@ describe('fault: the worker killed mid-call', () => {
         ids.push(id);
         const seen = target.calls('/slow').length;
         await target.waitForCalls('/slow', seen + 1, 60_000);
-        await killed(worker); // the service is still working on the call
+        await worker.stop('SIGKILL'); // the service is still working on the call
         worker = startWorker();
         expect(await client.finished(id, 120_000)).toMatchObject({ status: 'succeeded' });
       }
     } finally {
-      await killed(worker);
+      await worker.stop('SIGKILL');
     }
     const ledger = await ledgerOf(api.client, api.url, target, name);
     expect(ledger).toMatchObject({ lostRows: [], extraRows: [], countersEqualRows: true });
