@@ -1,8 +1,8 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -17,6 +17,8 @@ import type { RunJobInput } from '../jobs/run-input';
  * per second through runJob against a bare one-activity workflow making the same call, (c) the process's RSS.
  */
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 200);
+/** Concurrent clients of the concurrent registration round (the issue's 20). */
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 20);
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
@@ -29,6 +31,28 @@ function memoryOf(pid: number): { rssKb: number; peakKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssKb: field('VmRSS'), peakKb: field('VmHWM') };
+}
+
+/** How long `task` took, in ms. */
+async function timed(task: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await task();
+  return performance.now() - t;
+}
+
+/** Runs `task(i)` for i < count on `clients` concurrent lanes; returns each call's duration in ms. */
+async function timedPool(count: number, clients: number, task: (i: number) => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < count) {
+        const i = next++;
+        times.push(await timed(() => task(i)));
+      }
+    }),
+  );
+  return times;
 }
 
 async function freePort(): Promise<number> {
@@ -94,7 +118,8 @@ async function main() {
     children.push(scheduler);
     const api = `http://127.0.0.1:${port}`;
     await waitFor(`${api}/ready`, 30_000);
-    console.log(`start-up (spawn → /ready 200, external Temporal): ${Date.now() - started} ms`);
+    const startupMs = Date.now() - started;
+    console.log(`start-up (spawn → /ready 200, external Temporal): ${startupMs} ms`);
     await sleep(3000);
     const idle = memoryOf(scheduler.pid!);
 
@@ -103,10 +128,8 @@ async function main() {
     const ours: number[] = [];
     const jobBody = (name: string) => ({ name, service: 'bench-service', endpoint: '/noop', cron: '0 3 * * *' });
     const services = new Map([['bench-service', targetUrl]]);
-    for (let i = 0; i < REGISTRATIONS; i++) {
-      const rawName = `raw-${i}`;
+    const rawCreate = async (rawName: string) => {
       const job = normalizeJob(jobBody(rawName), services);
-      let t = performance.now();
       await client.schedule.create({
         scheduleId: `job-${rawName}`,
         spec: { cronExpressions: [job.cron], timezone: job.timezone },
@@ -119,16 +142,20 @@ async function main() {
         },
         policies: { overlap: 'SKIP', catchupWindow: '1h' },
       });
-      raw.push(performance.now() - t);
-      t = performance.now();
+    };
+    const apiRegister = async (name: string) => {
       const res = await fetch(`${api}/api/jobs/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(jobBody(`api-${i}`)),
+        body: JSON.stringify(jobBody(name)),
       });
       if (res.status !== 201) throw new Error(`register answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
-      ours.push(performance.now() - t);
+    };
+    // sequential, alternating, so that drift of the shared dev server falls on both alike
+    for (let i = 0; i < REGISTRATIONS; i++) {
+      raw.push(await timed(() => rawCreate(`raw-${i}`)));
+      ours.push(await timed(() => apiRegister(`api-${i}`)));
     }
     // The HTTP hop alone (fetch → Fastify → a 404), to tell it apart from what registration itself adds.
     const hop: number[] = [];
@@ -143,6 +170,20 @@ async function main() {
         `raw create p50 ${percentile(raw, 50).toFixed(1)} ms p99 ${percentile(raw, 99).toFixed(1)} ms; ratio p50 ${ratioA.toFixed(2)} (goal ≤ 1.15); ` +
         `the HTTP hop alone p50 ${percentile(hop, 50).toFixed(1)} ms, so registration without it: ratio ` +
         `${((percentile(ours, 50) - percentile(hop, 50)) / percentile(raw, 50)).toFixed(2)}`,
+    );
+
+    // (a') the same with CLIENTS concurrent clients: one after the other, raw first
+    const rawConcurrent = await timedPool(REGISTRATIONS, CLIENTS, (i) => rawCreate(`raw-c-${i}`));
+    const oursConcurrent = await timedPool(REGISTRATIONS, CLIENTS, (i) => apiRegister(`api-c-${i}`));
+    const concurrent = {
+      clients: CLIENTS,
+      api: { p50: percentile(oursConcurrent, 50), p99: percentile(oursConcurrent, 99) },
+      raw: { p50: percentile(rawConcurrent, 50), p99: percentile(rawConcurrent, 99) },
+    };
+    console.log(
+      `(a') register ×${REGISTRATIONS} by ${CLIENTS} concurrent clients: API p50 ${concurrent.api.p50.toFixed(1)} ms ` +
+        `p99 ${concurrent.api.p99.toFixed(1)} ms; raw p50 ${concurrent.raw.p50.toFixed(1)} ms p99 ${concurrent.raw.p99.toFixed(1)} ms; ` +
+        `ratio p50 ${(concurrent.api.p50 / concurrent.raw.p50).toFixed(2)} (goal ≤ 1.15), p99 +${(concurrent.api.p99 - concurrent.raw.p99).toFixed(1)} ms (goal ≤ +5 ms)`,
     );
 
     // (b) throughput: a burst of executions, started directly, until all have completed
@@ -192,6 +233,34 @@ async function main() {
     console.log(
       `(c) all-in-one RSS: idle ${mib(idle.rssKb)} (goal ≤ 130 MiB), peak ${mib(peak.peakKb)} (goal ≤ 220 MiB; pod limit 256 MiB)`,
     );
+    const results = {
+      at: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.version },
+      startupMs: startupMs,
+      registration: {
+        count: REGISTRATIONS,
+        sequential: {
+          api: { p50: percentile(ours, 50), p99: percentile(ours, 99) },
+          raw: { p50: percentile(raw, 50), p99: percentile(raw, 99) },
+          httpHopP50: percentile(hop, 50),
+          ratioP50: ratioA,
+        },
+        concurrent,
+      },
+      throughput: {
+        executions: EXECUTIONS,
+        rounds: ROUNDS,
+        runJob: rates.ours,
+        bare: rates.bare,
+        ratio: ourRate / baseline,
+      },
+      memory: { idleRssMiB: idle.rssKb / 1024, peakRssMiB: peak.peakKb / 1024 },
+    };
+    const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+    mkdirSync(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `${results.at.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`results: ${path.relative(process.cwd(), file)}`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
