@@ -102,4 +102,18 @@ describe('the Fastify plugin services register', () => {
     });
     expect(signed.statusCode).toBe(200);
   });
+
+  test('a body over the limit is a 413 and never reaches the handler', async () => {
+    const handled: string[] = [];
+    const app = Fastify();
+    await app.register(async (scheduled) => {
+      await scheduled.register(schedulerSignature, { secret, bodyLimit: 64 });
+      scheduled.post('/digest', async () => void handled.push('ran'));
+    });
+    const res = await app.inject(
+      call('run-7', { body: JSON.stringify({ executionId: 'run-7', pad: 'x'.repeat(100) }) }),
+    );
+    expect(res.statusCode).toBe(413);
+    expect(handled).toEqual([]);
+  });
 });

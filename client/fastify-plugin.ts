@@ -32,13 +32,12 @@ const plugin: FastifyPluginAsync<SchedulerSignatureOptions> = async (app, option
   const inFlight = new Set<string>();
 
   // The HMAC covers the raw bytes: keep them, and hand Fastify's own parser an identical stream.
-  app.addHook('preParsing', async (req, reply, payload) => {
+  app.addHook('preParsing', async (req, _reply, payload) => {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of payload) {
       size += (chunk as Buffer).length;
-      if (size > bodyLimit)
-        return reply.code(413).send({ error: { code: 'body_too_large', message: 'body too large' } });
+      if (size > bodyLimit) throw Object.assign(new Error(`body larger than ${bodyLimit} bytes`), { statusCode: 413 });
       chunks.push(chunk as Buffer);
     }
     const raw = Buffer.concat(chunks);
@@ -75,6 +74,11 @@ const plugin: FastifyPluginAsync<SchedulerSignatureOptions> = async (app, option
     if (!key) return;
     inFlight.delete(key);
     if (reply.statusCode >= 200 && reply.statusCode < 300) await verifier.markProcessed(key);
+  });
+  // a caller that went away before the answer: the scheduler will retry, and must not find the key in flight
+  app.addHook('onRequestAbort', async (req) => {
+    const key = req.schedulerCall?.idempotencyKey;
+    if (key) inFlight.delete(key);
   });
 };
 
