@@ -152,15 +152,24 @@ describe('the embedded default', () => {
   });
 
   test('a worker-only process answers its probes and serves metrics, and has no API', async () => {
-    const base = `http://127.0.0.1:${ports.api}`;
-    const proc = start({ SCHEDULER_ROLE: 'worker' });
+    // ports of its own: nothing of the processes before it can be in the way
+    const own = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+    const base = `http://127.0.0.1:${own.api}`;
+    const proc = start({
+      SCHEDULER_ROLE: 'worker',
+      PORT: String(own.api),
+      TEMPORAL_DEV_PORT: String(own.temporal),
+      TEMPORAL_DEV_UI_PORT: String(own.ui),
+    });
     try {
       await eventually(
         () => fetch(`${base}/ready`).then((r) => r.status),
         (s) => s === 200,
         60_000,
-      );
-      expect(proc.output()).toContain(`probes and metrics on http://127.0.0.1:${ports.api}`);
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\nexit ${proc.child.exitCode}; output:\n${proc.output()}`);
+      });
+      expect(proc.output()).toContain(`probes and metrics on http://127.0.0.1:${own.api}`);
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^temporal_\w+/m);
       expect((await fetch(`${base}/api/jobs`)).status).toBe(404);
     } finally {
