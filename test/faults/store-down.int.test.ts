@@ -1,0 +1,107 @@
+import { apiClient, uniqueName } from '../support/api';
+import { ledgerOf } from '../support/ledger';
+import { createTestDatabase, databaseUrl, withClient, type TestDatabase } from '../support/postgres';
+import { startGateway, startPostgrest, type Gateway, type Postgrest } from '../support/postgrest';
+import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
+import { eventually, startTarget, type Target } from '../support/target';
+
+const DOWN_SECONDS = Number(process.env.FAULT_STORE_DOWN_SECONDS ?? 10);
+
+/**
+ * Fault table: the mirror's PostgREST unreachable, then its PostgreSQL refusing every connection, each for
+ * DOWN_SECONDS, while a job runs every second. Calls stay on time (the mirror never delays a call); once the store is
+ * back every run has exactly one row and the counters equal the rows: nothing written during the outage is lost.
+ * A database, PostgREST and gateway of this test's own, so the outage touches no other test.
+ */
+describe('fault: the store down during mirror writes', () => {
+  let database: TestDatabase;
+  let postgrest: Postgrest;
+  let gateway: Gateway;
+  let target: Target;
+  let scheduler: TestScheduler;
+  const name = uniqueName('storedown');
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    postgrest = await startPostgrest(database.database);
+    gateway = await startGateway(postgrest.url);
+    target = await startTarget();
+    scheduler = await startTestScheduler({
+      EMAIL_SERVICE_URL: target.url,
+      SUPABASE_URL: gateway.url,
+      SUPABASE_SERVICE_KEY: postgrest.serviceKey,
+    });
+  });
+  afterAll(async () => {
+    await deleteSchedules(scheduler.client, [name]);
+    await scheduler.stop();
+    await target.close();
+    await gateway.close().catch(() => undefined);
+    await postgrest.stop();
+    await database.drop();
+  });
+
+  /** Calls made while `outage` ran, and how late each arrived against its scheduled time. */
+  const callsDuring = async (outage: () => Promise<void>) => {
+    const from = Date.now();
+    await outage();
+    const to = Date.now();
+    const calls = target.calls('/tick').filter((c) => c.at > from && c.at < to);
+    return {
+      calls: calls.length,
+      latestMs: Math.max(...calls.map((c) => c.at - Date.parse(String(c.headers['x-scheduler-scheduled-at'])))),
+    };
+  };
+  const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 1000));
+
+  test(`PostgREST unreachable ${DOWN_SECONDS} s, then PostgreSQL down ${DOWN_SECONDS} s: calls on time, no row lost`, async () => {
+    const api = apiClient(scheduler.url);
+    expect((await api.register({ name, service: 'email-service', endpoint: '/tick', cron: '@every 1s' })).status).toBe(
+      201,
+    );
+    await target.waitForCalls('/tick', 2);
+
+    const postgrestDown = await callsDuring(async () => {
+      await gateway.close();
+      expect((await api.call<{ store: string }>('GET', '/ready')).body.store).toBe('down');
+      await sleep(DOWN_SECONDS);
+      gateway = await startGateway(postgrest.url, gateway.port);
+    });
+
+    const admin = databaseUrl('postgres');
+    const postgresDown = await callsDuring(async () => {
+      await withClient(admin, async (pg) => {
+        await pg.query(`ALTER DATABASE "${database.database}" ALLOW_CONNECTIONS false`);
+        await pg.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [
+          database.database,
+        ]);
+      });
+      await eventually(
+        () => api.call<{ store: string }>('GET', '/ready'),
+        (r) => r.body.store === 'down',
+        10_000,
+      );
+      await sleep(DOWN_SECONDS);
+      await withClient(admin, (pg) => pg.query(`ALTER DATABASE "${database.database}" ALLOW_CONNECTIONS true`));
+    });
+
+    for (const outage of [postgrestDown, postgresDown]) {
+      expect(outage.calls).toBeGreaterThanOrEqual(DOWN_SECONDS - 2); // one a second went on
+      expect(outage.latestMs).toBeLessThan(1500);
+    }
+
+    // the store may still be reconnecting: the pause is mirrored too
+    await eventually(
+      () => api.call('POST', `/api/jobs/${name}/pause`, { note: 'ledger' }),
+      (r) => r.status === 200,
+      60_000,
+    );
+    const ledger = await eventually(
+      () => ledgerOf(scheduler.client, scheduler.url, target, name),
+      (l) => l.lostRows.length === 0 && l.rows.every((r) => r.status !== 'running') && l.countersEqualRows,
+      180_000,
+    );
+    expect(ledger).toMatchObject({ duplicateDeliveries: [], lostRows: [], extraRows: [], countersEqualRows: true });
+    expect(ledger.rows.length).toBeGreaterThanOrEqual(2 * DOWN_SECONDS);
+  });
+});
