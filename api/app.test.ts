@@ -37,7 +37,7 @@ describe('the HTTP facade', () => {
     },
     list: async () => {
       calls.push({ method: 'list' });
-      return [];
+      return { jobs: [], nextCursor: null };
     },
     trigger: async () => {
       throw new Error('secret internals');

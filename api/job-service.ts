@@ -32,6 +32,19 @@ export interface JobServiceDeps {
 
 export type RegisterStatus = 'created' | 'updated' | 'unchanged';
 
+export interface JobFilter {
+  service?: string;
+  paused?: boolean;
+  /** Only jobs named after this one: the previous page's `nextCursor`. */
+  after?: string;
+  limit: number;
+}
+
+export interface JobPage {
+  jobs: JobView[];
+  nextCursor: string | null;
+}
+
 export interface ServiceJobsDiff {
   created: string[];
   updated: string[];
@@ -193,18 +206,30 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       return view(job, scheduleStateOf(schedule));
     },
 
-    /** For admins: the mirror's jobs, each described by Temporal. */
-    async list(filter: { service?: string; paused?: boolean }): Promise<JobView[]> {
-      const rows = await store.listJobs({ service: filter.service });
+    /**
+     * For admins: a page of the mirror's jobs in name order, each described by Temporal. `nextCursor` is the name to
+     * pass as `after` for the next page; null on the last.
+     */
+    async list(filter: JobFilter): Promise<JobPage> {
+      const rows = await store.listJobs({
+        service: filter.service,
+        enabled: filter.paused === undefined ? undefined : !filter.paused,
+        after: filter.after,
+        limit: filter.limit,
+      });
       const views = await mapLimited(rows, async (row) => {
         const schedule = await describeSchedule(client, scheduleIdOf(row.definition.name));
         if (!schedule) return null; // gone from Temporal; the reconciler mends the row
         const job = definitionOfAction(schedule.action) ?? row.definition;
         return toJobView(job, scheduleStateOf(schedule), row, links);
       });
-      return views.filter(
-        (v): v is JobView => v !== null && (filter.paused === undefined || v.paused === filter.paused),
-      );
+      return {
+        // the mirror's pause can lag one made in Temporal Web: Temporal's state decides
+        jobs: views.filter(
+          (v): v is JobView => v !== null && (filter.paused === undefined || v.paused === filter.paused),
+        ),
+        nextCursor: rows.length === filter.limit ? rows[rows.length - 1]!.definition.name : null,
+      };
     },
 
     async remove(name: string, caller: Caller): Promise<void> {

@@ -23,6 +23,15 @@ export interface JobRow extends JobRecord {
   lastExecution: LastExecution | null;
 }
 
+/** In `job_name` order. */
+export interface JobQuery {
+  service?: string;
+  enabled?: boolean;
+  /** Only jobs whose name sorts strictly after this one. */
+  after?: string;
+  limit?: number;
+}
+
 /** Newest first: ordered by `startedAt` descending, then `id` descending. */
 export interface ExecutionQuery {
   jobName?: string;
@@ -47,7 +56,8 @@ export interface JobStore {
   /** Removes a job's row; its executions stay. */
   deleteJob(name: string): Promise<void>;
   getJob(name: string): Promise<JobRow | null>;
-  listJobs(filter: { service?: string }): Promise<JobRow[]>;
+  /** Jobs in name order; with `limit`, a page of them: those named after `after`. */
+  listJobs(filter: JobQuery): Promise<JobRow[]>;
   /**
    * Upserts an execution by id and recomputes its job's counters from the execution rows, in one atomic step.
    * A `running` write never replaces a final status, so a late or repeated start write cannot undo an end.

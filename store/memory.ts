@@ -64,8 +64,14 @@ export function createMemoryStore(): JobStore {
     listJobs: (filter) =>
       attempt('listJobs', () =>
         [...jobs.values()]
-          .filter((job) => filter.service === undefined || job.service === filter.service)
+          .filter(
+            (job) =>
+              (filter.service === undefined || job.service === filter.service) &&
+              (filter.enabled === undefined || job.enabled === filter.enabled) &&
+              (filter.after === undefined || compareText(job.job_name, filter.after) > 0),
+          )
           .sort((a, b) => compareText(a.job_name, b.job_name))
+          .slice(0, filter.limit)
           .map((job) => fromJobScheduleRow(jobRow(job))),
       ),
     recordExecution: (execution: ExecutionRecord) =>

@@ -81,6 +81,31 @@ describe('operations', () => {
     expect(sql('SELECT enabled FROM job_schedules WHERE job_name = ?', name)).toEqual([{ enabled: 1 }]);
   });
 
+  test('the job list comes in pages: following nextCursor yields every job once, in name order', async () => {
+    for (let i = 0; i < 3; i++) await register();
+    const all = await api.call<{ jobs: JobView[]; nextCursor: string | null }>(
+      'GET',
+      '/api/jobs?service=ops-service&limit=200',
+    );
+    expect(all.body.nextCursor).toBeNull();
+    const names = all.body.jobs.map((j) => j.name);
+    expect(names.length).toBeGreaterThanOrEqual(3);
+    expect(names).toEqual([...names].sort());
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { jobs: JobView[]; nextCursor: string | null } } = await api.call(
+        'GET',
+        `/api/jobs?service=ops-service&limit=2${cursor ? `&after=${cursor}` : ''}`,
+      );
+      expect(page.body.jobs.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.jobs.map((j) => j.name));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(names);
+    expect((await api.call('GET', '/api/jobs?limit=201')).status).toBe(400);
+  });
+
   test('backfill runs each occurrence in the range once, and a second backfill runs none again', async () => {
     const { name, endpoint } = await register({ cron: '*/1 * * * *' });
     const minute = 60_000;

@@ -43,15 +43,22 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions
     {
       schema: {
         querystring: Type.Object(
-          { service: Type.Optional(Type.String()), paused: Type.Optional(Type.Boolean()) },
+          {
+            service: Type.Optional(Type.String()),
+            paused: Type.Optional(Type.Boolean()),
+            limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+            after: Type.Optional(JobNameSchema),
+          },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ jobs: Type.Array(JobViewSchema) }) },
+        response: {
+          200: Type.Object({ jobs: Type.Array(JobViewSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+        },
       },
     },
     async (req) => {
       requireAdmin(req.caller);
-      return { jobs: await jobs.list(req.query) };
+      return jobs.list(req.query);
     },
   );
 

@@ -128,10 +128,20 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
       }),
     listJobs: (filter) =>
       attempt('listJobs', (): JobRow[] => {
-        const where = filter.service === undefined ? '' : 'WHERE service = @service';
+        const { service, enabled, after, limit } = filter;
+        const params = { service, enabled: enabled === undefined ? undefined : Number(enabled), after, limit };
+        const used = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+        const where = [
+          service !== undefined && 'service = @service',
+          enabled !== undefined && 'enabled = @enabled',
+          after !== undefined && 'job_name > @after',
+        ].filter(Boolean);
         return db
-          .prepare<{ service?: string }, JobScheduleRow>(`SELECT * FROM job_schedules ${where} ORDER BY job_name`)
-          .all(filter.service === undefined ? {} : { service: filter.service })
+          .prepare<Record<string, unknown>, JobScheduleRow>(
+            `SELECT * FROM job_schedules ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY job_name` +
+              (limit !== undefined ? ' LIMIT @limit' : ''),
+          )
+          .all(used)
           .map(fromJobScheduleRow);
       }),
     recordExecution: (execution) => attempt('recordExecution', () => writeExecution.immediate(execution)),

@@ -94,7 +94,11 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
     async listJobs(filter) {
       let request = db.from('job_schedules').select('*');
       if (filter.service !== undefined) request = request.eq('service', filter.service);
-      const rows = await call<JobScheduleRow[]>('listJobs', request.order('job_name'));
+      if (filter.enabled !== undefined) request = request.eq('enabled', filter.enabled);
+      if (filter.after !== undefined) request = request.gt('job_name', filter.after);
+      request = request.order('job_name');
+      if (filter.limit !== undefined) request = request.limit(filter.limit);
+      const rows = await call<JobScheduleRow[]>('listJobs', request);
       return (rows ?? []).map(fromJobScheduleRow);
     },
     async recordExecution(execution) {

@@ -195,6 +195,22 @@ export function describeJobStoreContract(
         expect(all).toEqual([...all].sort());
       });
 
+      it('pages jobs in name order, after a name, and filters them by enabled', async () => {
+        const service = uniqueName('svc');
+        const names = [uniqueName('p'), uniqueName('p'), uniqueName('p'), uniqueName('p'), uniqueName('p')].sort();
+        for (const [i, name] of names.entries()) {
+          await store().upsertJob(jobRecord(name, service, { enabled: i % 2 === 0 }));
+        }
+        const page = async (filter: { after?: string; limit?: number; enabled?: boolean }) =>
+          (await store().listJobs({ service, ...filter })).map((j) => j.definition.name);
+        expect(await page({ limit: 2 })).toEqual(names.slice(0, 2));
+        expect(await page({ limit: 2, after: names[1] })).toEqual(names.slice(2, 4));
+        expect(await page({ limit: 2, after: names[3] })).toEqual(names.slice(4));
+        expect(await page({ after: names[4] })).toEqual([]);
+        expect(await page({ enabled: true })).toEqual([names[0], names[2], names[4]]);
+        expect(await page({ enabled: false, after: names[0], limit: 1 })).toEqual([names[1]]);
+      });
+
       it('replaces the definition on a second upsert and keeps the counters and createdAt', async () => {
         const job = freshJob(store());
         await job.upsert({ createdAt: at(1), updatedAt: at(1) });
