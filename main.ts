@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import path from 'node:path';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
@@ -13,7 +12,7 @@ import { createTemporalLinks } from './temporal/links';
 import { ensureReconcileSchedule, reconcileNow } from './temporal/reconcile';
 import { registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './temporal/search-attributes';
 import { ConfigError, loadConfig, type Config } from './config/config';
-import { startDevServer } from './devserver/dev-server';
+import { freeLoopbackPort, startDevServer } from './devserver/dev-server';
 import { openStore } from './store/open-store';
 import { createWorkers } from './worker/worker';
 import { createObservability } from './observability/observability';
@@ -220,14 +219,5 @@ async function installRuntime(log: pino.Logger): Promise<string> {
   });
   return `http://${bindAddress}/metrics`;
 }
-
-const freeLoopbackPort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer().once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 
 if (require.main === module) run();

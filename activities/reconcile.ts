@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Context } from '@temporalio/activity';
 import { type Client, type ScheduleDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
@@ -6,7 +7,7 @@ import type { ExecutionRecord } from '../jobs/execution';
 import type { ReconcileInput, ReconcileReport } from '../jobs/reconcile';
 import type { JobStore } from '../store/job-store';
 import { describeRun, recordedExecutionOf, runOf } from '../temporal/runs';
-import { definitionOfAction, JOB_SCHEDULE_PREFIX } from '../temporal/schedule-options';
+import { JOB_SCHEDULE_PREFIX, jobRecordOf } from '../temporal/schedule-options';
 import { describeSchedule } from '../temporal/schedules';
 
 const BATCH = 100;
@@ -136,18 +137,18 @@ class Pass {
   }
 
   private async mirrorJob(schedule: ScheduleDescription): Promise<string | null> {
-    const job = definitionOfAction(schedule.action);
-    if (!job) return null;
+    const record = jobRecordOf(schedule);
+    if (!record) return null;
+    const job = record.definition;
     const row = await this.store.getJob(job.name);
-    if (!row || !sameDefinition(row.definition, job) || row.enabled === schedule.state.paused) {
-      await this.store.upsertJob({
-        definition: job,
-        enabled: !schedule.state.paused,
-        createdAt: schedule.info.createdAt.toISOString(),
-        updatedAt: (schedule.info.lastUpdatedAt ?? schedule.info.createdAt).toISOString(),
-      });
-      this.report.jobsMirrored.push(job.name);
-    }
+    const repair =
+      !row ||
+      !sameDefinition(row.definition, job) ||
+      row.enabled !== record.enabled ||
+      row.pauseNote !== record.pauseNote;
+    // next run times and counts move on by themselves: refreshed, not reported as a repair
+    if (repair || !isDeepStrictEqual(row.times, record.times)) await this.store.upsertJob(record);
+    if (repair) this.report.jobsMirrored.push(job.name);
     return job.name;
   }
 

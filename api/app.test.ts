@@ -2,7 +2,7 @@ import { loadConfig } from '../config/config';
 import type { JobView } from '../jobs/schema';
 import { normalizeJob } from '../jobs/validate';
 import { StoreError } from '../store/job-store';
-import { buildApp } from './app';
+import { buildApp, type Pressure } from './app';
 import type { ExecutionService } from './execution-service';
 import { createAuthenticator, type Caller } from './identity';
 import type { JobService } from './job-service';
@@ -47,7 +47,7 @@ describe('the HTTP facade', () => {
     get: async () => null,
     list: async () => ({ executions: [], nextCursor: null }),
   } as unknown as ExecutionService;
-  const app = (env: NodeJS.ProcessEnv = {}, storeUp = true) =>
+  const app = (env: NodeJS.ProcessEnv = {}, storeUp = true, pressure?: Pressure) =>
     buildApp(
       {
         jobs,
@@ -55,6 +55,7 @@ describe('the HTTP facade', () => {
         authenticate: createAuthenticator(loadConfig(env).identity),
         reconcile: async () => ({ workflowId: 'scheduler-reconcile-manual', report: null }),
         rateLimitPerMinute: loadConfig(env).rateLimitPerMinute,
+        pressure,
         checks: {
           temporal: async () => undefined,
           store: async () => {
@@ -231,6 +232,24 @@ describe('the HTTP facade', () => {
     expect(guesses).toEqual([401, 401, 401, 429]);
     // health checks are never limited
     for (let i = 0; i < 5; i++) expect((await limited.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+  });
+
+  test('an overloaded process sheds /api requests with a 503 and Retry-After; probes still answer', async () => {
+    const a = app({}, true, { maxHeapUsedBytes: 1, maxEventLoopDelayMs: 0, sampleIntervalMs: 10 });
+    await a.ready();
+    await new Promise((r) => setTimeout(r, 50)); // the first sample
+    const shed = await a.inject({ method: 'POST', url: '/api/jobs/register', payload: body });
+    expect(shed.statusCode).toBe(503);
+    expect(shed.headers['retry-after']).toBe('5');
+    expect(shed.json().error).toEqual({
+      code: 'overloaded',
+      message: 'the scheduler is overloaded (heap); retry in 5 s',
+    });
+    expect(calls).toEqual([]); // refused before any work
+    expect((await a.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    await a.close();
+    // the default limits: the heap cap's 85 %, far above what a test process uses
+    expect((await app().inject({ method: 'POST', url: '/api/jobs/register', payload: body })).statusCode).toBe(201);
   });
 
   test('security headers on every answer; an oversized body is a 413 JSON error', async () => {

@@ -5,9 +5,11 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import { getHeapStatistics } from 'node:v8';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { scan } from 'secure-json-parse';
-import { errorHandler, InvalidRequestError, RateLimitedError, schemaErrorFormatter } from './errors';
+import { errorHandler, InvalidRequestError, OverloadedError, RateLimitedError, schemaErrorFormatter } from './errors';
 import type { ReconcileReport } from '../jobs/reconcile';
 import type { ExecutionService } from './execution-service';
 import { ANONYMOUS, requireAdmin, type Caller } from './identity';
@@ -32,7 +34,29 @@ export interface AppDeps {
   rateLimitPerMinute: number;
   /** `/metrics`, and the timing of every request; none in unit tests. */
   metrics?: MetricsEndpoint;
+  /** When /api sheds load; {@link DEFAULT_PRESSURE} unless given. */
+  pressure?: Pressure;
 }
+
+/** Past either limit, new /api requests are a 503 `overloaded` with Retry-After; probes and metrics still answer. */
+export interface Pressure {
+  maxHeapUsedBytes: number;
+  /** 0: not checked. */
+  maxEventLoopDelayMs: number;
+  /** How often both are sampled. */
+  sampleIntervalMs: number;
+}
+
+/**
+ * 85 % of the heap cap (the pod's `--max-old-space-size`), so that a flood of requests is refused before it runs the
+ * process out of heap, and a second of event-loop lag, when answering late is as good as not answering.
+ */
+export const DEFAULT_PRESSURE: Pressure = {
+  maxHeapUsedBytes: Math.floor(0.85 * getHeapStatistics().heap_size_limit),
+  maxEventLoopDelayMs: 1000,
+  sampleIntervalMs: 1000,
+};
+const PRESSURE_RETRY_AFTER_SECONDS = 5;
 
 /** What a process without the API (SCHEDULER_ROLE=worker) still serves: probes and metrics. */
 export type OpsDeps = Pick<AppDeps, 'checks' | 'metrics'>;
@@ -125,6 +149,18 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
   });
   app.decorateRequest('caller', undefined as never);
   app.register(async (api) => {
+    const pressure = deps.pressure ?? DEFAULT_PRESSURE;
+    await api.register(underPressure, {
+      maxHeapUsedBytes: pressure.maxHeapUsedBytes,
+      maxEventLoopDelay: pressure.maxEventLoopDelayMs,
+      sampleInterval: pressure.sampleIntervalMs,
+      pressureHandler: async (_req, reply, type) => {
+        void reply.header('retry-after', String(PRESSURE_RETRY_AFTER_SECONDS));
+        throw new OverloadedError(
+          `the scheduler is overloaded (${type === 'heapUsedBytes' ? 'heap' : 'event loop lag'}); retry in ${PRESSURE_RETRY_AFTER_SECONDS} s`,
+        );
+      },
+    });
     await api.register(rateLimit, { global: false });
     const limit = deps.rateLimitPerMinute > 0 ? perCallerLimit(api.createRateLimit, deps.rateLimitPerMinute) : null;
     api.addHook('onRequest', async (req, reply) => {

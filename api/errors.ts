@@ -73,6 +73,13 @@ export class ForbiddenError extends ApiError {
   readonly code = 'forbidden';
 }
 
+/** The process is short of heap or its event loop lags: new API requests are shed until it recovers. */
+export class OverloadedError extends ApiError {
+  override readonly name = 'OverloadedError';
+  readonly statusCode = 503;
+  readonly code = 'overloaded';
+}
+
 export class RateLimitedError extends ApiError {
   override readonly name = 'RateLimitedError';
   readonly statusCode = 429;

@@ -6,7 +6,7 @@ import type { google, temporal } from '@temporalio/proto';
 import type { ExecutionView, JobView } from '../jobs/schema';
 import type { ServiceRegistry } from '../jobs/services';
 import { checkPayload, InvalidJobError, normalizeJob } from '../jobs/validate';
-import type { JobStore } from '../store/job-store';
+import { NO_TIMES, type JobRecord, type JobStore } from '../store/job-store';
 import {
   ForbiddenError,
   InvalidRequestError,
@@ -16,10 +16,11 @@ import {
 } from './errors';
 import { mayActFor, type Caller } from './identity';
 import { startRun } from '../temporal/runs';
-import { definitionOfAction, toScheduleOptions } from '../temporal/schedule-options';
+import { definitionOfAction, jobRecordOf, toScheduleOptions } from '../temporal/schedule-options';
 import { type TemporalLinks } from '../temporal/links';
 import { JOB_SERVICE } from '../temporal/search-attributes';
-import { scheduleStateOf, toExecutionView, toJobView, type ScheduleState } from './views';
+import { toExecutionView, toJobView } from './views';
+import { scheduleTimesRefresher } from './schedule-times';
 import { deleteSchedule, describeSchedule } from '../temporal/schedules';
 
 export interface JobServiceDeps {
@@ -64,6 +65,7 @@ export const MAX_BACKFILL = 500;
 /** Jobs as Temporal Schedules: Temporal first, then the mirror. */
 export function createJobService({ client, store, services, taskQueue, links }: JobServiceDeps) {
   const namespace = client.options.namespace;
+  const times = scheduleTimesRefresher(client, store);
 
   /** The schedule and the definition it carries, for a caller allowed to see it. */
   async function load(name: string, caller: Caller): Promise<{ job: JobDefinition; schedule: ScheduleDescription }> {
@@ -75,30 +77,29 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     return { job, schedule };
   }
 
-  async function view(job: JobDefinition, state: ScheduleState): Promise<JobView> {
-    return toJobView(job, state, await store.getJob(job.name), links);
+  /** The mirror row of a job's schedule, as Temporal describes it (definition included). */
+  function recordOf(schedule: ScheduleDescription): JobRecord {
+    const record = jobRecordOf(schedule);
+    if (!record) throw new Error('not a job schedule: its action carries no job definition');
+    return record;
   }
 
-  /** Writes the job's mirror row as Temporal now has it. */
-  async function mirror(job: JobDefinition, state: ScheduleState): Promise<void> {
-    await store.upsertJob({
-      definition: job,
-      enabled: !state.paused,
-      createdAt: state.createdAt.toISOString(),
-      updatedAt: state.updatedAt.toISOString(),
-    });
+  /** Writes the job's mirror row; answers the job's view from it. */
+  async function mirror(record: JobRecord): Promise<JobView> {
+    await store.upsertJob(record);
+    return toJobView((await store.getJob(record.definition.name)) ?? record, links);
   }
 
   /**
    * Replaces a changed definition; keeps an admin's pause unless `enabled` itself changed.
-   * @returns the outcome and the schedule's state after it.
+   * @returns the outcome and the schedule's mirror row after it.
    */
-  async function update(handle: ScheduleHandle, job: JobDefinition): Promise<[RegisterStatus, ScheduleState]> {
+  async function update(handle: ScheduleHandle, job: JobDefinition): Promise<[RegisterStatus, JobRecord]> {
     const before = await handle.describe();
     const current = definitionOfAction(before.action);
     if (!current || current.service !== job.service) throw new JobConflictError(job.name);
     const sameQueue = before.action.type === 'startWorkflow' && before.action.taskQueue === taskQueue;
-    if (sameQueue && sameDefinition(current, job)) return ['unchanged', scheduleStateOf(before)];
+    if (sameQueue && sameDefinition(current, job)) return ['unchanged', recordOf(before)];
     const { spec, action, policies, state } = toScheduleOptions(job, taskQueue);
     await handle.update((prev) => ({
       ...prev,
@@ -107,23 +108,20 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       policies,
       state: current.enabled === job.enabled ? prev.state : { ...prev.state, ...state },
     }));
-    return ['updated', scheduleStateOf(await handle.describe())];
+    return ['updated', recordOf(await handle.describe())];
   }
 
   /** Creates or updates one validated job. */
   async function apply(job: JobDefinition): Promise<{ status: RegisterStatus; job: JobView }> {
     const options = toScheduleOptions(job, taskQueue);
-    let outcome: [RegisterStatus, ScheduleState];
+    let outcome: [RegisterStatus, JobRecord];
     try {
       await client.schedule.create(options);
       // Temporal computes the first run times asynchronously; describing at once would wait for that and cost
-      // a second round trip on every registration. GET /api/jobs/:name has them a moment later.
-      const now = new Date();
-      const note = options.state?.note ?? null;
-      outcome = [
-        'created',
-        { paused: !job.enabled, note, nextRunTimes: [], createdAt: now, updatedAt: now, skipped: 0, missed: 0 },
-      ];
+      // a second round trip on every registration. The row gets them from a refresh a moment later.
+      const now = new Date().toISOString();
+      const record = { definition: job, enabled: job.enabled, pauseNote: options.state?.note ?? null };
+      outcome = ['created', { ...record, times: NO_TIMES, createdAt: now, updatedAt: now, scheduleUpdatedAt: null }];
     } catch (err) {
       if (err instanceof TypeError) throw specError(err);
       if (!(err instanceof ScheduleAlreadyRunning)) throw err;
@@ -131,9 +129,10 @@ export function createJobService({ client, store, services, taskQueue, links }: 
         throw e instanceof TypeError ? specError(e) : e;
       });
     }
-    const [status, state] = outcome;
-    await mirror(job, state);
-    return { status, job: await view(job, state) };
+    const [status, record] = outcome;
+    const view = await mirror(record);
+    if (status === 'created') times.refresh(job.name);
+    return { status, job: view };
   }
 
   /** Deletes a job's schedule (its runs and their history stay) and its mirror row. */
@@ -144,13 +143,11 @@ export function createJobService({ client, store, services, taskQueue, links }: 
 
   /** Pauses or resumes a schedule with the admin's note, and mirrors `enabled`. */
   async function setPaused(name: string, paused: boolean, note: string, caller: Caller): Promise<JobView> {
-    const { job } = await load(name, caller);
+    await load(name, caller);
     const handle = client.schedule.getHandle(scheduleIdOf(name));
     const text = `${paused ? 'paused' : 'resumed'} by ${caller.name}${note ? `: ${note}` : ''}`;
     await (paused ? handle.pause(text) : handle.unpause(text));
-    const state = scheduleStateOf(await handle.describe());
-    await mirror(job, state);
-    return view(job, state);
+    return mirror(recordOf(await handle.describe()));
   }
 
   return {
@@ -201,14 +198,21 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       return diff;
     },
 
+    /** From the mirror: no call to Temporal, unless the job has no row (yet). */
     async get(name: string, caller: Caller): Promise<JobView> {
-      const { job, schedule } = await load(name, caller);
-      return view(job, scheduleStateOf(schedule));
+      const row = await store.getJob(name);
+      if (!row) {
+        return toJobView(recordOf((await load(name, caller)).schedule), links);
+      }
+      // Another service's job is reported as absent: its existence must not leak.
+      if (!mayActFor(caller, row.definition.service)) throw new JobNotFoundError(name);
+      times.refreshIfStale(row);
+      return toJobView(row, links);
     },
 
     /**
-     * For admins: a page of the mirror's jobs in name order, each described by Temporal. `nextCursor` is the name to
-     * pass as `after` for the next page; null on the last.
+     * For admins: a page of jobs in name order, from the mirror. `nextCursor` is the name to pass as `after` for the
+     * next page; null on the last.
      */
     async list(filter: JobFilter): Promise<JobPage> {
       const rows = await store.listJobs({
@@ -217,17 +221,9 @@ export function createJobService({ client, store, services, taskQueue, links }: 
         after: filter.after,
         limit: filter.limit,
       });
-      const views = await mapLimited(rows, async (row) => {
-        const schedule = await describeSchedule(client, scheduleIdOf(row.definition.name));
-        if (!schedule) return null; // gone from Temporal; the reconciler mends the row
-        const job = definitionOfAction(schedule.action) ?? row.definition;
-        return toJobView(job, scheduleStateOf(schedule), row, links);
-      });
+      for (const row of rows) times.refreshIfStale(row);
       return {
-        // the mirror's pause can lag one made in Temporal Web: Temporal's state decides
-        jobs: views.filter(
-          (v): v is JobView => v !== null && (filter.paused === undefined || v.paused === filter.paused),
-        ),
+        jobs: rows.map((row) => toJobView(row, links)),
         nextCursor: rows.length === filter.limit ? rows[rows.length - 1]!.definition.name : null,
       };
     },

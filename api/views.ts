@@ -1,54 +1,38 @@
-import type { ScheduleDescription } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ExecutionRecord } from '../jobs/execution';
-import type { JobDefinition } from '../jobs/job';
 import type { ExecutionView, JobView } from '../jobs/schema';
-import type { JobRow } from '../store/job-store';
+import type { JobRecord, JobRow, ScheduleTimes } from '../store/job-store';
 import type { TemporalLinks } from '../temporal/links';
 
 const NO_STATS = Object.freeze({ totalRuns: 0, successfulRuns: 0, failedRuns: 0 });
 const MAX_NEXT_RUN_TIMES = 5;
 
-/** What Temporal says of a schedule, as far as a job view needs it. */
-export interface ScheduleState {
-  paused: boolean;
-  note: string | null;
-  nextRunTimes: Date[];
-  createdAt: Date;
-  updatedAt: Date;
-  /** Occurrences skipped by the overlap policy. */
-  skipped: number;
-  /** Occurrences missed for longer than the catch-up window (the scheduler was down), skipped too. */
-  missed: number;
-}
-
-export function scheduleStateOf(schedule: ScheduleDescription): ScheduleState {
+/**
+ * A job as its mirror row has it: definition and schedule state as Temporal last said, counters and last run as the
+ * mirror derived them. Next run times already past are left out (the row's list is refreshed as they pass).
+ */
+export function toJobView(
+  row: JobRecord & Partial<Pick<JobRow, 'stats' | 'lastExecution'>>,
+  links: TemporalLinks,
+  now = Date.now(),
+): JobView {
+  const scheduleId = scheduleIdOf(row.definition.name);
   return {
-    paused: schedule.state.paused,
-    note: schedule.state.note ?? null,
-    nextRunTimes: schedule.info.nextActionTimes,
-    createdAt: schedule.info.createdAt,
-    updatedAt: schedule.info.lastUpdatedAt ?? schedule.info.createdAt,
-    skipped: schedule.info.numActionsSkippedOverlap,
-    missed: schedule.info.numActionsMissedCatchupWindow,
-  };
-}
-
-/** A job as Temporal knows it (definition, state, next times) plus what the mirror counted. */
-export function toJobView(job: JobDefinition, state: ScheduleState, row: JobRow | null, links: TemporalLinks): JobView {
-  const scheduleId = scheduleIdOf(job.name);
-  return {
-    ...job,
-    paused: state.paused,
-    pauseNote: state.note,
-    nextRunTimes: state.nextRunTimes.slice(0, MAX_NEXT_RUN_TIMES).map((t) => t.toISOString()),
-    lastExecution: row?.lastExecution ?? null,
-    stats: { ...(row?.stats ?? NO_STATS), skipped: state.skipped, missed: state.missed },
-    createdAt: state.createdAt.toISOString(),
-    updatedAt: state.updatedAt.toISOString(),
+    ...row.definition,
+    paused: !row.enabled,
+    pauseNote: row.pauseNote,
+    nextRunTimes: upcoming(row.times, now).slice(0, MAX_NEXT_RUN_TIMES),
+    lastExecution: row.lastExecution ?? null,
+    stats: { ...(row.stats ?? NO_STATS), skipped: row.times.skipped, missed: row.times.missed },
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
     temporal: { scheduleId, url: links.schedule(scheduleId) },
   };
 }
+
+/** The row's next run times still ahead of `now`. */
+export const upcoming = (times: ScheduleTimes, now = Date.now()) =>
+  times.nextRunTimes.filter((t) => Date.parse(t) > now);
 
 export function toExecutionView(execution: ExecutionRecord, links: TemporalLinks): ExecutionView {
   return { ...execution, temporal: { url: links.workflow(execution.workflowId, execution.runId) } };

@@ -1,13 +1,34 @@
 import type { ExecutionRecord, ExecutionStatus, JobStats } from '../jobs/execution';
 import type { JobDefinition } from '../jobs/job';
 
-/** A job's row in `job_schedules`, as written at registration. */
+/** What Temporal computes for a schedule and a job view shows, as of the row's last write. */
+export interface ScheduleTimes {
+  /** The next run times (ISO-8601, up to 10), as Temporal computed them: its cron dialect, time zone and jitter. */
+  nextRunTimes: string[];
+  /** Occurrences skipped by the overlap policy. */
+  skipped: number;
+  /** Occurrences missed for longer than the catch-up window. */
+  missed: number;
+}
+
+/** A schedule's times before Temporal has computed any. */
+export const NO_TIMES: ScheduleTimes = Object.freeze({ nextRunTimes: [], skipped: 0, missed: 0 });
+
+/** A job's row in `job_schedules`: its definition and its schedule's state, written from what Temporal says. */
 export interface JobRecord {
   definition: JobDefinition;
   /** False while the job's schedule is paused (the seed's statistics query filters on it). */
   enabled: boolean;
+  /** The note of the last pause or resume. */
+  pauseNote: string | null;
+  times: ScheduleTimes;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Temporal's last-updated time of the schedule state this record was read from; null for a record written at
+   * creation, before Temporal was asked. It orders concurrent writes of one job (see {@link JobStore.upsertJob}).
+   */
+  scheduleUpdatedAt: string | null;
 }
 
 export interface LastExecution {
@@ -51,7 +72,12 @@ export interface ExecutionQuery {
  * Every write is idempotent, so an activity retry can repeat it safely.
  */
 export interface JobStore {
-  /** Creates or replaces a job's definition; its counters are kept. */
+  /**
+   * Creates or replaces a job's row; its counters are kept. Writes race (two registrations, a refresh), so a record
+   * read from Temporal replaces a row only if it is at least as recent (`scheduleUpdatedAt`), and a record written at
+   * creation (null) never replaces one read from Temporal: the row ends as Temporal's latest state, whatever the order
+   * the writes land in.
+   */
   upsertJob(job: JobRecord): Promise<void>;
   /** Removes a job's row; its executions stay. */
   deleteJob(name: string): Promise<void>;

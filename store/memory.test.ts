@@ -1,4 +1,5 @@
 import { describeJobStoreContract } from '../test/contracts/job-store';
+import { NO_TIMES } from './job-store';
 import { createMemoryStore } from './memory';
 
 describeJobStoreContract('memory store', async () => ({ store: createMemoryStore() }), { sql: false });
@@ -23,7 +24,15 @@ describe('memory store', () => {
       jitterSeconds: 0,
     };
     const now = new Date().toISOString();
-    await store.upsertJob({ definition, enabled: true, createdAt: now, updatedAt: now });
+    await store.upsertJob({
+      definition,
+      enabled: true,
+      pauseNote: null,
+      times: NO_TIMES,
+      createdAt: now,
+      updatedAt: now,
+      scheduleUpdatedAt: null,
+    });
     definition.payload.n = 2;
     const read = await store.getJob('copy-check');
     if (read) read.definition.payload.n = 3;

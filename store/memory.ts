@@ -14,6 +14,10 @@ import {
 /** Plain code-unit order: the same as the databases' byte order for the ASCII names and ids we store. */
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** upsertJob's ordering of concurrent writes: a record read from Temporal at least as recent, or creation over creation. */
+const replaces = (incoming: string | null, existing: string | null) =>
+  incoming === null ? existing === null : existing === null || compareText(existing, incoming) <= 0;
+
 /** Newest first, as `ORDER BY started_at DESC, id DESC`. */
 const newestFirst = (a: ScheduledJobWrite, b: ScheduledJobWrite) =>
   compareText(b.started_at, a.started_at) || compareText(b.id, a.id);
@@ -53,6 +57,7 @@ export function createMemoryStore(): JobStore {
       attempt('upsertJob', () => {
         const row = structuredClone(toJobScheduleWrite(job));
         const existing = jobs.get(row.job_name);
+        if (existing && !replaces(row.schedule_updated_at, existing.schedule_updated_at)) return;
         jobs.set(row.job_name, existing ? { ...row, created_at: existing.created_at } : row);
       }),
     deleteJob: (name) => attempt('deleteJob', () => void jobs.delete(name)),

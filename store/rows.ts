@@ -15,8 +15,13 @@ export interface JobScheduleWrite {
   description: string;
   payload: JsonObject;
   definition: JobDefinition;
+  pause_note: string | null;
   created_at: string;
   updated_at: string;
+  next_run_times: string[];
+  skipped_runs: number;
+  missed_runs: number;
+  schedule_updated_at: string | null;
 }
 
 /** A `job_schedules` row as a driver returns it: PostgreSQL booleans, JSON and timestamps, or SQLite 0/1 and text. */
@@ -24,6 +29,11 @@ export interface JobScheduleRow {
   job_name: string;
   enabled: boolean | number;
   definition: unknown;
+  pause_note: string | null;
+  next_run_times: unknown;
+  skipped_runs: number | string;
+  missed_runs: number | string;
+  schedule_updated_at: string | Date | null;
   total_runs: number | string;
   successful_runs: number | string;
   failed_runs: number | string;
@@ -125,8 +135,13 @@ export function toJobScheduleWrite(job: JobRecord): JobScheduleWrite {
     description: definition.description,
     payload: definition.payload,
     definition,
+    pause_note: withoutNulOrNull(job.pauseNote),
     created_at: isoTimestamp(job.createdAt),
     updated_at: isoTimestamp(job.updatedAt),
+    next_run_times: job.times.nextRunTimes.map(isoTimestamp),
+    skipped_runs: job.times.skipped,
+    missed_runs: job.times.missed,
+    schedule_updated_at: isoOrNull(job.scheduleUpdatedAt),
   };
 }
 
@@ -134,6 +149,13 @@ export function fromJobScheduleRow(row: JobScheduleRow): JobRow {
   return {
     definition: parseJson(row.definition) as JobDefinition,
     enabled: Boolean(row.enabled),
+    pauseNote: row.pause_note,
+    times: {
+      nextRunTimes: parseJson(row.next_run_times) as string[],
+      skipped: Number(row.skipped_runs),
+      missed: Number(row.missed_runs),
+    },
+    scheduleUpdatedAt: isoOrNull(row.schedule_updated_at),
     createdAt: isoTimestamp(row.created_at),
     updatedAt: isoTimestamp(row.updated_at),
     stats: {

@@ -1,8 +1,10 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { scheduleIdOf } from '../jobs/ids';
+import type { JobView } from '../jobs/schema';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
+import { eventually } from './support/target';
 
 /** Registration against real Temporal: what is refused creates nothing; what is accepted is idempotent. */
 describe('registration', () => {
@@ -97,6 +99,20 @@ describe('registration', () => {
     const next = new Date(changed.body.job.nextRunTimes[0]!);
     const paris = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', weekday: 'short' });
     expect(paris.format(next).replace(',', '')).toBe('Mon 10');
+  });
+
+  test("a job's view comes from the mirror: its next run times appear after creation and stay ahead of now", async () => {
+    const body = job({ cron: '@every 1s', enabled: false });
+    expect((await api.register(body)).status).toBe(201);
+    const view = async () => (await api.call<{ job: JobView }>('GET', `/api/jobs/${body.name}`)).body.job;
+    // created without a describe; a background refresh brings Temporal's times into the row
+    const first = await eventually(view, (j) => j.nextRunTimes.length === 5, 10_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    // two of them have passed: never shown, and the row is refreshed as they pass
+    const later = await view();
+    expect(later.nextRunTimes.every((t) => Date.parse(t) > Date.now() - 100)).toBe(true);
+    const refreshed = await eventually(view, (j) => j.nextRunTimes.length === 5, 10_000);
+    expect(Date.parse(refreshed.nextRunTimes[0]!)).toBeGreaterThan(Date.parse(first.nextRunTimes[0]!));
   });
 
   test('a job name taken by another service is a 409, and the job is untouched', async () => {

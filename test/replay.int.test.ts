@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { Worker, type InjectedSinks } from '@temporalio/worker';
-import type { ExecutionSinks } from '../jobs/execution-events';
+import { Worker } from '@temporalio/worker';
+import { NO_EXECUTION_SINKS } from '../worker/worker';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';
@@ -14,8 +14,6 @@ import { startTarget, type Target } from './support/target';
  */
 const FIXTURES = path.join(__dirname, 'fixtures', 'histories');
 const { History } = temporal.api.history.v1;
-const noop = { fn: () => undefined };
-const NO_SINKS: InjectedSinks<ExecutionSinks> = { executions: { started: noop, ended: noop } };
 
 describe('replaying run histories', () => {
   let target: Target;
@@ -25,7 +23,7 @@ describe('replaying run histories', () => {
   const replay = (history: unknown, workflowId: string) =>
     Worker.runReplayHistory(
       // the worker's sinks, as no-ops: sinks are never called on replay, but a workflow must find them registered
-      { workflowBundle: { codePath: process.env.SCHEDULER_WORKFLOW_BUNDLE! }, sinks: NO_SINKS },
+      { workflowBundle: { codePath: process.env.SCHEDULER_WORKFLOW_BUNDLE! }, sinks: NO_EXECUTION_SINKS },
       history,
       workflowId,
     );

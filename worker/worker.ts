@@ -22,6 +22,10 @@ export interface WorkerOptions {
   workflowThreads: number;
 }
 
+const noop = { fn: () => undefined };
+/** Sinks that drop every event: for a worker or a replay with no logs or metrics to feed. */
+export const NO_EXECUTION_SINKS: InjectedSinks<ExecutionSinks> = { executions: { started: noop, ended: noop } };
+
 /** The worker's two halves, run and stopped together. */
 export interface Workers {
   /** Resolves when both have shut down; rejects when either fails. */

@@ -17,6 +17,11 @@ CREATE TABLE IF NOT EXISTS job_schedules (
   description TEXT NOT NULL DEFAULT '',
   payload TEXT NOT NULL DEFAULT '{}',
   definition TEXT NOT NULL,
+  pause_note TEXT,
+  next_run_times TEXT NOT NULL DEFAULT '[]',
+  skipped_runs INTEGER NOT NULL DEFAULT 0,
+  missed_runs INTEGER NOT NULL DEFAULT 0,
+  schedule_updated_at TEXT,
   total_runs INTEGER NOT NULL DEFAULT 0,
   successful_runs INTEGER NOT NULL DEFAULT 0,
   failed_runs INTEGER NOT NULL DEFAULT 0,
@@ -55,3 +60,14 @@ CREATE INDEX IF NOT EXISTS scheduled_jobs_started_idx ON scheduled_jobs (started
 CREATE INDEX IF NOT EXISTS scheduled_jobs_service_started_idx ON scheduled_jobs (service, started_at DESC);
 CREATE INDEX IF NOT EXISTS scheduled_jobs_status_idx ON scheduled_jobs (status);
 `;
+
+/** Columns added after the first release, and their definitions: a database file from before gains them at open. */
+export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
+  job_schedules: {
+    pause_note: 'TEXT',
+    next_run_times: "TEXT NOT NULL DEFAULT '[]'",
+    skipped_runs: 'INTEGER NOT NULL DEFAULT 0',
+    missed_runs: 'INTEGER NOT NULL DEFAULT 0',
+    schedule_updated_at: 'TEXT',
+  },
+};

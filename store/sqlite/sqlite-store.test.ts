@@ -1,8 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeJobStoreContract } from '../../test/contracts/job-store';
-import { StoreError } from '../job-store';
+import { NO_TIMES, StoreError } from '../job-store';
 import { openStore } from '../open-store';
 import { createSqliteStore, createSqliteStoreWithDb } from './sqlite-store';
 
@@ -20,6 +21,7 @@ describe('SQLite store on a file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const NOW = '2026-11-26T12:00:00.000Z';
   const job = (name: string) => ({
     definition: {
       name,
@@ -38,6 +40,9 @@ describe('SQLite store on a file', () => {
       jitterSeconds: 0,
     },
     enabled: true,
+    pauseNote: null,
+    times: NO_TIMES,
+    scheduleUpdatedAt: null,
     createdAt: '2026-11-26T12:00:00.000Z',
     updatedAt: '2026-11-26T12:00:00.000Z',
   });
@@ -71,5 +76,36 @@ describe('SQLite store on a file', () => {
     const reopened = createSqliteStore(path.join(dir, 'scheduler.db'));
     expect((await reopened.listJobs({})).map((j) => j.definition.name)).toEqual(['opened']);
     await reopened.close();
+  });
+
+  it('opens a file of the first release: job_schedules gains the columns added since, and its rows stay', async () => {
+    const file = path.join(dir, 'old.db');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE job_schedules (
+      job_name TEXT NOT NULL PRIMARY KEY, service TEXT NOT NULL, endpoint TEXT NOT NULL, method TEXT NOT NULL,
+      cron_expression TEXT NOT NULL, timezone TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1,
+      description TEXT NOT NULL DEFAULT '', payload TEXT NOT NULL DEFAULT '{}', definition TEXT NOT NULL,
+      total_runs INTEGER NOT NULL DEFAULT 0, successful_runs INTEGER NOT NULL DEFAULT 0,
+      failed_runs INTEGER NOT NULL DEFAULT 0, last_run_at TEXT, last_status TEXT, last_execution_id TEXT,
+      last_completed_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT`);
+    const { definition } = job('from-before');
+    old
+      .prepare(
+        `INSERT INTO job_schedules (job_name, service, endpoint, method, cron_expression, timezone, definition,
+          created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run('from-before', 'email-service', '/x', 'POST', '@daily', 'UTC', JSON.stringify(definition), NOW, NOW);
+    old.close();
+
+    const store = createSqliteStore(file);
+    expect(await store.getJob('from-before')).toMatchObject({
+      pauseNote: null,
+      times: NO_TIMES,
+      scheduleUpdatedAt: null,
+    });
+    const times = { nextRunTimes: ['2026-11-27T00:00:00.000Z'], skipped: 0, missed: 0 };
+    await store.upsertJob({ ...job('from-before'), times, scheduleUpdatedAt: NOW });
+    expect((await store.getJob('from-before'))?.times).toEqual(times);
+    await store.close();
   });
 });

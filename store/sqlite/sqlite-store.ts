@@ -12,13 +12,14 @@ import {
   type JobScheduleRow,
   type ScheduledJobRow,
 } from '../rows';
-import { NOW, SCHEMA } from './schema';
+import { ADDED_COLUMNS, NOW, SCHEMA } from './schema';
 
 const UPSERT_JOB = `
 INSERT INTO job_schedules (job_name, service, endpoint, method, cron_expression, timezone, enabled, description, payload,
-  definition, created_at, updated_at)
+  definition, pause_note, next_run_times, skipped_runs, missed_runs, schedule_updated_at, created_at, updated_at)
 VALUES (@job_name, @service, @endpoint, @method, @cron_expression, @timezone, @enabled, @description, @payload,
-  @definition, @created_at, @updated_at)
+  @definition, @pause_note, @next_run_times, @skipped_runs, @missed_runs, @schedule_updated_at, @created_at,
+  @updated_at)
 ON CONFLICT (job_name) DO UPDATE SET
   service = excluded.service,
   endpoint = excluded.endpoint,
@@ -29,7 +30,16 @@ ON CONFLICT (job_name) DO UPDATE SET
   description = excluded.description,
   payload = excluded.payload,
   definition = excluded.definition,
-  updated_at = excluded.updated_at`;
+  pause_note = excluded.pause_note,
+  next_run_times = excluded.next_run_times,
+  skipped_runs = excluded.skipped_runs,
+  missed_runs = excluded.missed_runs,
+  schedule_updated_at = excluded.schedule_updated_at,
+  updated_at = excluded.updated_at
+WHERE CASE
+  WHEN excluded.schedule_updated_at IS NULL THEN job_schedules.schedule_updated_at IS NULL
+  ELSE job_schedules.schedule_updated_at IS NULL OR job_schedules.schedule_updated_at <= excluded.schedule_updated_at
+END`;
 
 const UPSERT_EXECUTION = `
 INSERT INTO scheduled_jobs (id, job_name, service, status, trigger, triggered_by, retry_of, scheduled_at, started_at,
@@ -79,6 +89,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
     // rewrites those from Temporal. FULL would fsync on every write, on the event loop.
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
+    addMissingColumns(db);
   } catch (err) {
     db.close();
     throw new StoreError('open', { cause: err });
@@ -100,6 +111,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
       enabled: row.enabled ? 1 : 0,
       payload: JSON.stringify(row.payload),
       definition: JSON.stringify(row.definition),
+      next_run_times: JSON.stringify(row.next_run_times),
     });
     refreshJobStats.run({ job_name: row.job_name });
   });
@@ -217,4 +229,15 @@ function listExecutions(db: Database.Database, query: ExecutionQuery): Execution
     )
     .all(params)
     .map(fromScheduledJobRow);
+}
+
+/** Brings a database file written by an earlier version up to the current tables. */
+function addMissingColumns(db: Database.Database): void {
+  for (const [table, columns] of Object.entries(ADDED_COLUMNS)) {
+    const info = db.pragma(`table_info(${table})`) as { name: string }[];
+    const present = new Set(info.map((c) => c.name));
+    for (const [column, definition] of Object.entries(columns)) {
+      if (!present.has(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    }
+  }
 }

@@ -5,7 +5,7 @@ import { describeJobStoreContract } from '../../test/contracts/job-store';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres';
 import { startGateway, startPostgrest, type Gateway, type Postgrest } from '../../test/support/postgrest';
 import type { ExecutionRecord } from '../../jobs/execution';
-import { StoreError } from '../job-store';
+import { NO_TIMES, StoreError } from '../job-store';
 import { openStore } from '../open-store';
 import { toFunctionArgs, toJobScheduleWrite, toScheduledJobWrite } from '../rows';
 import { createSupabaseStore } from './supabase-store';
@@ -225,6 +225,9 @@ describe('function privileges', () => {
         jitterSeconds: 0,
       },
       enabled: true,
+      pauseNote: null,
+      times: NO_TIMES,
+      scheduleUpdatedAt: null,
       createdAt: NOW,
       updatedAt: NOW,
     });

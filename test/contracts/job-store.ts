@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionRecord, ExecutionStatus } from '../../jobs/execution';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../../jobs/job';
-import { StoreError, type ExecutionQuery, type JobRecord, type JobStore } from '../../store/job-store';
+import { NO_TIMES, StoreError, type ExecutionQuery, type JobRecord, type JobStore } from '../../store/job-store';
 
 export interface ContractSubject {
   store: JobStore;
@@ -74,7 +74,16 @@ function definition(name: string, service: string, overrides: Partial<JobDefinit
 }
 
 function jobRecord(name: string, service: string, overrides: Partial<JobRecord> = {}): JobRecord {
-  return { definition: definition(name, service), enabled: true, createdAt: at(0), updatedAt: at(0), ...overrides };
+  return {
+    definition: definition(name, service),
+    enabled: true,
+    pauseNote: null,
+    times: NO_TIMES,
+    createdAt: at(0),
+    updatedAt: at(0),
+    scheduleUpdatedAt: null,
+    ...overrides,
+  };
 }
 
 function execution(
@@ -195,6 +204,44 @@ export function describeJobStoreContract(
         expect(all).toEqual([...all].sort());
       });
 
+      it("keeps a job's pause note and schedule times", async () => {
+        const service = uniqueName('svc');
+        const name = uniqueName('times');
+        const times = { nextRunTimes: [at(100), at(200)], skipped: 3, missed: 1 };
+        const record = jobRecord(name, service, {
+          enabled: false,
+          pauseNote: 'paused by ops: migration',
+          times,
+          scheduleUpdatedAt: at(5),
+        });
+        await store().upsertJob(record);
+        expect(await store().getJob(name)).toMatchObject(record);
+      });
+
+      it('orders racing writes of one job by the Temporal state they were read from', async () => {
+        const service = uniqueName('svc');
+        const name = uniqueName('race');
+        const version = (n: number, scheduleUpdatedAt: string | null) =>
+          jobRecord(name, service, {
+            definition: definition(name, service, { description: `v${n}` }),
+            scheduleUpdatedAt,
+          });
+        const description = async () => (await store().getJob(name))?.definition.description;
+        await store().upsertJob(version(1, null)); // written at creation
+        await store().upsertJob(version(3, at(30))); // read from Temporal: replaces it
+        expect(await description()).toBe('v3');
+        await store().upsertJob(version(2, at(20))); // read earlier, landed later: ignored
+        await store().upsertJob(version(0, null)); // a creation's write landing after a read: ignored
+        expect(await description()).toBe('v3');
+        await store().upsertJob(version(4, at(30))); // as recent: replaces (a refresh of the same state)
+        expect(await description()).toBe('v4');
+        await store().upsertJob(version(5, at(40)));
+        expect(await description()).toBe('v5');
+        await store().deleteJob(name);
+        await store().upsertJob(version(6, null)); // created again
+        expect(await description()).toBe('v6');
+      });
+
       it('pages jobs in name order, after a name, and filters them by enabled', async () => {
         const service = uniqueName('svc');
         const names = [uniqueName('p'), uniqueName('p'), uniqueName('p'), uniqueName('p'), uniqueName('p')].sort();
@@ -222,7 +269,14 @@ export function describeJobStoreContract(
           payload: { v: 2 },
           description: 'v2',
         });
-        await store().upsertJob({ definition: changed, enabled: false, createdAt: at(50), updatedAt: at(51) });
+        await store().upsertJob(
+          jobRecord(job.name, job.service, {
+            definition: changed,
+            enabled: false,
+            createdAt: at(50),
+            updatedAt: at(51),
+          }),
+        );
 
         const row = await store().getJob(job.name);
         expect(row).toMatchObject({ definition: changed, enabled: false, createdAt: at(1), updatedAt: at(51) });
@@ -254,7 +308,9 @@ export function describeJobStoreContract(
             none: null,
           },
         });
-        await store().upsertJob({ definition: withNul, enabled: true, createdAt: at(1), updatedAt: at(2) });
+        await store().upsertJob(
+          jobRecord(job.name, job.service, { definition: withNul, createdAt: at(1), updatedAt: at(2) }),
+        );
 
         const expected = definition(job.name, job.service, {
           description: 'weekly digest',
@@ -263,8 +319,11 @@ export function describeJobStoreContract(
         expect(await store().getJob(job.name)).toEqual({
           definition: expected,
           enabled: true,
+          pauseNote: null,
+          times: NO_TIMES,
           createdAt: at(1),
           updatedAt: at(2),
+          scheduleUpdatedAt: null,
           stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
           lastExecution: null,
         });

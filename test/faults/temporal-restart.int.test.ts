@@ -59,6 +59,16 @@ describe('fault: Temporal killed and restarted', () => {
       30_000,
     );
     await dev.kill();
+    // reads are served from the mirror: the job, the list and the runs answer while Temporal is gone
+    const during = await api().call<{ job: JobView }>('GET', `/api/jobs/${name}`);
+    expect({ status: during.status, name: during.body.job.name, paused: during.body.job.paused }).toEqual({
+      status: 200,
+      name,
+      paused: false,
+    });
+    const listed = await api().call<{ jobs: JobView[] }>('GET', '/api/jobs?service=email-service');
+    expect(listed.body.jobs.map((j) => j.name)).toContain(name);
+    expect((await api().call('GET', `/api/jobs/${name}/executions`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 3000));
     await startTemporal();
     const before = callsOf(name).length;

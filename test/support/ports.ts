@@ -1,15 +1,2 @@
-import { createServer } from 'node:net';
-
-/** A loopback port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
+/** Tests take their ports the way the service takes its own. */
+export { freeLoopbackPort as freePort } from '../../devserver/dev-server';

@@ -1,0 +1,200 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+/** What every bench scenario shares: timing, percentiles, a recording target and the scheduler as a process. */
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const percentile = (xs: readonly number[], p: number) =>
+  xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+export interface Summary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export const summarize = (xs: readonly number[]): Summary => ({
+  count: xs.length,
+  p50: percentile(xs, 50),
+  p99: percentile(xs, 99),
+  max: xs.length ? Math.max(...xs) : NaN,
+});
+
+export const ms = (x: number) => `${x.toFixed(1)} ms`;
+export const describeSummary = (s: Summary) => `p50 ${ms(s.p50)} p99 ${ms(s.p99)} max ${ms(s.max)} (n=${s.count})`;
+
+/** How long `task` took, in ms. */
+export async function timed(task: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await task();
+  return performance.now() - t;
+}
+
+/** Runs `task(i)` for i < count on `clients` concurrent lanes; returns each call's duration in ms. */
+export async function timedPool(count: number, clients: number, task: (i: number) => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < count) {
+        const i = next++;
+        times.push(await timed(() => task(i)));
+      }
+    }),
+  );
+  return times;
+}
+
+/** Starts `task` at a fixed rate (open loop: a slow answer does not slow the next start); each one's latency in ms. */
+export async function atRate(
+  perSecond: number,
+  seconds: number,
+  task: (i: number) => Promise<void>,
+): Promise<number[]> {
+  const total = Math.round(perSecond * seconds);
+  const started = performance.now();
+  const pending: Promise<number>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(timed(() => task(i)));
+  }
+  return Promise.all(pending);
+}
+
+export function memoryOf(pid: number): { rssKb: number; peakKb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssKb: field('VmRSS'), peakKb: field('VmHWM') };
+}
+
+export const mib = (kb: number) => kb / 1024;
+
+export async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready`);
+    await sleep(50);
+  }
+}
+
+/** One call the target received: when, and when it was scheduled for (X-Scheduler-Scheduled-At). */
+export interface Arrival {
+  job: string;
+  executionId: string;
+  at: number;
+  scheduledAt: number | null;
+}
+
+/** A no-op service answering 200 at once, recording every call that reaches it. */
+export interface Target {
+  url: string;
+  arrivals: Arrival[];
+  close(): Promise<void>;
+}
+
+export async function startTarget(): Promise<Target> {
+  const arrivals: Arrival[] = [];
+  const server: Server = createServer((req, res) => {
+    const at = Date.now();
+    const scheduled = req.headers['x-scheduler-scheduled-at'];
+    arrivals.push({
+      job: String(req.headers['x-scheduler-job'] ?? ''),
+      executionId: String(req.headers['idempotency-key'] ?? ''),
+      at,
+      scheduledAt: typeof scheduled === 'string' ? Date.parse(scheduled) : null,
+    });
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The scheduler as deployed: `node dist/main.js` with the pod's Node settings. */
+export interface SchedulerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Spawn → /ready 200, in ms. */
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startScheduler(opts: {
+  port: number;
+  env: Record<string, string>;
+  /** A command that runs its arguments, e.g. one that first moves itself into a cgroup. */
+  wrap?: string[];
+}): Promise<SchedulerProcess> {
+  const started = Date.now();
+  const main = [process.execPath, path.join(__dirname, '..', 'main.js')];
+  const [command, ...args] = [...(opts.wrap ?? []), ...main];
+  const child = spawn(command!, args, {
+    env: {
+      ...process.env,
+      PORT: String(opts.port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SCHEDULER_RATE_LIMIT_PER_MINUTE: '0', // a benchmark is one anonymous caller at full speed
+      // the pod's settings (Dockerfile, k8s/base/scheduler-service.yaml)
+      NODE_OPTIONS:
+        process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=1 --v8-pool-size=1',
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${opts.port}`;
+  await waitFor(`${url}/ready`, 30_000);
+  return {
+    url,
+    child,
+    startupMs: Date.now() - started,
+    stop: () => stopChild(child),
+  };
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** POSTs a registration; throws unless it is created or updated. */
+export async function register(api: string, body: object): Promise<void> {
+  const res = await fetch(`${api}/api/jobs/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`register answered ${res.status}: ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
+/** GETs `url`; throws unless 200. */
+export async function get(url: string): Promise<void> {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+  await res.arrayBuffer();
+}

@@ -1,0 +1,261 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { normalizeJob } from '../jobs/validate';
+import type { RunJobInput } from '../jobs/run-input';
+import {
+  atRate,
+  describeSummary,
+  get,
+  ms,
+  percentile,
+  register,
+  sleep,
+  summarize,
+  timed,
+  timedPool,
+  type Arrival,
+  type Target,
+} from './harness';
+import { MIRROR_OFF_TASK_QUEUE } from './mirror-off-worker';
+
+/** What every scenario runs against: one dev server, one scheduler process, one recording target. */
+export interface BenchContext {
+  client: Client;
+  /** The scheduler's base URL. */
+  api: string;
+  target: Target;
+  /** The jobs registered through the API and not deleted (the reads scenario tops them up). */
+  jobs: Set<string>;
+}
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const SERVICE = 'bench-service';
+/** A cron that never fires during a run. */
+const QUIET_CRON = '0 3 1 1 *';
+const jobBody = (name: string, cron = QUIET_CRON) => ({ name, service: SERVICE, endpoint: '/noop', cron });
+const log = (line: string) => console.log(`  ${line}`);
+
+/**
+ * Registration latency through the API against a raw ScheduleClient.create of the same schedule: sequential
+ * (alternating, so drift of the shared dev server falls on both alike), then `BENCH_CLIENTS` concurrent clients.
+ */
+export async function registration(ctx: BenchContext) {
+  const count = env('BENCH_REGISTRATIONS', 200);
+  const clients = env('BENCH_CLIENTS', 20);
+  const services = new Map([[SERVICE, ctx.target.url]]);
+  const rawCreate = async (name: string) => {
+    const job = normalizeJob(jobBody(name), services);
+    await ctx.client.schedule.create({
+      scheduleId: `job-${name}`,
+      spec: { cronExpressions: [job.cron], timezone: job.timezone },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'runJob',
+        taskQueue: 'scheduler',
+        workflowId: `job-run-${name}`,
+        args: [{ job }],
+      },
+      policies: { overlap: 'SKIP', catchupWindow: '1h' },
+    });
+  };
+  const apiRegister = async (name: string) => {
+    await register(ctx.api, jobBody(name));
+    ctx.jobs.add(name);
+  };
+  const raw: number[] = [];
+  const ours: number[] = [];
+  for (let i = 0; i < count; i++) {
+    raw.push(await timed(() => rawCreate(`raw-${i}`)));
+    ours.push(await timed(() => apiRegister(`api-${i}`)));
+  }
+  // the HTTP hop alone (fetch → Fastify → a 404), to tell it apart from what registration itself adds
+  const hop: number[] = [];
+  for (let i = 0; i < count; i++) {
+    hop.push(await timed(async () => void (await (await fetch(`${ctx.api}/no-such-route`)).arrayBuffer())));
+  }
+  const rawConcurrent = await timedPool(count, clients, (i) => rawCreate(`raw-c-${i}`));
+  const oursConcurrent = await timedPool(count, clients, (i) => apiRegister(`api-c-${i}`));
+  const result = {
+    count,
+    sequential: { api: summarize(ours), raw: summarize(raw), httpHop: summarize(hop) },
+    concurrent: { clients, api: summarize(oursConcurrent), raw: summarize(rawConcurrent) },
+  };
+  const { sequential: s, concurrent: c } = result;
+  log(
+    `(a) register ×${count}, sequential: API ${describeSummary(s.api)}; raw create ${describeSummary(s.raw)}; ` +
+      `ratio p50 ${(s.api.p50 / s.raw.p50).toFixed(2)} (goal ≤ 1.15); the HTTP hop alone p50 ${ms(s.httpHop.p50)}`,
+  );
+  log(
+    `(a) register ×${count}, ${clients} concurrent clients: API ${describeSummary(c.api)}; raw ${describeSummary(c.raw)}; ` +
+      `ratio p50 ${(c.api.p50 / c.raw.p50).toFixed(2)} (goal ≤ 1.15), p99 +${ms(c.api.p99 - c.raw.p99)} (goal ≤ +5 ms)`,
+  );
+  return result;
+}
+
+/**
+ * Completed executions per second: bursts started directly, alternating runJob (call + mirror), the bare
+ * one-activity workflow making the same call, and runJob on a worker whose mirror writes are no-ops.
+ */
+export async function throughput(ctx: BenchContext) {
+  const executions = env('BENCH_EXECUTIONS', 200);
+  const rounds = env('BENCH_ROUNDS', 3);
+  const job = normalizeJob(jobBody('throughput'), new Map([[SERVICE, ctx.target.url]]));
+  const input: RunJobInput = { job, trigger: 'manual', triggeredBy: 'bench', retryOf: null };
+  const runJobOn = (taskQueue: string) => () =>
+    ctx.client.workflow.start('runJob', {
+      taskQueue,
+      workflowId: `job-run-throughput-manual-${randomUUID()}`,
+      args: [input],
+    });
+  const kinds = {
+    runJob: runJobOn('scheduler'),
+    bare: () =>
+      ctx.client.workflow.start('bareCall', {
+        taskQueue: 'bench-bare',
+        workflowId: `bare-${randomUUID()}`,
+        args: [`${ctx.target.url}/noop`],
+      }),
+    mirrorOff: runJobOn(MIRROR_OFF_TASK_QUEUE),
+  };
+  const burst = async (start: () => Promise<{ result(): Promise<unknown> }>, count: number) => {
+    const t = performance.now();
+    const handles = await Promise.all(Array.from({ length: count }, start));
+    await Promise.all(handles.map((h) => h.result()));
+    return count / ((performance.now() - t) / 1000);
+  };
+  for (const start of Object.values(kinds)) await burst(start, 50); // warm-up
+  const rates = { runJob: [] as number[], bare: [] as number[], mirrorOff: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    for (const [kind, start] of Object.entries(kinds))
+      rates[kind as keyof typeof rates].push(await burst(start, executions));
+  }
+  const median = (xs: number[]) => percentile(xs, 50);
+  const result = {
+    executions,
+    rounds,
+    perSecond: rates,
+    ratioToBare: median(rates.runJob) / median(rates.bare),
+    mirrorOnToOff: median(rates.runJob) / median(rates.mirrorOff),
+  };
+  const fmt = (xs: number[]) => `${median(xs).toFixed(1)}/s (${xs.map((r) => r.toFixed(1)).join(', ')})`;
+  log(
+    `(b) ${rounds} rounds of ${executions}-execution bursts, median: runJob ${fmt(rates.runJob)}, bare one-activity ` +
+      `workflow ${fmt(rates.bare)}, runJob with no-op mirror writes ${fmt(rates.mirrorOff)}; ratio to bare ` +
+      `${result.ratioToBare.toFixed(2)} (goal ≥ 0.8), mirror on/off ${result.mirrorOnToOff.toFixed(2)} (goal ≥ 0.85)`,
+  );
+  return result;
+}
+
+/** Arrivals of `jobs` scheduled in [from, to), and the occurrences that never arrived. */
+function arrivalsIn(arrivals: readonly Arrival[], jobs: ReadonlySet<string>, from: number, to: number) {
+  return arrivals.filter(
+    (a) => jobs.has(a.job) && a.scheduledAt !== null && a.scheduledAt >= from && a.scheduledAt < to,
+  );
+}
+
+async function registerAll(ctx: BenchContext, bodies: { name: string }[]) {
+  await timedPool(bodies.length, 20, async (i) => {
+    await register(ctx.api, bodies[i]!);
+    ctx.jobs.add(bodies[i]!.name);
+  });
+}
+
+async function removeAll(ctx: BenchContext, names: readonly string[]) {
+  await timedPool(names.length, 20, async (i) => {
+    const res = await fetch(`${ctx.api}/api/jobs/${names[i]}`, { method: 'DELETE' });
+    await res.arrayBuffer();
+    if (res.ok) ctx.jobs.delete(names[i]!);
+  });
+}
+
+/**
+ * Lateness: `BENCH_LATENESS_JOBS` (n) jobs, each on a second of its own in an n-second cycle (`@every <n>s/<i>s`: one
+ * job a second), for `BENCH_LATENESS_MINUTES`: arrival at the target minus the scheduled time.
+ */
+export async function lateness(ctx: BenchContext) {
+  const jobs = env('BENCH_LATENESS_JOBS', 1000);
+  const minutes = env('BENCH_LATENESS_MINUTES', 10);
+  const names = Array.from({ length: jobs }, (_, i) => `late-${i}`);
+  await registerAll(
+    ctx,
+    names.map((name, i) => jobBody(name, `@every ${jobs}s/${i}s`)),
+  );
+  const from = Math.ceil(Date.now() / 1000) * 1000 + 2000;
+  const to = from + minutes * 60_000;
+  await sleep(to - Date.now() + 10_000);
+  const arrived = arrivalsIn(ctx.target.arrivals, new Set(names), from, to);
+  // one occurrence a second: epoch + k·n s + i s for every job i
+  const expected = (to - from) / 1000;
+  await removeAll(ctx, names);
+  const late = summarize(arrived.map((a) => a.at - a.scheduledAt!));
+  const result = { jobs, minutes, expected, arrived: arrived.length, latenessMs: late };
+  log(
+    `(d) ${jobs} jobs on distinct seconds for ${minutes} min: ${arrived.length} of ${expected} occurrences arrived; ` +
+      `lateness ${describeSummary(late)} (goals p50 ≤ 250 ms, p99 ≤ 1 s, max ≤ 2 s)`,
+  );
+  return result;
+}
+
+/**
+ * The same second: `BENCH_SAME_SECOND_JOBS` jobs all at second 0 of every minute (`0 * * * * * *`), for
+ * `BENCH_SAME_SECOND_MINUTES`: every job must arrive once for every occurrence, none missed.
+ */
+export async function sameSecond(ctx: BenchContext) {
+  const jobs = env('BENCH_SAME_SECOND_JOBS', 1000);
+  const minutes = env('BENCH_SAME_SECOND_MINUTES', 2);
+  const names = Array.from({ length: jobs }, (_, i) => `same-${i}`);
+  await registerAll(
+    ctx,
+    names.map((name) => jobBody(name, '0 * * * * * *')),
+  );
+  const from = Math.ceil((Date.now() + 5000) / 60_000) * 60_000;
+  const to = from + minutes * 60_000;
+  // the last occurrence starts at to - 60 s; give its runs up to a minute to arrive
+  await sleep(to - Date.now() + 60_000);
+  const arrived = arrivalsIn(ctx.target.arrivals, new Set(names), from, to);
+  const seen = new Map<string, number>();
+  for (const a of arrived) seen.set(`${a.job}@${a.scheduledAt}`, (seen.get(`${a.job}@${a.scheduledAt}`) ?? 0) + 1);
+  const expected = jobs * minutes;
+  const duplicates = [...seen.values()].filter((n) => n > 1).length;
+  await removeAll(ctx, names);
+  const late = summarize(arrived.map((a) => a.at - a.scheduledAt!));
+  const result = {
+    jobs,
+    minutes,
+    expected,
+    arrivedOnce: seen.size,
+    missed: expected - seen.size,
+    duplicates,
+    latenessMs: late,
+  };
+  log(
+    `(e) ${jobs} jobs on the same second, ${minutes} occurrences each: ${seen.size} of ${expected} arrived ` +
+      `(missed ${result.missed}, goal 0; duplicates ${duplicates}); lateness ${describeSummary(late)}`,
+  );
+  return result;
+}
+
+/**
+ * Reads at `BENCH_READ_RATE` requests/s for `BENCH_READ_SECONDS` each, with `BENCH_READ_JOBS` jobs registered:
+ * `GET /api/jobs/:name` of random jobs, then pages of 50 of `GET /api/jobs`.
+ */
+export async function reads(ctx: BenchContext) {
+  const total = env('BENCH_READ_JOBS', 10_000);
+  const rate = env('BENCH_READ_RATE', 200);
+  const seconds = env('BENCH_READ_SECONDS', 20);
+  const missing = Math.max(0, total - ctx.jobs.size);
+  await registerAll(
+    ctx,
+    Array.from({ length: missing }, (_, i) => jobBody(`fill-${i}`)),
+  );
+  const names = [...ctx.jobs];
+  const pick = () => names[Math.floor(Math.random() * names.length)]!;
+  const one = summarize(await atRate(rate, seconds, () => get(`${ctx.api}/api/jobs/${pick()}`)));
+  const page = summarize(await atRate(rate, seconds, () => get(`${ctx.api}/api/jobs?limit=50&after=${pick()}`)));
+  const result = { jobs: names.length, rate, seconds, oneJobMs: one, pageOf50Ms: page };
+  log(
+    `(f) reads at ${rate}/s with ${names.length} jobs: GET /api/jobs/:name ${describeSummary(one)}; ` +
+      `a page of 50 ${describeSummary(page)} (goal p99 ≤ 5 ms)`,
+  );
+  return result;
+}
