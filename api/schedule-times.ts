@@ -6,28 +6,45 @@ import { describeSchedule } from '../temporal/schedules';
 import { upcoming } from './views';
 
 /** Describes in flight at once: reads never wait for them, and Temporal is never flooded by them. */
-const MAX_IN_FLIGHT = 8;
+const CONCURRENCY = 4;
 
 /**
- * Keeps the mirror's next run times current without putting Temporal on the read path. A read that finds a row's
- * next run times passed (or none known yet) answers from the row and asks for a refresh here: the schedule is
- * described in the background and the row rewritten from it (upsertJob orders it against concurrent writes). One
- * refresh per job at a time; a failed one is left to the next read, or to the reconciler.
+ * Keeps the mirror's next run times current without putting Temporal on the read path. A job created without
+ * them, or a read that finds a row's times passed, asks for a refresh here: the schedule is described in the
+ * background and the row rewritten from it (upsertJob orders it against concurrent writes). Each job is queued once
+ * however often it is asked for; a failed refresh is left to the next read, or to the reconciler.
  */
 export function scheduleTimesRefresher(client: Client, store: JobStore) {
-  const inFlight = new Set<string>();
+  const queued = new Set<string>();
+  const waiting: string[] = [];
+  let running = 0;
+
+  async function refreshNow(name: string): Promise<void> {
+    const schedule = await describeSchedule(client, scheduleIdOf(name));
+    const record = schedule && jobRecordOf(schedule);
+    // a schedule found gone was deleted in Temporal itself: its row goes too, as the reconciler would do
+    await (record ? store.upsertJob(record) : store.deleteJob(name));
+  }
+
+  function pump(): void {
+    while (running < CONCURRENCY && waiting.length > 0) {
+      const name = waiting.shift()!;
+      running++;
+      void refreshNow(name)
+        .catch(() => undefined)
+        .finally(() => {
+          running--;
+          queued.delete(name);
+          pump();
+        });
+    }
+  }
 
   function refresh(name: string): void {
-    if (inFlight.has(name) || inFlight.size >= MAX_IN_FLIGHT) return;
-    inFlight.add(name);
-    void describeSchedule(client, scheduleIdOf(name))
-      .then((schedule) => {
-        const record = schedule && jobRecordOf(schedule);
-        // a schedule found gone was deleted in Temporal itself: its row goes too, as the reconciler would do
-        return record ? store.upsertJob(record) : store.deleteJob(name);
-      })
-      .catch(() => undefined)
-      .finally(() => inFlight.delete(name));
+    if (queued.has(name)) return;
+    queued.add(name);
+    waiting.push(name);
+    pump();
   }
 
   return {

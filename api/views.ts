@@ -30,9 +30,11 @@ export function toJobView(
   };
 }
 
-/** The row's next run times still ahead of `now`. */
-export const upcoming = (times: ScheduleTimes, now = Date.now()) =>
-  times.nextRunTimes.filter((t) => Date.parse(t) > now);
+/** The row's next run times still ahead of `now` (the stores keep them as `toISOString()` text: text order is time order). */
+export function upcoming(times: ScheduleTimes, now = Date.now()): string[] {
+  const at = new Date(now).toISOString();
+  return times.nextRunTimes.filter((t) => t > at);
+}
 
 export function toExecutionView(execution: ExecutionRecord, links: TemporalLinks): ExecutionView {
   return { ...execution, temporal: { url: links.workflow(execution.workflowId, execution.runId) } };

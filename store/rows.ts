@@ -24,6 +24,30 @@ export interface JobScheduleWrite {
   schedule_updated_at: string | null;
 }
 
+/**
+ * The columns a job read needs: the definition column holds the whole job, so its queryable projection (service,
+ * endpoint, cron, payload, …) is not read back.
+ */
+export const JOB_READ_COLUMNS = [
+  'job_name',
+  'enabled',
+  'definition',
+  'pause_note',
+  'next_run_times',
+  'skipped_runs',
+  'missed_runs',
+  'schedule_updated_at',
+  'total_runs',
+  'successful_runs',
+  'failed_runs',
+  'last_run_at',
+  'last_status',
+  'last_execution_id',
+  'last_completed_at',
+  'created_at',
+  'updated_at',
+].join(', ');
+
 /** A `job_schedules` row as a driver returns it: PostgreSQL booleans, JSON and timestamps, or SQLite 0/1 and text. */
 export interface JobScheduleRow {
   job_name: string;
@@ -79,8 +103,11 @@ export type ScheduledJobRow = Omit<
 
 /** ISO-8601 in UTC with milliseconds: PostgREST answers `+00:00` offsets, and SQLite compares timestamps as text. */
 export function isoTimestamp(value: string | Date): string {
+  // already in that form (SQLite, the memory store): a read path of many rows saves the round trip through Date
+  if (typeof value === 'string' && ISO_UTC.test(value)) return value;
   return new Date(value).toISOString();
 }
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 function isoOrNull(value: string | Date | null): string | null {
   return value === null ? null : isoTimestamp(value);

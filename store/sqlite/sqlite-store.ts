@@ -7,6 +7,7 @@ import {
   fromJobScheduleRow,
   fromScheduledJobRow,
   isoTimestamp,
+  JOB_READ_COLUMNS,
   toJobScheduleWrite,
   toScheduledJobWrite,
   type JobScheduleRow,
@@ -66,6 +67,13 @@ ON CONFLICT (id) DO UPDATE SET
   updated_at = ${NOW}
 WHERE scheduled_jobs.status = 'running' OR excluded.status <> 'running'`;
 
+/** listJobs's filters as SQL conditions (`limit` is not one). */
+const LIST_FILTERS: Record<string, string> = {
+  service: 'service = @service',
+  enabled: 'enabled = @enabled',
+  after: 'job_name > @after',
+};
+
 /** The same recompute as the migration's refresh_job_stats. */
 const REFRESH_JOB_STATS = `
 UPDATE job_schedules SET
@@ -99,7 +107,9 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
   const upsertExecution = db.prepare(UPSERT_EXECUTION);
   const refreshJobStats = db.prepare(REFRESH_JOB_STATS);
   const deleteJob = db.prepare('DELETE FROM job_schedules WHERE job_name = ?');
-  const getJob = db.prepare<[string], JobScheduleRow>('SELECT * FROM job_schedules WHERE job_name = ?');
+  const getJob = db.prepare<[string], JobScheduleRow>(
+    `SELECT ${JOB_READ_COLUMNS} FROM job_schedules WHERE job_name = ?`,
+  );
   const getExecution = db.prepare<[string], ScheduledJobRow>('SELECT * FROM scheduled_jobs WHERE id = ?');
 
   // Run with .immediate(): taking the write lock up front avoids SQLITE_BUSY on lock upgrade when an API and a worker
@@ -120,6 +130,22 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
     upsertExecution.run(row);
     refreshJobStats.run({ job_name: row.job_name });
   });
+
+  /** One statement per combination of filters, prepared once. */
+  const listStatements = new Map<string, Database.Statement<Record<string, unknown>, JobScheduleRow>>();
+  const listJobsStatement = (filters: string[]) => {
+    const key = filters.join();
+    let statement = listStatements.get(key);
+    if (!statement) {
+      const where = filters.flatMap((f) => LIST_FILTERS[f] ?? []);
+      statement = db.prepare<Record<string, unknown>, JobScheduleRow>(
+        `SELECT ${JOB_READ_COLUMNS} FROM job_schedules ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ` +
+          `ORDER BY job_name${filters.includes('limit') ? ' LIMIT @limit' : ''}`,
+      );
+      listStatements.set(key, statement);
+    }
+    return statement;
+  };
 
   /** Every failure leaves the store as a StoreError, as with the Supabase store. */
   const attempt = async <T>(operation: string, fn: () => T): Promise<T> => {
@@ -143,18 +169,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
         const { service, enabled, after, limit } = filter;
         const params = { service, enabled: enabled === undefined ? undefined : Number(enabled), after, limit };
         const used = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
-        const where = [
-          service !== undefined && 'service = @service',
-          enabled !== undefined && 'enabled = @enabled',
-          after !== undefined && 'job_name > @after',
-        ].filter(Boolean);
-        return db
-          .prepare<Record<string, unknown>, JobScheduleRow>(
-            `SELECT * FROM job_schedules ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY job_name` +
-              (limit !== undefined ? ' LIMIT @limit' : ''),
-          )
-          .all(used)
-          .map(fromJobScheduleRow);
+        return listJobsStatement(Object.keys(used)).all(used).map(fromJobScheduleRow);
       }),
     recordExecution: (execution) => attempt('recordExecution', () => writeExecution.immediate(execution)),
     getExecution: (id) =>

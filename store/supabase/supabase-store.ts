@@ -7,6 +7,7 @@ import {
   fromScheduledJobRow,
   isoTimestamp,
   toFunctionArgs,
+  JOB_READ_COLUMNS,
   toJobScheduleWrite,
   toScheduledJobWrite,
   type JobScheduleRow,
@@ -87,18 +88,18 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
     async getJob(name) {
       const row = await call<JobScheduleRow>(
         'getJob',
-        db.from('job_schedules').select('*').eq('job_name', name).maybeSingle(),
+        db.from('job_schedules').select(JOB_READ_COLUMNS).eq('job_name', name).maybeSingle(),
       );
       return row ? fromJobScheduleRow(row) : null;
     },
     async listJobs(filter) {
-      let request = db.from('job_schedules').select('*');
+      let request = db.from('job_schedules').select(JOB_READ_COLUMNS);
       if (filter.service !== undefined) request = request.eq('service', filter.service);
       if (filter.enabled !== undefined) request = request.eq('enabled', filter.enabled);
       if (filter.after !== undefined) request = request.gt('job_name', filter.after);
       request = request.order('job_name');
       if (filter.limit !== undefined) request = request.limit(filter.limit);
-      const rows = await call<JobScheduleRow[]>('listJobs', request);
+      const rows = await call('listJobs', request.overrideTypes<JobScheduleRow[], { merge: false }>());
       return (rows ?? []).map(fromJobScheduleRow);
     },
     async recordExecution(execution) {
