@@ -118,7 +118,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     try {
       await client.schedule.create(options);
       // Temporal computes the first run times asynchronously; describing at once would wait for that and cost
-      // a second round trip on every registration. The row gets them from a refresh a moment later.
+      // a second round trip on every registration. The first read of the job refreshes its row with them.
       const now = new Date().toISOString();
       const record = { definition: job, enabled: job.enabled, pauseNote: options.state?.note ?? null };
       outcome = ['created', { ...record, times: NO_TIMES, createdAt: now, updatedAt: now, scheduleUpdatedAt: null }];
@@ -130,9 +130,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       });
     }
     const [status, record] = outcome;
-    const view = await mirror(record);
-    if (status === 'created') times.refresh(job.name);
-    return { status, job: view };
+    return { status, job: await mirror(record) };
   }
 
   /** Deletes a job's schedule (its runs and their history stay) and its mirror row. */

@@ -9,8 +9,8 @@ import { upcoming } from './views';
 const CONCURRENCY = 4;
 
 /**
- * Keeps the mirror's next run times current without putting Temporal on the read path. A job created without
- * them, or a read that finds a row's times passed, asks for a refresh here: the schedule is described in the
+ * Keeps the mirror's next run times current without putting Temporal on the read path. A read that finds a row
+ * without them (a job just created) or with some passed asks for a refresh here: the schedule is described in the
  * background and the row rewritten from it (upsertJob orders it against concurrent writes). Each job is queued once
  * however often it is asked for; a failed refresh is left to the next read, or to the reconciler.
  */
@@ -48,7 +48,6 @@ export function scheduleTimesRefresher(client: Client, store: JobStore) {
   }
 
   return {
-    refresh,
     refreshIfStale(row: JobRecord, now = Date.now()): void {
       const { nextRunTimes } = row.times;
       if (nextRunTimes.length === 0 || upcoming(row.times, now).length < nextRunTimes.length) {
