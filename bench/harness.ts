@@ -130,6 +130,15 @@ export async function startTarget(): Promise<Target> {
   };
 }
 
+/**
+ * The pod's Node settings (Dockerfile, k8s/base/scheduler-service.yaml), for the scheduler and for every process it
+ * is compared with: a small young generation makes collections frequent, so a baseline without it would be unfair.
+ */
+export const POD_NODE_ENV = {
+  NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=1 --v8-pool-size=1',
+  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+};
+
 /** The scheduler as deployed: `node dist/main.js` with the pod's Node settings. */
 export interface SchedulerProcess {
   url: string;
@@ -155,10 +164,7 @@ export async function startScheduler(opts: {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       SCHEDULER_RATE_LIMIT_PER_MINUTE: '0', // a benchmark is one anonymous caller at full speed
-      // the pod's settings (Dockerfile, k8s/base/scheduler-service.yaml)
-      NODE_OPTIONS:
-        process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160 --max-semi-space-size=1 --v8-pool-size=1',
-      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      ...POD_NODE_ENV,
       ...opts.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

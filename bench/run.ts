@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes';
 import { freeLoopbackPort, startDevServer } from '../devserver/dev-server';
-import { mib, memoryOf, sleep, startScheduler, startTarget, stopChild } from './harness';
+import { mib, memoryOf, POD_NODE_ENV, sleep, startScheduler, startTarget, stopChild } from './harness';
 import { lateness, reads, registration, sameSecond, throughput, type BenchContext } from './scenarios';
 
 /**
@@ -24,7 +24,7 @@ const scenarios = (process.env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(',
 
 async function forkWorker(file: string, env: Record<string, string>): Promise<ChildProcess> {
   const child = fork(path.join(__dirname, file), [], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...POD_NODE_ENV, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   await new Promise((r) => child.once('message', r));
