@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { type Client, type ScheduleDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import { sameDefinition } from '../jobs/job';
@@ -21,7 +21,11 @@ export function reconcileActivities({ store }: { store: JobStore }) {
   return {
     async reconcileMirror(input: ReconcileInput): Promise<ReconcileReport> {
       const ctx = Context.current();
-      const pass = new Pass(ctx.client, store, () => ctx.heartbeat());
+      // between items: a pass over thousands of jobs must stop when cancelled (a worker shutting down waits for it)
+      const pass = new Pass(ctx.client, store, () => {
+        ctx.heartbeat();
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('reconcile pass cancelled');
+      });
       await pass.jobs();
       await pass.recentRuns(input.lookbackHours);
       await pass.staleRows();
@@ -62,6 +66,7 @@ class Pass {
     for (const row of await this.store.listJobs({})) {
       const name = row.definition.name;
       if (seen.has(name)) continue;
+      this.heartbeat();
       await this.guard(name, async () => {
         const schedule = await describeSchedule(this.client, scheduleIdOf(name));
         if (schedule) await this.mirrorJob(schedule);

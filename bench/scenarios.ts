@@ -284,7 +284,7 @@ export async function reads(ctx: BenchContext) {
     return { client, server: { within5ms: share('0.005'), within10ms: share('0.01'), within25ms: share('0.025') } };
   };
   const one = await measure('/api/jobs/:name', () => `${ctx.api}/api/jobs/${pick()}`);
-  const page = await measure('/api/jobs/', () => `${ctx.api}/api/jobs?limit=50&after=${pick()}`);
+  const page = await measure('/api/jobs', () => `${ctx.api}/api/jobs?limit=50&after=${pick()}`);
   const result = { jobs: names.length, rate, seconds, oneJob: one, pageOf50: page };
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const fmt = (m: typeof one) =>
