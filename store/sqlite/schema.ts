@@ -17,11 +17,6 @@ CREATE TABLE IF NOT EXISTS job_schedules (
   description TEXT NOT NULL DEFAULT '',
   payload TEXT NOT NULL DEFAULT '{}',
   definition TEXT NOT NULL,
-  pause_note TEXT,
-  next_run_times TEXT NOT NULL DEFAULT '[]',
-  skipped_runs INTEGER NOT NULL DEFAULT 0,
-  missed_runs INTEGER NOT NULL DEFAULT 0,
-  schedule_updated_at TEXT,
   total_runs INTEGER NOT NULL DEFAULT 0,
   successful_runs INTEGER NOT NULL DEFAULT 0,
   failed_runs INTEGER NOT NULL DEFAULT 0,
@@ -61,7 +56,10 @@ CREATE INDEX IF NOT EXISTS scheduled_jobs_service_started_idx ON scheduled_jobs 
 CREATE INDEX IF NOT EXISTS scheduled_jobs_status_idx ON scheduled_jobs (status);
 `;
 
-/** Columns added after the first release, and their definitions: a database file from before gains them at open. */
+/**
+ * Columns added after the first release, and their definitions: added at open to every database, new or from
+ * before, so that each is defined once.
+ */
 export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
   job_schedules: {
     pause_note: 'TEXT',
