@@ -56,7 +56,11 @@ describe('replaying run histories', () => {
       retry: { initialIntervalSeconds: 1 },
     });
     const run = await api.finished((await api.trigger(name)).body.execution.id);
-    const history = await scheduler.client.workflow.getHandle(run.id).fetchHistory();
+    const handle = scheduler.client.workflow.getHandle(run.id);
+    // the end row lands as the run's last workflow task runs: wait for the run itself to close, so the whole
+    // history is recorded
+    await handle.result().catch(() => undefined);
+    const history = await handle.fetchHistory();
     await expect(replay(history, run.id)).resolves.toBeUndefined();
     if (process.env.UPDATE_HISTORY_FIXTURES === '1') {
       const encoded = Buffer.from(History.encode(history).finish()).toString('base64');
