@@ -74,17 +74,33 @@ const LIST_FILTERS: Record<string, string> = {
   after: 'job_name > @after',
 };
 
-/** The same recompute as the migration's refresh_job_stats. */
+/** The job's newest execution, through scheduled_jobs_job_started_idx. */
+const LAST_EXECUTION = `(last_run_at, last_status, last_execution_id, last_completed_at) = (
+    SELECT started_at, status, id, completed_at FROM scheduled_jobs WHERE job_name = @job_name
+    ORDER BY started_at DESC, id DESC LIMIT 1
+  )`;
+
+/**
+ * As the migrations' record_execution: a write moves its job's counters by its own step, from the row's status
+ * before it (@before, null for a new row) to the status it wrote (@after), so a write costs the same at any number
+ * of rows. A recount of every row cost 12 ms per write at 100,000 rows, on the event loop.
+ */
+const COUNT_STEP = `
+UPDATE job_schedules SET
+  total_runs = total_runs + (@before IS NULL),
+  successful_runs = successful_runs + (@after = 'succeeded') - coalesce(@before = 'succeeded', 0),
+  failed_runs = failed_runs + (@after IN ('failed', 'timed_out')) - coalesce(@before IN ('failed', 'timed_out'), 0),
+  ${LAST_EXECUTION}
+WHERE job_name = @job_name`;
+
+/** The same recount as the migrations' refresh_job_stats: for a job row created after its executions. */
 const REFRESH_JOB_STATS = `
 UPDATE job_schedules SET
   (total_runs, successful_runs, failed_runs) = (
     SELECT count(*), count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status IN ('failed', 'timed_out'))
     FROM scheduled_jobs WHERE job_name = @job_name
   ),
-  (last_run_at, last_status, last_execution_id, last_completed_at) = (
-    SELECT started_at, status, id, completed_at FROM scheduled_jobs WHERE job_name = @job_name
-    ORDER BY started_at DESC, id DESC LIMIT 1
-  )
+  ${LAST_EXECUTION}
 WHERE job_name = @job_name`;
 
 /** The store over a better-sqlite3 database, for tests that also need to query the database directly. */
@@ -106,6 +122,11 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
   const upsertJob = db.prepare(UPSERT_JOB);
   const upsertExecution = db.prepare(UPSERT_EXECUTION);
   const refreshJobStats = db.prepare(REFRESH_JOB_STATS);
+  const countStep = db.prepare(COUNT_STEP);
+  const jobExists = db.prepare<[string], unknown>('SELECT 1 FROM job_schedules WHERE job_name = ?');
+  const executionBefore = db.prepare<[string], { status: string; job_name: string }>(
+    'SELECT status, job_name FROM scheduled_jobs WHERE id = ?',
+  );
   const deleteJob = db.prepare('DELETE FROM job_schedules WHERE job_name = ?');
   const getJob = db.prepare<[string], JobScheduleRow>(
     `SELECT ${JOB_READ_COLUMNS} FROM job_schedules WHERE job_name = ?`,
@@ -116,6 +137,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
   // process share the file.
   const writeJob = db.transaction((job: JobRecord) => {
     const row = toJobScheduleWrite(job);
+    const isNew = jobExists.get(row.job_name) === undefined;
     upsertJob.run({
       ...row,
       enabled: row.enabled ? 1 : 0,
@@ -123,12 +145,19 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
       definition: JSON.stringify(row.definition),
       next_run_times: JSON.stringify(row.next_run_times),
     });
-    refreshJobStats.run({ job_name: row.job_name });
+    // its executions may have landed first; a rewrite leaves the counters as the execution writes keep them
+    if (isNew) refreshJobStats.run({ job_name: row.job_name });
   });
   const writeExecution = db.transaction((execution: ExecutionRecord) => {
     const row = toScheduledJobWrite(execution);
-    upsertExecution.run(row);
-    refreshJobStats.run({ job_name: row.job_name });
+    const before = executionBefore.get(row.id);
+    if (upsertExecution.run(row).changes === 0) return; // a late `running` write, refused
+    if (before && before.job_name !== row.job_name) {
+      // an execution moved to another job (never done by the service itself): recount both
+      for (const job_name of [before.job_name, row.job_name]) refreshJobStats.run({ job_name });
+      return;
+    }
+    countStep.run({ job_name: row.job_name, before: before?.status ?? null, after: row.status });
   });
 
   /** One statement per combination of filters, prepared once. */

@@ -465,6 +465,20 @@ export function describeJobStoreContract(
         });
       });
 
+      it('moves an execution written again under another job from one count to the other', async () => {
+        const from = freshJob(store());
+        const to = { ...freshJob(store()), service: from.service };
+        await from.upsert();
+        await to.upsert();
+        const moved = execution(uniqueName('e'), from);
+        await store().recordExecution(moved);
+        await store().recordExecution(finished({ ...moved, jobName: to.name }, 'failed'));
+
+        expect((await store().getJob(from.name))?.stats).toEqual({ totalRuns: 0, successfulRuns: 0, failedRuns: 0 });
+        expect((await store().getJob(from.name))?.lastExecution).toBeNull();
+        expect((await store().getJob(to.name))?.stats).toEqual({ totalRuns: 1, successfulRuns: 0, failedRuns: 1 });
+      });
+
       it('counts everything when a job and its executions are written concurrently', async () => {
         const job = freshJob(store());
         const executions = Array.from({ length: 12 }, (_, i) =>
