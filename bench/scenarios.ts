@@ -303,7 +303,9 @@ async function requestBuckets(api: string, route: string): Promise<Map<string, n
   for (const line of text.split('\n')) {
     if (!line.startsWith('scheduler_api_request_duration_seconds_bucket{')) continue;
     const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (labels.route !== route || labels.method !== 'GET' || labels.status_code !== '200') continue;
+    // a prefix's own route is labelled with its trailing slash (`/api/jobs/`)
+    const sameRoute = labels.route?.replace(/\/$/, '') === route.replace(/\/$/, '');
+    if (!sameRoute || labels.method !== 'GET' || labels.status_code !== '200') continue;
     buckets.set(labels.le!, Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   return buckets;
