@@ -29,6 +29,7 @@ export function reconcileActivities({ store }: { store: JobStore }) {
       await pass.jobs();
       await pass.recentRuns(input.lookbackHours);
       await pass.staleRows();
+      await pass.counters();
       return pass.report;
     },
   };
@@ -115,6 +116,17 @@ class Pass {
       const last = rows[rows.length - 1];
       if (!last || rows.length < BATCH) return;
       before = { startedAt: last.startedAt, id: last.id };
+    }
+  }
+
+  /**
+   * Every job's counters recounted from its rows: a write moves them by its own step, which does not see rows
+   * changed behind the store's back (a retention delete, a hand-made insert), nor rows restored by this pass.
+   */
+  async counters(): Promise<void> {
+    for (const row of await this.store.listJobs({})) {
+      this.heartbeat();
+      await this.guard(row.definition.name, () => this.store.recountJob(row.definition.name));
     }
   }
 

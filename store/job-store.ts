@@ -85,10 +85,16 @@ export interface JobStore {
   /** Jobs in name order; with `limit`, a page of them: those named after `after`. */
   listJobs(filter: JobQuery): Promise<JobRow[]>;
   /**
-   * Upserts an execution by id and recomputes its job's counters from the execution rows, in one atomic step.
-   * A `running` write never replaces a final status, so a late or repeated start write cannot undo an end.
+   * Upserts an execution by id and moves its job's counters by the write's step (from the row's status before it to
+   * the one written), in one atomic step. A `running` write never replaces a final status, so a late or repeated
+   * start write cannot undo an end.
    */
   recordExecution(execution: ExecutionRecord): Promise<void>;
+  /**
+   * Recounts a job's counters and last execution from all its rows: the reconciler's repair for rows changed behind
+   * the store's back (deleted by a retention job, inserted by hand), which a write's step does not see.
+   */
+  recountJob(name: string): Promise<void>;
   getExecution(id: string): Promise<ExecutionRecord | null>;
   /** The executions among `ids` that exist, each once, in no particular order; unknown ids are left out. */
   getExecutions(ids: readonly string[]): Promise<ExecutionRecord[]>;

@@ -86,6 +86,8 @@ export function createMemoryStore(): JobStore {
         if (existing && existing.status !== 'running' && row.status === 'running') return;
         executions.set(row.id, row);
       }),
+    // counters are derived from the rows at every read: nothing to recount
+    recountJob: () => attempt('recountJob', () => undefined),
     getExecution: (id) =>
       attempt('getExecution', () => {
         const row = executions.get(id);

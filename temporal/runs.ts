@@ -130,20 +130,25 @@ export async function inputOf(client: Client, id: string): Promise<RunJobInput |
 
 /**
  * The last execution record a run handed to its mirror, read from the run's history: what the mirror would hold had
- * every write landed. That is the input of its last `recordExecution` activity, or of the `mirrorExecution` child it
- * hands its end row to. Null when the history has none (or is gone).
+ * every write landed. That is the run's result or its failure's details (runs that write their end row in place),
+ * else the input of the `mirrorExecution` child it handed its end row to or of its last `recordExecution` activity
+ * (earlier runs). Null when the history has none (or is gone).
  */
 export async function recordedExecutionOf(client: Client, id: string): Promise<ExecutionRecord | null> {
   for (const event of [...((await eventsOf(client, id)) ?? [])].reverse()) {
     const activity = event.activityTaskScheduledEventAttributes;
     const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
     const payload =
-      activity?.activityType?.name === 'recordExecution'
+      event.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0] ??
+      event.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo?.details?.payloads?.[0] ??
+      (activity?.activityType?.name === 'recordExecution'
         ? activity.input?.payloads?.[0]
         : child?.workflowType?.name === 'mirrorExecution'
           ? child.input?.payloads?.[0]
-          : undefined;
-    if (payload) return defaultPayloadConverter.fromPayload<ExecutionRecord>(payload);
+          : undefined);
+    const record = payload && defaultPayloadConverter.fromPayload<ExecutionRecord | undefined>(payload);
+    // an earlier run ended with no result (null), or failed with no details
+    if (record && typeof record === 'object' && record.id === id) return record;
   }
   return null;
 }

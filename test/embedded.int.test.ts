@@ -54,7 +54,12 @@ describe('the embedded default', () => {
     const first = start();
     try {
       await api.ready();
-      expect(first.output()).toContain(`API on http://127.0.0.1:${ports.api}`);
+      // the start-up lines are logged just after the port opens: wait for them to come through the pipe
+      await eventually(
+        async () => first.output(),
+        (out) => out.includes(`API on http://127.0.0.1:${ports.api}`),
+        10_000,
+      );
       expect(first.output()).toContain(`Temporal Web at http://localhost:${ports.ui}`);
       expect(first.output()).toMatch(/"level":40,.*OPEN MODE: .*anyone who reaches this port is admin/); // a warning
       expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);

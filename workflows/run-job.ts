@@ -70,9 +70,9 @@ const END_ROW_IN_PLACE = 'end-row-in-place';
 
 /**
  * One execution: mirror its start, call the owning service, write its end row (or hand it to a child workflow when
- * the mirror cannot take it at once), end. The mirror never delays the call, and the run's end by a second at most.
+ * the mirror cannot take it at once), end with it as the result (or the failure's details). The mirror never delays the call, and the run's end by a second at most.
  */
-export async function runJob(input: RunJobInput): Promise<void> {
+export async function runJob(input: RunJobInput): Promise<ExecutionRecord> {
   const info = workflowInfo();
   const { job } = input;
   const { callService } = proxyActivities<Activities>(callOptions(job));
@@ -154,11 +154,19 @@ export async function runJob(input: RunJobInput): Promise<void> {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     });
   });
+  // The end row also goes into the run's history, as its result or its failure's details: the reconciler restores a
+  // lost row from it (a row written in place leaves no activity input behind).
   if (failure !== null) {
     if (isCancellation(failure)) throw failure;
     // The run stays failed in Temporal too; retrying is the activity's job, not the workflow's.
-    throw ApplicationFailure.nonRetryable(outcome.error ?? 'call failed', 'JobRunFailed');
+    throw ApplicationFailure.create({
+      message: outcome.error ?? 'call failed',
+      type: 'JobRunFailed',
+      nonRetryable: true,
+      details: [ended],
+    });
   }
+  return ended;
 }
 
 function failureOutcome(err: unknown, job: JobDefinition): Partial<ExecutionRecord> {

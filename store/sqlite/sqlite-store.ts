@@ -148,6 +148,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
     // its executions may have landed first; a rewrite leaves the counters as the execution writes keep them
     if (isNew) refreshJobStats.run({ job_name: row.job_name });
   });
+  const recountJob = db.transaction((name: string) => void refreshJobStats.run({ job_name: name }));
   const writeExecution = db.transaction((execution: ExecutionRecord) => {
     const row = toScheduledJobWrite(execution);
     const before = executionBefore.get(row.id);
@@ -201,6 +202,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
         return listJobsStatement(Object.keys(used)).all(used).map(fromJobScheduleRow);
       }),
     recordExecution: (execution) => attempt('recordExecution', () => writeExecution.immediate(execution)),
+    recountJob: (name) => attempt('recountJob', () => recountJob.immediate(name)),
     getExecution: (id) =>
       attempt('getExecution', () => {
         const row = getExecution.get(id);

@@ -105,6 +105,9 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
     async recordExecution(execution) {
       await call('recordExecution', db.rpc('record_execution', toFunctionArgs(toScheduledJobWrite(execution))));
     },
+    async recountJob(name) {
+      await call('recountJob', db.rpc('recount_job', { p_job_name: name }));
+    },
     async getExecution(id) {
       const row = await call<ScheduledJobRow>(
         'getExecution',

@@ -6,7 +6,8 @@
 -- it and counts the step from that status to the one it wrote (a new row is one more run; a write the ordering rule
 -- refuses changes nothing). The last execution is the job's newest row, found through scheduled_jobs_job_started_idx.
 -- refresh_job_stats still recounts from the rows where a job row is created after its executions (upsert_job's
--- insert) and where an execution changes job.
+-- insert) and where an execution changes job; recount_job does it for the reconciler, which recounts every job in
+-- each pass, so rows changed behind the functions' back (a retention delete, a hand-made insert) are counted again.
 
 create or replace function public.record_execution(
   p_id text,
@@ -161,3 +162,18 @@ begin
   end if;
 end;
 $$;
+
+-- A recount under the job's lock, for the reconciler (an RPC is one transaction).
+create function public.recount_job(p_job_name text) returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+begin
+  perform public.lock_job_stats(p_job_name);
+  perform public.refresh_job_stats(p_job_name);
+end;
+$$;
+
+revoke execute on function public.recount_job from public, anon, authenticated;
+grant execute on function public.recount_job to service_role;
