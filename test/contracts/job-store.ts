@@ -479,6 +479,26 @@ export function describeJobStoreContract(
         expect((await store().getJob(to.name))?.stats).toEqual({ totalRuns: 1, successfulRuns: 0, failedRuns: 1 });
       });
 
+      it('recounts a job from its rows to the same counters and last execution', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const runs = [
+          finished(execution(uniqueName('e'), job, { startedAt: at(1) }), 'succeeded'),
+          finished(execution(uniqueName('e'), job, { startedAt: at(2) }), 'timed_out'),
+          execution(uniqueName('e'), job, { startedAt: at(3) }),
+        ];
+        for (const run of runs) await store().recordExecution(run);
+        const before = await store().getJob(job.name);
+
+        await store().recountJob(job.name);
+
+        expect(await store().getJob(job.name)).toEqual(before);
+        expect(before).toMatchObject({
+          stats: { totalRuns: 3, successfulRuns: 1, failedRuns: 1 },
+          lastExecution: { id: runs[2]!.id, status: 'running' },
+        });
+      });
+
       it('counts everything when a job and its executions are written concurrently', async () => {
         const job = freshJob(store());
         const executions = Array.from({ length: 12 }, (_, i) =>
