@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, type Client, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import { jobNameOfScheduleId, scheduledRunIdOf, scheduleIdOf, startedRunIdOf } from '../jobs/ids';
 import { sameDefinition, type JobDefinition, type JobRegistration, type JsonObject } from '../jobs/job';
-import type { google, temporal } from '@temporalio/proto';
 import type { ExecutionView, JobView } from '../jobs/schema';
 import type { ServiceRegistry } from '../jobs/services';
 import { checkPayload, InvalidJobError, normalizeJob } from '../jobs/validate';
@@ -21,7 +20,7 @@ import { type TemporalLinks } from '../temporal/links';
 import { JOB_SERVICE } from '../temporal/search-attributes';
 import { toExecutionView, toJobView } from './views';
 import { scheduleTimesRefresher } from './schedule-times';
-import { deleteSchedule, describeSchedule } from '../temporal/schedules';
+import { deleteSchedule, describeSchedule, scheduleMatchingTimes } from '../temporal/schedules';
 
 export interface JobServiceDeps {
   client: Client;
@@ -64,7 +63,6 @@ export const MAX_BACKFILL = 500;
 
 /** Jobs as Temporal Schedules: Temporal first, then the mirror. */
 export function createJobService({ client, store, services, taskQueue, links }: JobServiceDeps) {
-  const namespace = client.options.namespace;
   const times = scheduleTimesRefresher(client, store);
 
   /** The schedule and the definition it carries, for a caller allowed to see it. */
@@ -257,7 +255,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       const to = new Date(range.to);
       if (!(from < to)) throw new InvalidRequestError('to: must be after from');
       if (to.getTime() > Date.now()) throw new InvalidRequestError('to: must not be in the future');
-      const times = await matchingTimes(scheduleIdOf(name), from, to);
+      const times = await scheduleMatchingTimes(client, scheduleIdOf(name), from, to);
       if (times.length > MAX_BACKFILL) {
         throw new InvalidRequestError(
           `from: the range holds ${times.length} occurrences; at most ${MAX_BACKFILL} per backfill`,
@@ -285,20 +283,6 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     },
   };
 
-  /** The schedule's nominal times in [from, to], as Temporal computes them (its cron dialect, time zone, DST). */
-  async function matchingTimes(scheduleId: string, from: Date, to: Date): Promise<Date[]> {
-    // The server's bounds are exclusive; widen them by a second and filter to the inclusive range asked for.
-    const response = (await client.workflowService.listScheduleMatchingTimes({
-      namespace,
-      scheduleId,
-      startTime: timestampOf(from.getTime() - 1000),
-      endTime: timestampOf(to.getTime() + 1000),
-    })) as temporal.api.workflowservice.v1.IListScheduleMatchingTimesResponse;
-    return (response.startTime ?? [])
-      .map((t) => new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)))
-      .filter((t) => t >= from && t <= to);
-  }
-
   /** A service's jobs, as the mirror and Temporal's visibility know them (either may lag the other). */
   async function serviceJobNames(service: string): Promise<Set<string>> {
     const names = new Set((await store.listJobs({ service })).map((row) => row.definition.name));
@@ -310,10 +294,6 @@ export function createJobService({ client, store, services, taskQueue, links }: 
 }
 
 export type JobService = ReturnType<typeof createJobService>;
-
-/** A protobuf Timestamp; `seconds` is a Long in the generated types, which protobufjs also accepts as a number. */
-const timestampOf = (ms: number) =>
-  ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 }) as unknown as google.protobuf.ITimestamp;
 
 /** Runs `fn` on every item, at most `limit` at a time (one describe per job must not flood the frontend). */
 async function mapLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, limit = 8): Promise<R[]> {

@@ -1,5 +1,5 @@
 import { DEFAULT_RETRY, sameDefinition, type JobRegistration } from './job';
-import { InvalidJobError, normalizeJob } from './validate';
+import { InvalidJobError, normalizeJob, planJob } from './validate';
 
 const services = new Map([['email-service', 'http://email-service:7006']]);
 const base: JobRegistration = {
@@ -62,15 +62,53 @@ describe('normalizeJob', () => {
 
   test.each([
     ['*/5 * * * *', null],
-    ['0 0 9 * * MON 2030', null],
+    ['0 */5 * * * *', null],
     ['@daily', null],
     ['@every 15m', null],
+    ['@every 1h30m/10m', null],
     ['CRON_TZ=Europe/Paris 0 9 * * *', null],
+    ['0 13 * * MON#1', null],
+    ['0 0 L * *', null],
+    ['0 18 * * FRIL', null],
+    ['0 0 ? * MON-FRI', null],
+    ['0 9 * JAN,jul sun', null],
+    ['0 0 9 * * MON 2030', 'cron'],
     ['* * * *', 'cron'],
     ['* * * * * * * *', 'cron'],
     ['@sometimes', 'cron'],
+    ['@reboot', 'cron'],
+    ['0 0 15W * *', 'cron'],
+    ['H * * * *', 'cron'],
+    ['0 13 * * MON#6', 'cron'],
+    ['0 13 1#1 * *', 'cron'],
+    ['61 * * * *', 'cron'],
+    ['0 22-2 * * *', 'cron'],
+    ['*/0 * * * *', 'cron'],
+    ['0 9 * FOO *', 'cron'],
+    ['@every 0s', 'cron'],
+    ['@every 10m/10m', 'cron'],
+    ['CRON_TZ=Mars/Olympus 0 9 * * *', 'cron'],
   ])('cron %j → %s', (cron, field) => {
     expect(fieldOf({ cron })).toBe(field);
+  });
+
+  test('a refused cron says what to write instead', () => {
+    expect(() => normalizeJob({ ...base, cron: '0 0 15W * *' }, services)).toThrow(/^cron: .*W.*not supported; list/);
+    expect(() => normalizeJob({ ...base, cron: '0 0 9 * * MON 2030' }, services)).toThrow(/^cron: .*write 5 fields/);
+  });
+
+  test('a CRON_TZ= prefix is the zone when timezone is not given, and must agree with it when it is', () => {
+    const cron = 'CRON_TZ=America/New_York 0 9 * * *';
+    expect(normalizeJob({ ...base, cron }, services).timezone).toBe('America/New_York');
+    expect(normalizeJob({ ...base, cron, timezone: 'America/New_York' }, services).timezone).toBe('America/New_York');
+    expect(fieldOf({ cron, timezone: 'Europe/Paris' })).toBe('cron');
+    expect(fieldOf({ cron: 'TZ=Asia/Tokyo 0 9 * * *', timezone: 'Asia/Tokyo' })).toBeNull();
+  });
+
+  test('a cron that never fires is refused when it is planned', () => {
+    expect(() => planJob({ cron: '0 0 31 2 *', timezone: 'UTC' })).toThrow(/^cron: never fires/);
+    expect(() => planJob({ cron: '0 0 30 2 *', timezone: 'Europe/Paris' })).toThrow(/^cron: never fires/);
+    expect(planJob({ cron: '0 0 29 2 *', timezone: 'UTC' }).calendars).toHaveLength(1);
   });
 
   test('rejects unknown services, time zones, oversized payloads and inverted retry intervals', () => {

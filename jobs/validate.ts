@@ -8,7 +8,10 @@ import {
   type JobRegistration,
   type JsonObject,
 } from './job';
+import { CronError, parseCron } from './cron';
+import { nextFires, planFires, planHorizon, type FirePlan } from './fire-plan';
 import { endpointProblem, type ServiceRegistry } from './services';
+import { isKnownZone } from './zone';
 
 /** Thrown by {@link normalizeJob} when a registration breaks a rule the schema cannot express. */
 export class InvalidJobError extends Error {
@@ -26,20 +29,21 @@ export class InvalidJobError extends Error {
   }
 }
 
-const CRON_SHORTHANDS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
-
 /**
- * Applies the defaults of SPEC §2 and checks what a JSON schema cannot: the service, the endpoint's shape,
- * the timezone, the payload's size and the retry intervals. The cron string gets a structural check here;
- * Temporal itself has the last word when the schedule is created.
+ * Applies the defaults of SPEC §2 and checks what a JSON schema cannot: the service, the endpoint's shape, the cron
+ * in our dialect (docs/cron.md) and its time zone, the payload's size and the retry intervals. A `CRON_TZ=` prefix
+ * sets `timezone` when the registration gives none. Whether the cron ever fires is checked when it is planned
+ * (`jobs/fire-plan.ts`).
  * @throws {@link InvalidJobError} naming the offending field.
  */
 export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): JobDefinition {
+  const cron = reg.cron.trim();
   const job: JobDefinition = {
     ...JOB_DEFAULTS,
     payload: {},
     ...reg,
-    cron: reg.cron.trim(),
+    cron,
+    timezone: zoneOf(cron, reg.timezone),
     retry: { ...DEFAULT_RETRY, ...reg.retry },
   };
   if (!services.has(job.service)) {
@@ -48,8 +52,6 @@ export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): J
   }
   const endpoint = endpointProblem(job.endpoint);
   if (endpoint) throw new InvalidJobError('endpoint', endpoint);
-  checkCron(job.cron);
-  checkTimezone(job.timezone);
   checkPayload(job.payload, job.method);
   if (job.description.includes('\u0000')) throw new InvalidJobError('description', 'must not contain NUL characters');
   if (job.retry.maxIntervalSeconds < job.retry.initialIntervalSeconds) {
@@ -71,24 +73,44 @@ export function checkPayload(payload: JsonObject, method: HttpMethod): void {
   if (json.includes('\\u0000')) throw new InvalidJobError('payload', 'must not contain NUL characters');
 }
 
-function checkCron(cron: string): void {
-  const fail = (problem: string) => {
-    throw new InvalidJobError('cron', problem);
-  };
-  if (cron.startsWith('@every ')) return; // Temporal parses durations (`15m`, `1h30m`, `90s/10s`)
-  if (cron.startsWith('@')) {
-    if (!CRON_SHORTHANDS.has(cron)) fail(`unknown shorthand ${cron}`);
-    return;
-  }
-  const fields = cron.replace(/^CRON_TZ=\S+\s+/, '').split(/\s+/);
-  if (fields.length < 5 || fields.length > 7)
-    fail('must have 5 to 7 fields, a shorthand like @daily, or @every <duration>');
-}
-
-function checkTimezone(timezone: string): void {
+/**
+ * The zone a cron runs in: `timezone`, or its `CRON_TZ=`/`TZ=` prefix, or UTC.
+ * @throws {@link InvalidJobError} on `cron` when it is not in the dialect or its prefix disagrees with `timezone`,
+ * on `timezone` when that is no IANA zone.
+ */
+export function zoneOf(cron: string, timezone: string | undefined): string {
+  let prefix: string | null;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-  } catch {
+    prefix = parseCron(cron).timezone;
+  } catch (err) {
+    if (err instanceof CronError) throw new InvalidJobError('cron', err.message);
+    throw err;
+  }
+  if (prefix !== null && !isKnownZone(prefix)) {
+    throw new InvalidJobError('cron', `unknown IANA time zone ${JSON.stringify(prefix)} in its CRON_TZ= prefix`);
+  }
+  if (timezone !== undefined && !isKnownZone(timezone)) {
     throw new InvalidJobError('timezone', `unknown IANA time zone ${JSON.stringify(timezone)}`);
   }
+  if (prefix !== null && timezone !== undefined && prefix !== timezone) {
+    throw new InvalidJobError(
+      'cron',
+      `its prefix names ${prefix} but timezone is ${timezone}: drop the prefix or make them agree`,
+    );
+  }
+  return prefix ?? timezone ?? JOB_DEFAULTS.timezone;
+}
+
+/**
+ * The plan Temporal follows for a valid job, as of `now` (see `jobs/fire-plan.ts`).
+ * @throws {@link InvalidJobError} on `cron` when it fires at no time within the plan's coming years
+ * (`0 0 31 2 *`).
+ */
+export function planJob(job: Pick<JobDefinition, 'cron' | 'timezone'>, now = new Date()): FirePlan {
+  const cron = parseCron(job.cron);
+  if (nextFires(cron, job.timezone, now, 1).length === 0) {
+    const until = new Date(planHorizon(now).to * 60_000).getUTCFullYear();
+    throw new InvalidJobError('cron', `never fires: it matches no time in ${job.timezone} before ${until}`);
+  }
+  return planFires(cron, job.timezone, now);
 }

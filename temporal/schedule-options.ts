@@ -1,20 +1,30 @@
-import type { ScheduleDescription, ScheduleOptions } from '@temporalio/client';
+import {
+  DAYS_OF_WEEK,
+  MONTHS,
+  type CalendarSpec,
+  type Range,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleSpec,
+} from '@temporalio/client';
+import type { FirePlan, UtcCalendar } from '../jobs/fire-plan';
+import { planJob } from '../jobs/validate';
 import type { JobRecord } from '../store/job-store';
 import { runIdBaseOf, scheduleIdOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import type { RunJobInput } from '../jobs/run-input';
 import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './search-attributes';
 
-/** A job as a Temporal Schedule: its cron, timezone, jitter, overlap policy and catch-up window (SPEC §2). */
-export function toScheduleOptions(job: JobDefinition, taskQueue: string): ScheduleOptions {
+/**
+ * A job as a Temporal Schedule: its fire plan as of `now` (UTC calendars, see `jobs/fire-plan.ts`), jitter, overlap
+ * policy and catch-up window (SPEC §2).
+ * @throws {@link InvalidJobError} on `cron` when the cron never fires.
+ */
+export function toScheduleOptions(job: JobDefinition, taskQueue: string, now = new Date()): ScheduleOptions {
   const input: RunJobInput = { job, trigger: 'schedule', triggeredBy: null, retryOf: null };
   return {
     scheduleId: scheduleIdOf(job.name),
-    spec: {
-      cronExpressions: [job.cron],
-      timezone: job.timezone,
-      ...(job.jitterSeconds > 0 ? { jitter: `${job.jitterSeconds}s` } : {}),
-    },
+    spec: toScheduleSpec(planJob(job, now), job.jitterSeconds),
     action: {
       type: 'startWorkflow',
       workflowType: 'runJob',
@@ -79,3 +89,63 @@ export function jobRecordOf(schedule: ScheduleDescription): JobRecord | null {
     scheduleUpdatedAt: updatedAt,
   };
 }
+
+/** The comment on a plan's first calendar: it carries the plan's horizon, so the reconciler sees when to replan. */
+const PLAN_COMMENT = 'scheduler-service plan; horizon until ';
+
+/** A fire plan as Temporal's spec: UTC calendars and intervals, the horizon in the first calendar's comment. */
+export function toScheduleSpec(plan: FirePlan, jitterSeconds = 0): ScheduleSpec {
+  const calendars = plan.calendars.map(toCalendarSpec);
+  if (calendars[0]) calendars[0].comment = PLAN_COMMENT + (plan.horizon?.to ?? 'never');
+  return {
+    calendars,
+    intervals: plan.intervals.map(({ everySeconds, offsetSeconds }) => ({
+      every: `${everySeconds}s`,
+      ...(offsetSeconds > 0 ? { offset: `${offsetSeconds}s` } : {}),
+    })),
+    timezone: 'UTC',
+    ...(jitterSeconds > 0 ? { jitter: `${jitterSeconds}s` } : {}),
+  };
+}
+
+/** The horizon a schedule's plan runs to (ISO-8601), null for a plan that holds for ever or is not ours. */
+export function planHorizonOf(spec: ScheduleDescription['spec']): string | null {
+  const comment = spec.calendars?.[0]?.comment ?? '';
+  return comment.startsWith(PLAN_COMMENT) && !comment.endsWith('never') ? comment.slice(PLAN_COMMENT.length) : null;
+}
+
+function toCalendarSpec(c: UtcCalendar): CalendarSpec {
+  return {
+    second: ranges(c.seconds),
+    minute: ranges(c.minutes),
+    hour: ranges(c.hours),
+    dayOfMonth: c.daysOfMonth ? ranges(c.daysOfMonth) : '*',
+    month: c.months ? ranges(c.months).map((r) => named(r, (m) => MONTHS[m - 1]!)) : '*',
+    year: c.years ? ranges(c.years) : '*',
+    dayOfWeek: c.daysOfWeek ? ranges(c.daysOfWeek).map((r) => named(r, (d) => DAYS_OF_WEEK[d]!)) : '*',
+  };
+}
+
+/** Sorted values as ranges: runs with one step (of three values or more) become `{start, end, step}`. */
+function ranges(values: readonly number[]): Range<number>[] {
+  const out: Range<number>[] = [];
+  for (let i = 0; i < values.length; ) {
+    const step = (values[i + 1] ?? NaN) - values[i]!;
+    let j = i + 1;
+    while (j + 1 < values.length && values[j + 1]! - values[j]! === step) j++;
+    if (j - i >= 2) {
+      out.push({ start: values[i]!, end: values[j]!, step });
+      i = j + 1;
+    } else {
+      out.push({ start: values[i]!, end: values[i]!, step: 1 });
+      i++;
+    }
+  }
+  return out;
+}
+
+const named = <T>(r: Range<number>, name: (v: number) => T): Range<T> => ({
+  start: name(r.start),
+  end: name(r.end),
+  step: r.step,
+});

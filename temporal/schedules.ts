@@ -1,4 +1,5 @@
 import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
+import type { google, temporal } from '@temporalio/proto';
 
 /** A schedule's description, or null when there is no such schedule. */
 export async function describeSchedule(client: Client, scheduleId: string): Promise<ScheduleDescription | null> {
@@ -18,3 +19,25 @@ export async function deleteSchedule(client: Client, scheduleId: string): Promis
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }
 }
+
+/**
+ * A schedule's nominal times in [from, to] (inclusive), as Temporal computes them from its spec
+ * (ListScheduleMatchingTimes).
+ * @throws {@link ScheduleNotFoundError}-like `ServiceError` when there is no such schedule.
+ */
+export async function scheduleMatchingTimes(client: Client, scheduleId: string, from: Date, to: Date): Promise<Date[]> {
+  // The server's bounds are exclusive; widen them by a second and filter to the inclusive range asked for.
+  const response = (await client.workflowService.listScheduleMatchingTimes({
+    namespace: client.options.namespace,
+    scheduleId,
+    startTime: timestampOf(from.getTime() - 1000),
+    endTime: timestampOf(to.getTime() + 1000),
+  })) as temporal.api.workflowservice.v1.IListScheduleMatchingTimesResponse;
+  return (response.startTime ?? [])
+    .map((t) => new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)))
+    .filter((t) => t >= from && t <= to);
+}
+
+/** A protobuf Timestamp; `seconds` is a Long in the generated types, which protobufjs also accepts as a number. */
+const timestampOf = (ms: number) =>
+  ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 }) as unknown as google.protobuf.ITimestamp;

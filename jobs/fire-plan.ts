@@ -1,0 +1,341 @@
+/**
+ * When a job fires: a parsed cron in a time zone, under the documented daylight-saving policy (docs/cron.md), as
+ * instants and as a plan of UTC calendars that Temporal can follow exactly. Temporal only ever sees UTC: its own
+ * daylight-saving arithmetic loses occurrences east of UTC (service/worker/scheduler/calendar.go in 1.29), so the
+ * product does the zone arithmetic itself (offsets from luxon, see `jobs/zone.ts`) and never hands it a zone.
+ *
+ * The policy is Vixie/ISC cron's (cron(8)): a *wildcard* job (minute or hour field starting with `*`) runs at every
+ * wall-clock time that matches, so it runs in both copies of a repeated hour and not at times a gap skips; a
+ * *fixed-time* job runs a repeated time once, in its first copy, and a skipped time once, at the first instant after
+ * the gap.
+ */
+import { matchesDay, matchesMinute, type Cron, type CronFields } from './cron';
+import { offsetPeriods, type OffsetPeriod } from './zone';
+
+/** One Temporal calendar in UTC: every field a set of values, null for "every". */
+export interface UtcCalendar {
+  years: readonly number[] | null;
+  months: readonly number[] | null;
+  daysOfMonth: readonly number[] | null;
+  daysOfWeek: readonly number[] | null;
+  hours: readonly number[];
+  minutes: readonly number[];
+  seconds: readonly number[];
+}
+
+/** What Temporal gets for a job: calendars and intervals, all in UTC. */
+export interface FirePlan {
+  calendars: UtcCalendar[];
+  intervals: { everySeconds: number; offsetSeconds: number }[];
+  /**
+   * Plans for zones with daylight-saving (or any offset change) list their fire times year by year over
+   * [from, to) (ISO-8601); the reconciler replans before `to` comes near. Null: the plan holds for ever.
+   */
+  horizon: { from: string; to: string } | null;
+}
+
+/** How a fire time relates to a daylight-saving change: moved out of a skipped gap, or a wall time seen twice. */
+export type DstMark = 'shifted' | 'repeated' | null;
+
+/** A fire instant in epoch seconds. */
+export interface Fire {
+  at: number;
+  dst: DstMark;
+}
+
+const DAY = 1440; // minutes
+/** Days around an offset change whose fire times are worked out minute by minute (a change moves at most 3 hours). */
+const NEAR_CHANGE = 180;
+
+/**
+ * The years a plan covers when `now` is given: from the start of last year (for backfills) to the start of the
+ * fourth year ahead. A replan moves them once a year.
+ */
+export function planHorizon(now: Date): { from: number; to: number } {
+  const year = now.getUTCFullYear();
+  return { from: Date.UTC(year - 1, 0, 1) / 60_000, to: Date.UTC(year + 4, 0, 1) / 60_000 };
+}
+
+/**
+ * The fire times of a cron in a zone, one UTC day at a time, under the daylight-saving policy. Days away from an
+ * offset change share a pattern that depends only on the offset and on whether the two local dates the UTC day
+ * touches match; days near a change are worked out minute by minute.
+ */
+export class FireCalendar {
+  private readonly periods: readonly OffsetPeriod[];
+  private readonly nearChange = new Set<number>();
+  private readonly patterns = new Map<string, readonly DayFire[]>();
+
+  /** `from`, `to`: epoch minutes, the span this calendar can answer for. */
+  constructor(
+    private readonly fields: CronFields,
+    zone: string,
+    readonly from: number,
+    readonly to: number,
+  ) {
+    this.periods = offsetPeriods(zone, from - 2 * DAY, to + 2 * DAY);
+    for (const p of this.periods.slice(1)) {
+      for (let d = Math.floor((p.start - NEAR_CHANGE) / DAY); d <= Math.floor((p.start + NEAR_CHANGE) / DAY); d++) {
+        this.nearChange.add(d);
+      }
+    }
+  }
+
+  /** Whether the zone keeps one offset over the whole span. */
+  get constantOffset(): number | null {
+    const inSpan = this.periods.filter((p) => p.end > this.from && p.start < this.to);
+    return inSpan.length === 1 ? inSpan[0]!.offset : null;
+  }
+
+  /** The fire times on one UTC day (epoch days), by second of the day, in order. */
+  day(day: number): readonly DayFire[] {
+    const start = day * DAY;
+    if (this.nearChange.has(day)) return this.walk(start);
+    const offset = this.periodAt(start).offset;
+    const key = `${offset} ${this.matchesLocalDay(start + offset)} ${this.matchesLocalDay(start + DAY - 1 + offset)}`;
+    let pattern = this.patterns.get(key);
+    if (!pattern) this.patterns.set(key, (pattern = this.walk(start)));
+    return pattern;
+  }
+
+  /** Fire times in [from, to) (epoch seconds), in order, at most `limit`. */
+  fires(from: number, to: number, limit = Infinity): Fire[] {
+    const out: Fire[] = [];
+    for (let day = Math.floor(from / 86_400); day * 86_400 < to && out.length < limit; day++) {
+      for (const fire of this.day(day)) {
+        const at = day * 86_400 + fire.second;
+        if (at >= from && at < to && out.length < limit) out.push({ at, dst: fire.dst });
+      }
+    }
+    return out;
+  }
+
+  private periodAt(minute: number): OffsetPeriod {
+    let lo = 0;
+    let hi = this.periods.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.periods[mid]!.start <= minute) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.periods[lo]!;
+  }
+
+  private matchesLocalDay(localMinute: number): boolean {
+    const d = new Date(localMinute * 60_000);
+    return matchesDay(this.fields, d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+  }
+
+  private matchesLocal(localMinute: number): boolean {
+    const d = new Date(localMinute * 60_000);
+    return (
+      matchesMinute(this.fields, d.getUTCHours(), d.getUTCMinutes()) &&
+      matchesDay(this.fields, d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())
+    );
+  }
+
+  /** One UTC day, minute by minute, with the daylight-saving policy applied at each offset change. */
+  private walk(start: number): DayFire[] {
+    const out: DayFire[] = [];
+    const { seconds, wildcard } = this.fields;
+    for (let t = 0; t < DAY; t++) {
+      const u = start + t;
+      const i = this.periods.indexOf(this.periodAt(u));
+      const { offset } = this.periods[i]!;
+      const prev = this.periods[i - 1];
+      const next = this.periods[i + 1];
+      // a fall-back change repeats the wall times of [change, change + difference)
+      const secondCopy = !!prev && prev.offset > offset && u < this.periods[i]!.start + prev.offset - offset;
+      const firstCopy = !!next && offset > next.offset && u >= next.start - (offset - next.offset);
+      const matches = this.matchesLocal(u + offset);
+      if (matches && (wildcard || !secondCopy)) {
+        const dst = secondCopy || firstCopy ? 'repeated' : null;
+        for (const s of seconds) out.push({ second: t * 60 + s, dst });
+      } else if (!matches && !wildcard && prev && u === this.periods[i]!.start && offset > prev.offset) {
+        // a spring-forward gap: its wall times [change + old offset, change + new offset) never show
+        for (let g = u + prev.offset; g < u + offset; g++) {
+          if (this.matchesLocal(g)) {
+            out.push({ second: t * 60, dst: 'shifted' });
+            break;
+          }
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** A fire time within a UTC day. */
+export interface DayFire {
+  /** Second of the UTC day. */
+  second: number;
+  dst: DstMark;
+}
+
+/**
+ * The plan Temporal follows for a cron in a zone, as of `now`.
+ * - `@every`: an interval from the epoch, zone-free, for ever.
+ * - A zone at UTC+0 all through the horizon (UTC, Etc/*, Africa/Abidjan…): the cron's fields as calendars, for ever.
+ * - Any other zone: the fire times of each UTC day, grouped into calendars by year, month and day, over the
+ *   horizon of {@link planHorizon}.
+ */
+export function planFires(cron: Cron, zone: string, now: Date): FirePlan {
+  if (cron.kind === 'interval') {
+    return {
+      calendars: [],
+      intervals: [{ everySeconds: cron.everySeconds, offsetSeconds: cron.offsetSeconds }],
+      horizon: null,
+    };
+  }
+  const { from, to } = planHorizon(now);
+  const calendar = fireCalendarOf(cron.fields, zone, from, to);
+  const forEver = calendar.constantOffset === 0 ? structuralCalendars(cron.fields) : null;
+  if (forEver) return { calendars: forEver, intervals: [], horizon: null };
+  return {
+    calendars: dailyCalendars(calendar, from / DAY, to / DAY),
+    intervals: [],
+    horizon: { from: new Date(from * 60_000).toISOString(), to: new Date(to * 60_000).toISOString() },
+  };
+}
+
+/** The cron's own fields as UTC calendars; null when a field (L, FRIL) has no calendar form. */
+function structuralCalendars(f: CronFields): UtcCalendar[] | null {
+  if (f.lastDayOfMonth || f.lastWeekdays.length > 0) return null;
+  const time = { years: null, hours: f.hours, minutes: f.minutes, seconds: f.seconds };
+  const months = f.months.length === 12 ? null : f.months;
+  const days = (daysOfMonth: readonly number[] | null, daysOfWeek: readonly number[] | null): UtcCalendar => ({
+    ...time,
+    months,
+    daysOfMonth,
+    daysOfWeek,
+  });
+  const weekClauses = [
+    ...(f.daysOfWeek.length ? [days(null, f.daysOfWeek)] : []),
+    // the nth weekday of a month is that weekday within the month's nth seven days
+    ...f.nthWeekdays.map(({ weekday, n }) => days(span(7 * n - 6, Math.min(7 * n, 31)), [weekday])),
+  ];
+  if (f.domRestricted && f.dowRestricted) return [days(f.daysOfMonth, null), ...weekClauses];
+  if (f.domRestricted) return [days(f.daysOfMonth, null)];
+  if (f.dowRestricted) return weekClauses;
+  return [days(null, null)];
+}
+
+/** Every day's fire times over [fromDay, toDay), grouped: days that fire at the same times share calendars. */
+function dailyCalendars(calendar: FireCalendar, fromDay: number, toDay: number): UtcCalendar[] {
+  const byPattern = new Map<string, { boxes: Box[]; days: number[] }>();
+  for (let day = fromDay; day < toDay; day++) {
+    const fires = calendar.day(day);
+    if (fires.length === 0) continue;
+    const boxes = boxesOf(fires.map((f) => f.second));
+    const key = JSON.stringify(boxes);
+    const group = byPattern.get(key) ?? { boxes, days: [] };
+    group.days.push(day);
+    byPattern.set(key, group);
+  }
+  const calendars: UtcCalendar[] = [];
+  for (const { boxes, days } of byPattern.values()) {
+    for (const dates of dateGroups(days)) {
+      for (const box of boxes) calendars.push({ ...dates, daysOfWeek: null, ...box });
+    }
+  }
+  return calendars;
+}
+
+interface Box {
+  hours: number[];
+  minutes: number[];
+  seconds: number[];
+}
+
+/** Seconds of a day as hour × minute × second products: the fewest boxes that a calendar can say. */
+function boxesOf(secondsOfDay: readonly number[]): Box[] {
+  // hour → minute → seconds
+  const hours = new Map<number, Map<number, number[]>>();
+  for (const s of secondsOfDay) {
+    const [h, m] = [Math.floor(s / 3600), Math.floor(s / 60) % 60];
+    const minutes = hours.get(h) ?? new Map<number, number[]>();
+    minutes.set(m, [...(minutes.get(m) ?? []), s % 60]);
+    hours.set(h, minutes);
+  }
+  const byShape = new Map<string, Box>();
+  for (const [h, minutes] of hours) {
+    const bySeconds = new Map<string, { minutes: number[]; seconds: number[] }>();
+    for (const [m, seconds] of minutes) {
+      const key = seconds.join(',');
+      const entry = bySeconds.get(key) ?? { minutes: [], seconds };
+      entry.minutes.push(m);
+      bySeconds.set(key, entry);
+    }
+    for (const { minutes: ms, seconds } of bySeconds.values()) {
+      const key = `${ms.join(',')}|${seconds.join(',')}`;
+      const box = byShape.get(key) ?? { hours: [], minutes: ms, seconds };
+      box.hours.push(h);
+      byShape.set(key, box);
+    }
+  }
+  return [...byShape.values()];
+}
+
+/** Epoch days as calendar fields: by year, the months that share a day-of-month list ("every day" when whole). */
+function dateGroups(
+  days: readonly number[],
+): Pick<UtcCalendar, 'years' | 'months' | 'daysOfMonth'>[] {
+  const byYear = new Map<number, Map<number, number[]>>();
+  for (const day of days) {
+    const d = new Date(day * 86_400_000);
+    const months = byYear.get(d.getUTCFullYear()) ?? new Map<number, number[]>();
+    months.set(d.getUTCMonth() + 1, [...(months.get(d.getUTCMonth() + 1) ?? []), d.getUTCDate()]);
+    byYear.set(d.getUTCFullYear(), months);
+  }
+  // year → (day-of-month list → months), then years that share all of it
+  const byShape = new Map<string, { years: number[]; months: number[]; daysOfMonth: number[] | null }>();
+  for (const [year, months] of byYear) {
+    const byDays = new Map<string, number[]>();
+    for (const [month, doms] of months) {
+      const whole = doms.length === new Date(Date.UTC(year, month, 0)).getUTCDate();
+      const key = whole ? '*' : doms.join(',');
+      byDays.set(key, [...(byDays.get(key) ?? []), month]);
+    }
+    for (const [key, ms] of byDays) {
+      const shape = `${ms.join(',')}|${key}`;
+      const group = byShape.get(shape) ?? {
+        years: [],
+        months: ms,
+        daysOfMonth: key === '*' ? null : key.split(',').map(Number),
+      };
+      group.years.push(year);
+      byShape.set(shape, group);
+    }
+  }
+  return [...byShape.values()].map((g) => ({ ...g, months: g.months.length === 12 ? null : g.months }));
+}
+
+const span = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * The first `count` fire times at or after `from`, as the plan of `from` has them (so within its horizon: an
+ * empty answer means the cron does not fire in the coming years).
+ */
+export function nextFires(cron: Cron, zone: string, from: Date, count: number): Fire[] {
+  const at = Math.ceil(from.getTime() / 1000);
+  if (cron.kind === 'interval') {
+    const { everySeconds: every, offsetSeconds: offset } = cron;
+    const first = Math.ceil((at - offset) / every) * every + offset;
+    return Array.from({ length: count }, (_, i) => ({ at: first + i * every, dst: null }));
+  }
+  const { from: start, to } = planHorizon(from);
+  return fireCalendarOf(cron.fields, zone, start, to).fires(at, to * 60, count);
+}
+
+const calendars = new Map<string, FireCalendar>();
+
+/** FireCalendars are cached by cron, zone and span: their day patterns are the expensive part. */
+function fireCalendarOf(fields: CronFields, zone: string, from: number, to: number): FireCalendar {
+  const key = `${JSON.stringify(fields)} ${zone} ${from} ${to}`;
+  let calendar = calendars.get(key);
+  if (!calendar) {
+    if (calendars.size >= 500) calendars.clear();
+    calendars.set(key, (calendar = new FireCalendar(fields, zone, from, to)));
+  }
+  return calendar;
+}
