@@ -7,7 +7,14 @@ import type { ExecutionRecord } from '../jobs/execution';
 import type { ReconcileInput, ReconcileReport } from '../jobs/reconcile';
 import type { JobStore } from '../store/job-store';
 import { describeRun, recordedExecutionOf, runOf } from '../temporal/runs';
-import { JOB_SCHEDULE_PREFIX, jobRecordOf } from '../temporal/schedule-options';
+import {
+  definitionOfAction,
+  followsPlan,
+  JOB_SCHEDULE_PREFIX,
+  jobRecordOf,
+  toScheduleSpec,
+} from '../temporal/schedule-options';
+import { planJob } from '../jobs/validate';
 import { describeSchedule } from '../temporal/schedules';
 
 const BATCH = 100;
@@ -39,6 +46,7 @@ class Pass {
   readonly report: ReconcileReport = {
     jobsMirrored: [],
     jobsRemoved: [],
+    jobsReplanned: [],
     executionsChecked: 0,
     executionsRepaired: [],
     failures: [],
@@ -58,7 +66,8 @@ class Pass {
       if (!summary.scheduleId.startsWith(JOB_SCHEDULE_PREFIX)) continue;
       this.heartbeat();
       await this.guard(summary.scheduleId, async () => {
-        const schedule = await describeSchedule(this.client, summary.scheduleId);
+        const described = await describeSchedule(this.client, summary.scheduleId);
+        const schedule = described && (await this.replan(described));
         const name = schedule && (await this.mirrorJob(schedule));
         if (name) seen.add(name);
       });
@@ -151,6 +160,20 @@ class Pass {
       durationMs: run.durationMs ?? Date.parse(completedAt) - Date.parse(base.startedAt),
       error: base.error ?? run.error,
     };
+  }
+
+  /**
+   * A job schedule whose plan is not the one of today (its horizon has moved on, or it predates plans) gets
+   * today's: its spec replaced, its state and everything else kept. Answers the schedule as it now is.
+   */
+  private async replan(schedule: ScheduleDescription): Promise<ScheduleDescription> {
+    const job = definitionOfAction(schedule.action);
+    if (!job || followsPlan(schedule.spec, job)) return schedule;
+    const handle = this.client.schedule.getHandle(schedule.scheduleId);
+    const spec = toScheduleSpec(planJob(job), job.jitterSeconds);
+    await handle.update((prev) => ({ ...prev, spec }));
+    this.report.jobsReplanned.push(job.name);
+    return handle.describe();
   }
 
   private async mirrorJob(schedule: ScheduleDescription): Promise<string | null> {

@@ -15,6 +15,7 @@ describe('the HTTP facade', () => {
       { name: 'weekly-digest', service: 'email-service', endpoint: '/x', cron: '@daily' },
       new Map([['email-service', 'http://email-service:7006']]),
     ),
+    schedule: 'At 00:00 (UTC)',
     paused: false,
     pauseNote: null,
     nextRunTimes: [],

@@ -20,6 +20,7 @@ import { executionRoutes } from './routes/executions';
 import { healthRoutes, type HealthChecks } from './routes/health';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics';
 import { jobRoutes } from './routes/jobs';
+import { scheduleRoutes } from './routes/schedules';
 import { serviceRoutes } from './routes/services';
 
 export interface AppDeps {
@@ -181,6 +182,7 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
     await api.register(jobRoutes, { prefix: '/api/jobs', jobs: deps.jobs, executions: deps.executions });
     await api.register(executionRoutes, { prefix: '/api/executions', executions: deps.executions });
     await api.register(serviceRoutes, { prefix: '/api/services', jobs: deps.jobs });
+    await api.register(scheduleRoutes, { prefix: '/api/schedules' });
     api.post(
       '/api/reconcile',
       {

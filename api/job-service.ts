@@ -15,7 +15,7 @@ import {
 } from './errors';
 import { mayActFor, type Caller } from './identity';
 import { startRun } from '../temporal/runs';
-import { definitionOfAction, jobRecordOf, toScheduleOptions } from '../temporal/schedule-options';
+import { definitionOfAction, followsPlan, jobRecordOf, toScheduleOptions } from '../temporal/schedule-options';
 import { type TemporalLinks } from '../temporal/links';
 import { JOB_SERVICE } from '../temporal/search-attributes';
 import { toExecutionView, toJobView } from './views';
@@ -97,7 +97,10 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     const current = definitionOfAction(before.action);
     if (!current || current.service !== job.service) throw new JobConflictError(job.name);
     const sameQueue = before.action.type === 'startWorkflow' && before.action.taskQueue === taskQueue;
-    if (sameQueue && sameDefinition(current, job)) return ['unchanged', recordOf(before)];
+    // a schedule made before the plan of today (another horizon, or the cron handed to Temporal as written) is replanned
+    if (sameQueue && sameDefinition(current, job) && followsPlan(before.spec, job)) {
+      return ['unchanged', recordOf(before)];
+    }
     const { spec, action, policies, state } = toScheduleOptions(job, taskQueue);
     await handle.update((prev) => ({
       ...prev,

@@ -1,3 +1,4 @@
+import { describeCron } from '../jobs/cron';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ExecutionRecord } from '../jobs/execution';
 import type { ExecutionView, JobView } from '../jobs/schema';
@@ -19,6 +20,7 @@ export function toJobView(
   const scheduleId = scheduleIdOf(row.definition.name);
   return {
     ...row.definition,
+    schedule: scheduleWords(row.definition.cron, row.definition.timezone),
     paused: !row.enabled,
     pauseNote: row.pauseNote,
     nextRunTimes: upcoming(row.times, now).slice(0, MAX_NEXT_RUN_TIMES),
@@ -28,6 +30,24 @@ export function toJobView(
     updatedAt: row.updatedAt,
     temporal: { scheduleId, url: links.schedule(scheduleId) },
   };
+}
+
+const words = new Map<string, string>();
+
+/** A job's cron in words (cached: a page of jobs repeats a few crons). A cron stored before it was checked stays as is. */
+function scheduleWords(cron: string, timezone: string): string {
+  const key = `${timezone} ${cron}`;
+  let text = words.get(key);
+  if (text === undefined) {
+    try {
+      text = describeCron(cron, timezone);
+    } catch {
+      text = `${cron} (${timezone})`;
+    }
+    if (words.size >= 1000) words.clear();
+    words.set(key, text);
+  }
+  return text;
 }
 
 /** The row's next run times still ahead of `now` (the stores keep them as `toISOString()` text: text order is time order). */

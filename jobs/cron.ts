@@ -6,6 +6,7 @@
  * node-cron): an optional seconds field first, `?`, `L`, `<day>L` and `<day>#<n>`. Anything else is refused with a
  * {@link CronError} that says what to write instead; nothing is passed through to be read differently elsewhere.
  */
+import cronstrue from 'cronstrue';
 
 /** Thrown by {@link parseCron} when a cron string is not in the dialect; `message` says what to write instead. */
 export class CronError extends Error {
@@ -303,4 +304,37 @@ export function matchesDay(f: CronFields, year: number, month: number, day: numb
 /** Whether a time of day (hour, minute) matches the cron's hour and minute fields. */
 export function matchesMinute(f: CronFields, hour: number, minute: number): boolean {
   return f.hours.includes(hour) && f.minutes.includes(minute);
+}
+
+const UNIT_WORDS: readonly [number, string][] = [
+  [86_400, 'day'],
+  [3_600, 'hour'],
+  [60, 'minute'],
+  [1, 'second'],
+];
+
+/**
+ * A valid cron in words, in its zone: `At 13:00, on the first Monday of the month (Europe/Paris)`. Calendar forms
+ * through cronstrue (which reads the same dialect: seconds first in six fields, `L`, `#`); `@every` in our own
+ * words, since cronstrue has none for it.
+ * @throws {@link CronError} if the cron is not in the dialect.
+ */
+export function describeCron(text: string, timezone: string): string {
+  const cron = parseCron(text);
+  if (cron.kind === 'interval') {
+    const offset = cron.offsetSeconds ? `, offset by ${durationWords(cron.offsetSeconds)}` : '';
+    return `Every ${durationWords(cron.everySeconds)}${offset}, counted from 1970-01-01T00:00:00Z in any time zone`;
+  }
+  return `${cronstrue.toString(cron.expression, { use24HourTimeFormat: true, verbose: false })} (${timezone})`;
+}
+
+function durationWords(seconds: number): string {
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [size, word] of UNIT_WORDS) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n) parts.push(`${n} ${word}${n === 1 ? '' : 's'}`);
+  }
+  return parts.join(' ');
 }

@@ -187,15 +187,27 @@ export function planFires(cron: Cron, zone: string, now: Date): FirePlan {
       horizon: null,
     };
   }
+  const horizon = horizonOf(cron, zone, now);
+  if (!horizon) return { calendars: structuralCalendars(cron.fields)!, intervals: [], horizon: null };
   const { from, to } = planHorizon(now);
-  const calendar = fireCalendarOf(cron.fields, zone, from, to);
-  const forEver = calendar.constantOffset === 0 ? structuralCalendars(cron.fields) : null;
-  if (forEver) return { calendars: forEver, intervals: [], horizon: null };
   return {
-    calendars: dailyCalendars(calendar, from / DAY, to / DAY),
+    calendars: dailyCalendars(fireCalendarOf(cron.fields, zone, from, to), from / DAY, to / DAY),
     intervals: [],
-    horizon: { from: new Date(from * 60_000).toISOString(), to: new Date(to * 60_000).toISOString() },
+    horizon,
   };
+}
+
+/**
+ * The horizon {@link planFires} gives a cron's plan as of `now`, without making the plan: null for a plan that
+ * holds for ever (an interval, or calendar fields in a zone at UTC+0 throughout).
+ */
+export function horizonOf(cron: Cron, zone: string, now: Date): FirePlan['horizon'] {
+  if (cron.kind === 'interval') return null;
+  const { from, to } = planHorizon(now);
+  if (fireCalendarOf(cron.fields, zone, from, to).constantOffset === 0 && structuralCalendars(cron.fields)) {
+    return null;
+  }
+  return { from: new Date(from * 60_000).toISOString(), to: new Date(to * 60_000).toISOString() };
 }
 
 /** The cron's own fields as UTC calendars; null when a field (L, FRIL) has no calendar form. */
@@ -277,9 +289,7 @@ function boxesOf(secondsOfDay: readonly number[]): Box[] {
 }
 
 /** Epoch days as calendar fields: by year, the months that share a day-of-month list ("every day" when whole). */
-function dateGroups(
-  days: readonly number[],
-): Pick<UtcCalendar, 'years' | 'months' | 'daysOfMonth'>[] {
+function dateGroups(days: readonly number[]): Pick<UtcCalendar, 'years' | 'months' | 'daysOfMonth'>[] {
   const byYear = new Map<number, Map<number, number[]>>();
   for (const day of days) {
     const d = new Date(day * 86_400_000);

@@ -10,6 +10,8 @@ export interface ReconcileReport {
   jobsMirrored: string[];
   /** Mirror rows of jobs whose schedule no longer exists in Temporal. */
   jobsRemoved: string[];
+  /** Jobs whose schedule got today's fire plan: a new horizon (once a year), or a schedule older than plans. */
+  jobsReplanned: string[];
   executionsChecked: number;
   /** Runs whose row was missing or still `running` after the run had ended. */
   executionsRepaired: string[];

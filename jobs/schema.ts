@@ -59,6 +59,8 @@ export const JobViewSchema = Type.Object({
   method: literals(HTTP_METHODS),
   cron: Type.String(),
   timezone: Type.String(),
+  /** The cron in words, in its zone (cronstrue). */
+  schedule: Type.String(),
   description: Type.String(),
   payload: Type.Object({}, { additionalProperties: true }),
   enabled: Type.Boolean(),
@@ -108,6 +110,28 @@ export const ExecutionViewSchema = Type.Object({
 });
 export type ExecutionView = Static<typeof ExecutionViewSchema>;
 
+export const PreviewRequestSchema = Type.Object(
+  {
+    cron: Type.String({ minLength: 1, maxLength: 200 }),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    count: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  },
+  { additionalProperties: false },
+);
+
+export const SchedulePreviewSchema = Type.Object({
+  cron: Type.String(),
+  timezone: Type.String(),
+  description: Type.String(),
+  nextRunTimes: Type.Array(
+    Type.Object({
+      at: Timestamp,
+      wallClock: Type.String(),
+      dst: Type.Union([literals(['shifted', 'repeated'] as const), Type.Null()]),
+    }),
+  ),
+});
+
 export const ErrorSchema = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
 });
@@ -115,6 +139,7 @@ export const ErrorSchema = Type.Object({
 export const ReconcileReportSchema = Type.Object({
   jobsMirrored: Type.Array(Type.String()),
   jobsRemoved: Type.Array(Type.String()),
+  jobsReplanned: Type.Array(Type.String()),
   executionsChecked: Type.Integer(),
   executionsRepaired: Type.Array(Type.String()),
   failures: Type.Array(Type.String()),

@@ -8,8 +8,8 @@ import {
   type JobRegistration,
   type JsonObject,
 } from './job';
-import { CronError, parseCron } from './cron';
-import { nextFires, planFires, planHorizon, type FirePlan } from './fire-plan';
+import { CronError, parseCron, type Cron } from './cron';
+import { nextFires, planFires, planHorizon, type Fire, type FirePlan } from './fire-plan';
 import { endpointProblem, type ServiceRegistry } from './services';
 import { isKnownZone } from './zone';
 
@@ -108,9 +108,19 @@ export function zoneOf(cron: string, timezone: string | undefined): string {
  */
 export function planJob(job: Pick<JobDefinition, 'cron' | 'timezone'>, now = new Date()): FirePlan {
   const cron = parseCron(job.cron);
-  if (nextFires(cron, job.timezone, now, 1).length === 0) {
-    const until = new Date(planHorizon(now).to * 60_000).getUTCFullYear();
-    throw new InvalidJobError('cron', `never fires: it matches no time in ${job.timezone} before ${until}`);
-  }
+  upcomingFires(cron, job.timezone, now, 1);
   return planFires(cron, job.timezone, now);
+}
+
+/**
+ * The first `count` fire times of a valid cron at or after `now`.
+ * @throws {@link InvalidJobError} on `cron` when there is none within the plan's coming years.
+ */
+export function upcomingFires(cron: Cron, zone: string, now: Date, count: number): Fire[] {
+  const fires = nextFires(cron, zone, now, count);
+  if (fires.length === 0) {
+    const until = new Date(planHorizon(now).to * 60_000).getUTCFullYear();
+    throw new InvalidJobError('cron', `never fires: it matches no time in ${zone} before ${until}`);
+  }
+  return fires;
 }

@@ -1,4 +1,4 @@
-import { IANAZone } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 /** A stretch of time in which a zone's UTC offset does not change. Times in epoch minutes, `[start, end)`. */
 export interface OffsetPeriod {
@@ -34,7 +34,7 @@ export function offsetPeriods(zone: string, from: number, to: number): readonly 
   const periods: OffsetPeriod[] = [];
   let start = from;
   let offset = offsetAt(from);
-  for (let probe = from; probe < to; ) {
+  for (let probe = from; probe < to;) {
     const next = Math.min(probe + PROBE_MINUTES, to);
     const after = offsetAt(next);
     if (after !== offset) {
@@ -57,4 +57,9 @@ export function offsetPeriods(zone: string, from: number, to: number): readonly 
   if (cache.size > 2_000) cache.clear();
   cache.set(key, periods);
   return periods;
+}
+
+/** An instant (epoch seconds) as the zone's wall clock with its offset: `2027-03-28T03:00:00+02:00`. */
+export function wallClockOf(epochSeconds: number, zone: string): string {
+  return DateTime.fromSeconds(epochSeconds, { zone }).toISO({ suppressMilliseconds: true }) ?? '';
 }

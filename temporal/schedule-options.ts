@@ -7,7 +7,8 @@ import {
   type ScheduleOptions,
   type ScheduleSpec,
 } from '@temporalio/client';
-import type { FirePlan, UtcCalendar } from '../jobs/fire-plan';
+import { parseCron } from '../jobs/cron';
+import { horizonOf, type FirePlan, type UtcCalendar } from '../jobs/fire-plan';
 import { planJob } from '../jobs/validate';
 import type { JobRecord } from '../store/job-store';
 import { runIdBaseOf, scheduleIdOf } from '../jobs/ids';
@@ -108,10 +109,16 @@ export function toScheduleSpec(plan: FirePlan, jitterSeconds = 0): ScheduleSpec 
   };
 }
 
-/** The horizon a schedule's plan runs to (ISO-8601), null for a plan that holds for ever or is not ours. */
-export function planHorizonOf(spec: ScheduleDescription['spec']): string | null {
-  const comment = spec.calendars?.[0]?.comment ?? '';
-  return comment.startsWith(PLAN_COMMENT) && !comment.endsWith('never') ? comment.slice(PLAN_COMMENT.length) : null;
+/**
+ * Whether a schedule follows the plan its job has as of `now`: false for a plan made for an earlier horizon (the
+ * reconciler replans it) and for a schedule created before plans existed (its cron handed to Temporal as written).
+ * @throws {@link CronError} if the job's cron is not in the dialect (a job registered before it was checked).
+ */
+export function followsPlan(spec: ScheduleDescription['spec'], job: JobDefinition, now = new Date()): boolean {
+  const cron = parseCron(job.cron);
+  const calendars = spec.calendars ?? [];
+  if (cron.kind === 'interval') return calendars.length === 0 && (spec.intervals?.length ?? 0) > 0;
+  return calendars[0]?.comment === PLAN_COMMENT + (horizonOf(cron, job.timezone, now)?.to ?? 'never');
 }
 
 function toCalendarSpec(c: UtcCalendar): CalendarSpec {
@@ -129,7 +136,7 @@ function toCalendarSpec(c: UtcCalendar): CalendarSpec {
 /** Sorted values as ranges: runs with one step (of three values or more) become `{start, end, step}`. */
 function ranges(values: readonly number[]): Range<number>[] {
   const out: Range<number>[] = [];
-  for (let i = 0; i < values.length; ) {
+  for (let i = 0; i < values.length;) {
     const step = (values[i + 1] ?? NaN) - values[i]!;
     let j = i + 1;
     while (j + 1 < values.length && values[j + 1]! - values[j]! === step) j++;

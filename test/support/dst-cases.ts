@@ -65,7 +65,11 @@ export const DST_CRONS: readonly OracleCron[] = [
   { cron: '15 0 * * *', matches: (w) => w.hour === 0 && w.minute === 15, fixed: true },
   { cron: '45 23 * * *', matches: (w) => w.hour === 23 && w.minute === 45, fixed: true },
   { cron: '45 2 * * SUN', matches: (w) => w.weekday === 0 && w.hour === 2 && w.minute === 45, fixed: true },
-  { cron: '0 3 * * 5,6', matches: (w) => (w.weekday === 5 || w.weekday === 6) && w.hour === 3 && w.minute === 0, fixed: true },
+  {
+    cron: '0 3 * * 5,6',
+    matches: (w) => (w.weekday === 5 || w.weekday === 6) && w.hour === 3 && w.minute === 0,
+    fixed: true,
+  },
 ];
 
 /** A daily fixed-time cron at a wall time, with its predicate. */
