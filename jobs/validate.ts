@@ -8,7 +8,8 @@ import {
   type JobRegistration,
   type JsonObject,
 } from './job';
-import { endpointProblem, type ServiceRegistry } from './services';
+import { parseEndpoint } from './endpoint';
+import type { ServiceRegistry } from './services';
 
 /** Thrown by {@link normalizeJob} when a registration breaks a rule the schema cannot express. */
 export class InvalidJobError extends Error {
@@ -29,7 +30,8 @@ export class InvalidJobError extends Error {
 const CRON_SHORTHANDS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
 
 /**
- * Applies the defaults of SPEC §2 and checks what a JSON schema cannot: the service, the endpoint's shape,
+ * Applies the defaults of SPEC §2 and checks what a JSON schema cannot: the service, the endpoint's shape (kept
+ * in the form a URL parser gives it, see {@link parseEndpoint}),
  * the timezone, the payload's size and the retry intervals. The cron string gets a structural check here;
  * Temporal itself has the last word when the schedule is created.
  * @throws {@link InvalidJobError} naming the offending field.
@@ -46,8 +48,9 @@ export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): J
     const known = [...services.keys()].join(', ') || 'none configured';
     throw new InvalidJobError('service', `unknown service ${JSON.stringify(job.service)} (known: ${known})`);
   }
-  const endpoint = endpointProblem(job.endpoint);
-  if (endpoint) throw new InvalidJobError('endpoint', endpoint);
+  const endpoint = parseEndpoint(job.endpoint);
+  if (endpoint.problem !== undefined) throw new InvalidJobError('endpoint', endpoint.problem);
+  job.endpoint = endpoint.endpoint; // stored as it is called, so `/a b` and `/a%20b` are one definition
   checkCron(job.cron);
   checkTimezone(job.timezone);
   checkPayload(job.payload, job.method);
