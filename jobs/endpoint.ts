@@ -115,13 +115,14 @@ function hiddenCharacterProblem(layer: string, depth: number): string | null {
  * make it null when `fatal`, U+FFFD otherwise.
  */
 function decodeLayer(text: string, fatal: boolean): string | null {
+  const utf8 = new TextEncoder();
   const bytes: number[] = [];
   let last = 0;
   for (const match of text.matchAll(ESCAPE)) {
-    bytes.push(...Buffer.from(text.slice(last, match.index), 'utf8'), parseInt(match[1] ?? '', 16));
+    bytes.push(...utf8.encode(text.slice(last, match.index)), parseInt(match[1] ?? '', 16));
     last = match.index + match[0].length;
   }
-  bytes.push(...Buffer.from(text.slice(last), 'utf8'));
+  bytes.push(...utf8.encode(text.slice(last)));
   try {
     return new TextDecoder('utf-8', { fatal }).decode(Uint8Array.from(bytes));
   } catch {
