@@ -289,6 +289,7 @@ describe('the HTTP facade', () => {
       '/api/jobs/{name}/resume',
       '/api/jobs/{name}/trigger',
       '/api/reconcile',
+      '/api/schedules/preview',
       '/api/services/{service}/jobs',
       '/health',
       '/ready',

@@ -1,4 +1,4 @@
-import { MAX_ENDPOINT_LENGTH } from './job';
+import { parseEndpoint } from './endpoint';
 
 /** Target services: `<NAME>_SERVICE_URL` defines service `<name>-service` (SPEC §1). */
 export type ServiceRegistry = ReadonlyMap<string, string>;
@@ -17,38 +17,22 @@ export class TargetUrlError extends Error {
 }
 
 /**
- * `<service base URL><endpoint>`, refusing anything that would leave the service's base URL. Checked again at
- * call time: a definition read back from Temporal may have been edited there.
+ * `<service base URL><endpoint>`: the endpoint as {@link parseEndpoint} puts it, appended to the base URL's path
+ * (a trailing `/` of the base is dropped). Checked again at call time: a definition read back from Temporal may
+ * have been edited there.
+ * @throws {@link TargetUrlError} for an unknown service, a refused endpoint, or a URL outside the base URL.
  */
 export function targetUrl(services: ServiceRegistry, service: string, endpoint: string): URL {
   const base = services.get(service);
   if (!base) throw new TargetUrlError(`service ${service} is not configured`);
-  const problem = endpointProblem(endpoint);
-  if (problem) throw new TargetUrlError(`endpoint ${JSON.stringify(endpoint)} ${problem}`);
+  const parsed = parseEndpoint(endpoint);
+  if (parsed.problem !== undefined) throw new TargetUrlError(`endpoint ${JSON.stringify(endpoint)} ${parsed.problem}`);
   const baseUrl = new URL(base);
-  const url = new URL(base.replace(/\/+$/, '') + endpoint);
-  if (url.origin !== baseUrl.origin || !url.pathname.startsWith(baseUrl.pathname.replace(/\/+$/, ''))) {
-    throw new TargetUrlError(`endpoint ${endpoint} leaves ${service}`);
+  const prefix = baseUrl.pathname.replace(/\/+$/, '');
+  const url = new URL(baseUrl.origin + prefix + parsed.endpoint);
+  // Defence in depth: what the parser made of the whole must be the base path followed by the endpoint as parsed.
+  if (url.origin !== baseUrl.origin || url.href !== baseUrl.origin + prefix + parsed.endpoint) {
+    throw new TargetUrlError(`endpoint ${JSON.stringify(endpoint)} leaves ${service}`);
   }
   return url;
-}
-
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
-/** Why an endpoint is not a plain path on a service (SPEC §2), or null when it is one. */
-export function endpointProblem(endpoint: string): string | null {
-  if (endpoint.length > MAX_ENDPOINT_LENGTH) return `must be at most ${MAX_ENDPOINT_LENGTH} characters`;
-  if (!endpoint.startsWith('/') || endpoint.startsWith('//')) return 'must be a path starting with a single /';
-  if (endpoint.includes('\\')) return 'must not contain a backslash';
-  if (CONTROL_CHARS.test(endpoint)) return 'must not contain control characters';
-  if (/:\/\//.test(endpoint)) return 'must not contain a scheme or host';
-  const segments = (endpoint.split(/[?#]/)[0] ?? '').split('/');
-  try {
-    if (segments.map((s) => decodeURIComponent(s)).some((s) => s === '..' || s === '.')) {
-      return 'must not contain . or .. segments';
-    }
-  } catch {
-    return 'has an invalid percent-encoding';
-  }
-  return null;
 }

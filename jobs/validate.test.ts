@@ -55,6 +55,9 @@ describe('normalizeJob', () => {
     ['/a\\b', 'endpoint'],
     ['/a\nb', 'endpoint'],
     ['/a%zz', 'endpoint'],
+    ['/api/jobs/..%2f..%2fadmin', 'endpoint'],
+    ['/api/jobs/%252E%252e/admin', 'endpoint'],
+    ['/api/%5Cadmin', 'endpoint'],
     [`/${'x'.repeat(512)}`, 'endpoint'],
   ])('endpoint %j → %s', (endpoint, field) => {
     expect(fieldOf({ endpoint })).toBe(field);
@@ -120,7 +123,16 @@ describe('normalizeJob', () => {
     expect(fieldOf({ retry: { initialIntervalSeconds: 60, maxIntervalSeconds: 30 } })).toBe('retry.maxIntervalSeconds');
   });
 
+  test('stores the endpoint as a URL parser writes it', () => {
+    expect(normalizeJob({ ...base, endpoint: '/api/jobs/caf\u00e9 digest' }, services).endpoint).toBe(
+      '/api/jobs/caf%C3%A9%20digest',
+    );
+  });
+
   test('names the field in the message', () => {
+    expect(() => normalizeJob({ ...base, endpoint: '/..%2fadmin' }, services)).toThrow(
+      /^endpoint: must not hide a \/ in percent-encoding \(%2f\)/,
+    );
     expect(() => normalizeJob({ ...base, service: 'nope' }, services)).toThrow(/^service: unknown service "nope"/);
   });
 });
@@ -132,5 +144,11 @@ describe('sameDefinition', () => {
     expect(sameDefinition(a, b)).toBe(true);
     expect(sameDefinition(a, { ...a, payload: { x: 2, y: { a: 1, b: 2 } } })).toBe(false);
     expect(sameDefinition(a, { ...a, retry: { ...a.retry, maxAttempts: 6 } })).toBe(false);
+  });
+
+  test('an endpoint spelled raw or as a URL parser writes it is one definition', () => {
+    const raw = normalizeJob({ ...base, endpoint: '/api/jobs/a b' }, services);
+    expect(sameDefinition(raw, normalizeJob({ ...base, endpoint: '/api/jobs/a%20b' }, services))).toBe(true);
+    expect(sameDefinition(raw, normalizeJob({ ...base, endpoint: '/api/jobs/a%2520b' }, services))).toBe(false);
   });
 });

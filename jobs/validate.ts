@@ -9,8 +9,9 @@ import {
   type JsonObject,
 } from './job';
 import { CronError, parseCron, type Cron } from './cron';
+import { parseEndpoint } from './endpoint';
 import { nextFires, planFires, planHorizon, type Fire, type FirePlan } from './fire-plan';
-import { endpointProblem, type ServiceRegistry } from './services';
+import type { ServiceRegistry } from './services';
 import { isKnownZone } from './zone';
 
 /** Thrown by {@link normalizeJob} when a registration breaks a rule the schema cannot express. */
@@ -30,10 +31,10 @@ export class InvalidJobError extends Error {
 }
 
 /**
- * Applies the defaults of SPEC §2 and checks what a JSON schema cannot: the service, the endpoint's shape, the cron
- * in our dialect (docs/cron.md) and its time zone, the payload's size and the retry intervals. A `CRON_TZ=` prefix
- * sets `timezone` when the registration gives none. Whether the cron ever fires is checked when it is planned
- * (`jobs/fire-plan.ts`).
+ * Applies the defaults of SPEC §2 and checks what a JSON schema cannot: the service, the endpoint's shape (kept in
+ * the form a URL parser gives it, see {@link parseEndpoint}), the cron in our dialect (docs/cron.md) and its time
+ * zone, the payload's size and the retry intervals. A `CRON_TZ=` prefix sets `timezone` when the registration gives
+ * none. Whether the cron ever fires is checked when it is planned ({@link planJob}).
  * @throws {@link InvalidJobError} naming the offending field.
  */
 export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): JobDefinition {
@@ -50,8 +51,9 @@ export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): J
     const known = [...services.keys()].join(', ') || 'none configured';
     throw new InvalidJobError('service', `unknown service ${JSON.stringify(job.service)} (known: ${known})`);
   }
-  const endpoint = endpointProblem(job.endpoint);
-  if (endpoint) throw new InvalidJobError('endpoint', endpoint);
+  const endpoint = parseEndpoint(job.endpoint);
+  if (endpoint.problem !== undefined) throw new InvalidJobError('endpoint', endpoint.problem);
+  job.endpoint = endpoint.endpoint; // stored as it is called, so `/a b` and `/a%20b` are one definition
   checkPayload(job.payload, job.method);
   if (job.description.includes('\u0000')) throw new InvalidJobError('description', 'must not contain NUL characters');
   if (job.retry.maxIntervalSeconds < job.retry.initialIntervalSeconds) {

@@ -9,12 +9,18 @@ export interface SchedulerFixture {
   jobs: string[];
 }
 
-/** Starts them before the file's tests and stops them after; `env` adds scheduler variables. */
-export function useSchedulerWithTarget(env: Record<string, string> = {}): SchedulerFixture {
+/**
+ * Starts them before the file's tests and stops them after; `env` adds scheduler variables (a function: read when
+ * the scheduler starts, after the file's own earlier `beforeAll`s, e.g. for the URL of another listener).
+ */
+export function useSchedulerWithTarget(
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): SchedulerFixture {
   const fixture = { jobs: [] as string[] } as unknown as SchedulerFixture;
   beforeAll(async () => {
     fixture.target = await startTarget();
-    fixture.scheduler = await startTestScheduler({ EMAIL_SERVICE_URL: fixture.target.url, ...env });
+    const extra = typeof env === 'function' ? env() : env;
+    fixture.scheduler = await startTestScheduler({ EMAIL_SERVICE_URL: fixture.target.url, ...extra });
   });
   afterAll(async () => {
     await deleteSchedules(fixture.scheduler.client, fixture.jobs);
