@@ -65,6 +65,8 @@ export class FireCalendar {
   private readonly periods: readonly OffsetPeriod[];
   private readonly nearChange = new Set<number>();
   private readonly patterns = new Map<string, readonly DayFire[]>();
+  /** By minute of the day: whether the cron's hour and minute fields match it. */
+  private readonly timeOk: boolean[];
 
   /** `from`, `to`: epoch minutes, the span this calendar can answer for. */
   constructor(
@@ -74,6 +76,7 @@ export class FireCalendar {
     readonly to: number,
   ) {
     this.periods = offsetPeriods(zone, from - 2 * DAY, to + 2 * DAY);
+    this.timeOk = Array.from({ length: DAY }, (_, m) => matchesMinute(fields, Math.floor(m / 60), m % 60));
     for (const p of this.periods.slice(1)) {
       for (let d = Math.floor((p.start - NEAR_CHANGE) / DAY); d <= Math.floor((p.start + NEAR_CHANGE) / DAY); d++) {
         this.nearChange.add(d);
@@ -126,39 +129,42 @@ export class FireCalendar {
     return matchesDay(this.fields, d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
   }
 
+  /** Whether a wall-clock minute (epoch minutes read as UTC) matches: the time first, the day only then. */
   private matchesLocal(localMinute: number): boolean {
-    const d = new Date(localMinute * 60_000);
-    return (
-      matchesMinute(this.fields, d.getUTCHours(), d.getUTCMinutes()) &&
-      matchesDay(this.fields, d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate())
-    );
+    const minuteOfDay = ((localMinute % DAY) + DAY) % DAY;
+    return this.timeOk[minuteOfDay]! && this.matchesLocalDay(localMinute);
   }
 
   /** One UTC day, minute by minute, with the daylight-saving policy applied at each offset change. */
   private walk(start: number): DayFire[] {
     const out: DayFire[] = [];
     const { seconds, wildcard } = this.fields;
+    let i = this.periods.indexOf(this.periodAt(start));
     for (let t = 0; t < DAY; t++) {
       const u = start + t;
-      const i = this.periods.indexOf(this.periodAt(u));
+      while (u >= this.periods[i]!.end) i++;
       const { offset } = this.periods[i]!;
       const prev = this.periods[i - 1];
       const next = this.periods[i + 1];
-      // a fall-back change repeats the wall times of [change, change + difference)
-      const secondCopy = !!prev && prev.offset > offset && u < this.periods[i]!.start + prev.offset - offset;
-      const firstCopy = !!next && offset > next.offset && u >= next.start - (offset - next.offset);
       const matches = this.matchesLocal(u + offset);
-      if (matches && (wildcard || !secondCopy)) {
-        const dst = secondCopy || firstCopy ? 'repeated' : null;
-        for (const s of seconds) out.push({ second: t * 60 + s, dst });
-      } else if (!matches && !wildcard && prev && u === this.periods[i]!.start && offset > prev.offset) {
-        // a spring-forward gap: its wall times [change + old offset, change + new offset) never show
-        for (let g = u + prev.offset; g < u + offset; g++) {
+      // a spring-forward gap: its wall times [change + old offset, change + new offset) never show
+      const gapEnd = !wildcard && !matches && !!prev && u === this.periods[i]!.start && offset > prev.offset;
+      if (!matches && !gapEnd) continue;
+      if (gapEnd) {
+        for (let g = u + prev!.offset; g < u + offset; g++) {
           if (this.matchesLocal(g)) {
             out.push({ second: t * 60, dst: 'shifted' });
             break;
           }
         }
+        continue;
+      }
+      // a fall-back change repeats the wall times of [change, change + difference)
+      const secondCopy = !!prev && prev.offset > offset && u < this.periods[i]!.start + prev.offset - offset;
+      const firstCopy = !!next && offset > next.offset && u >= next.start - (offset - next.offset);
+      if (wildcard || !secondCopy) {
+        const dst = secondCopy || firstCopy ? 'repeated' : null;
+        for (const s of seconds) out.push({ second: t * 60 + s, dst });
       }
     }
     return out;
@@ -235,11 +241,17 @@ function structuralCalendars(f: CronFields): UtcCalendar[] | null {
 /** Every day's fire times over [fromDay, toDay), grouped: days that fire at the same times share calendars. */
 function dailyCalendars(calendar: FireCalendar, fromDay: number, toDay: number): UtcCalendar[] {
   const byPattern = new Map<string, { boxes: Box[]; days: number[] }>();
+  // days away from a change share their pattern's array: its boxes are worked out once
+  const shapes = new Map<readonly DayFire[], { boxes: Box[]; key: string }>();
   for (let day = fromDay; day < toDay; day++) {
     const fires = calendar.day(day);
     if (fires.length === 0) continue;
-    const boxes = boxesOf(fires.map((f) => f.second));
-    const key = JSON.stringify(boxes);
+    let shape = shapes.get(fires);
+    if (!shape) {
+      const boxes = boxesOf(fires.map((f) => f.second));
+      shapes.set(fires, (shape = { boxes, key: JSON.stringify(boxes) }));
+    }
+    const { boxes, key } = shape;
     const group = byPattern.get(key) ?? { boxes, days: [] };
     group.days.push(day);
     byPattern.set(key, group);
@@ -266,7 +278,9 @@ function boxesOf(secondsOfDay: readonly number[]): Box[] {
   for (const s of secondsOfDay) {
     const [h, m] = [Math.floor(s / 3600), Math.floor(s / 60) % 60];
     const minutes = hours.get(h) ?? new Map<number, number[]>();
-    minutes.set(m, [...(minutes.get(m) ?? []), s % 60]);
+    const seconds = minutes.get(m) ?? [];
+    seconds.push(s % 60);
+    minutes.set(m, seconds);
     hours.set(h, minutes);
   }
   const byShape = new Map<string, Box>();

@@ -10,6 +10,20 @@ export const literals = <T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+/** The dialect in brief, for the OpenAPI description; docs/cron.md has it whole. */
+const CRON_DESCRIPTION =
+  'Five fields (minute hour day-of-month month day-of-week), or six with seconds first. Names (JAN, MON), lists, ' +
+  'ranges a-b and steps */n, a-b/n, a/n; ? as *; L (last day of the month), FRIL or 5L (last Friday), MON#1 (first ' +
+  'Monday). @yearly @annually @monthly @weekly @daily @midnight @hourly; @every <duration>[/<offset>] in d h m s, ' +
+  'from the epoch in no zone. An optional CRON_TZ=<zone> or TZ=<zone> prefix. When day-of-month and day-of-week ' +
+  'are both restricted, either matches (POSIX). W, H, a year field and a cron that never fires are refused (400 on ' +
+  'cron). Daylight saving (Vixie cron): a job whose minute or hour starts with * runs at every matching wall time ' +
+  '(both copies of a repeated hour, none in a gap); any other runs a repeated time once (first copy) and a time in ' +
+  'a gap at the first instant after it. See docs/cron.md.';
+const CRON_EXAMPLES = ['0 9 * * MON', '*/15 * * * *', '0 13 * * MON#1', '0 0 L * *', '*/10 * * * * *', '@every 15m'];
+const TIMEZONE_DESCRIPTION =
+  "IANA zone the cron runs in; default UTC, or the cron's CRON_TZ= prefix (which must agree when both are given).";
+
 export const JobNameSchema = Type.String({ pattern: JOB_NAME_PATTERN });
 
 export const RetryPolicySchema = Type.Object(
@@ -28,8 +42,8 @@ export const JobRegistrationSchema = Type.Object(
     service: Type.String({ minLength: 1, maxLength: 100 }),
     endpoint: Type.String({ minLength: 1, maxLength: MAX_ENDPOINT_LENGTH }),
     method: Type.Optional(literals(HTTP_METHODS)),
-    cron: Type.String({ minLength: 1, maxLength: 200 }),
-    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    cron: Type.String({ minLength: 1, maxLength: 200, description: CRON_DESCRIPTION, examples: CRON_EXAMPLES }),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: TIMEZONE_DESCRIPTION })),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     payload: Type.Optional(Type.Object({}, { additionalProperties: true })),
     enabled: Type.Optional(Type.Boolean()),
@@ -112,8 +126,8 @@ export type ExecutionView = Static<typeof ExecutionViewSchema>;
 
 export const PreviewRequestSchema = Type.Object(
   {
-    cron: Type.String({ minLength: 1, maxLength: 200 }),
-    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    cron: Type.String({ minLength: 1, maxLength: 200, description: CRON_DESCRIPTION, examples: CRON_EXAMPLES }),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: TIMEZONE_DESCRIPTION })),
     count: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   },
   { additionalProperties: false },
