@@ -1,4 +1,5 @@
-import { describeCron } from '../jobs/cron';
+import { describeCron, parseCron } from '../jobs/cron';
+import { gapSkips } from '../jobs/fire-plan';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ExecutionRecord } from '../jobs/execution';
 import type { ExecutionView, JobView } from '../jobs/schema';
@@ -25,7 +26,12 @@ export function toJobView(
     pauseNote: row.pauseNote,
     nextRunTimes: upcoming(row.times, now).slice(0, MAX_NEXT_RUN_TIMES),
     lastExecution: row.lastExecution ?? null,
-    stats: { ...(row.stats ?? NO_STATS), skipped: row.times.skipped, missed: row.times.missed },
+    stats: {
+      ...(row.stats ?? NO_STATS),
+      skipped: row.times.skipped,
+      missed: row.times.missed,
+      dstSkipped: dstSkipped(row.definition, row.createdAt, now),
+    },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     temporal: { scheduleId, url: links.schedule(scheduleId) },
@@ -48,6 +54,16 @@ function scheduleWords(cron: string, timezone: string): string {
     words.set(key, text);
   }
   return text;
+}
+
+/** Wall times the job skipped in spring-forward gaps since it was created (0 for a cron stored before it was checked). */
+function dstSkipped(job: { cron: string; timezone: string }, createdAt: string | null, now: number): number {
+  if (!createdAt) return 0;
+  try {
+    return gapSkips(parseCron(job.cron), job.timezone, new Date(createdAt), new Date(now)).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** The row's next run times still ahead of `now` (the stores keep them as `toISOString()` text: text order is time order). */

@@ -1,5 +1,5 @@
 import { parseCron } from './cron';
-import { FireCalendar, nextFires, planFires, planHorizon } from './fire-plan';
+import { FireCalendar, gapSkips, nextFires, planFires, planHorizon } from './fire-plan';
 import { oracleFires, wallsOf } from '../test/support/dst-oracle';
 import { changeCrons, changesOf, DST_CRONS, DST_ZONES } from '../test/support/dst-cases';
 
@@ -159,5 +159,22 @@ describe('nextFires', () => {
   test('a date that never exists has no fire time', () => {
     expect(at('0 0 31 2 *', 'UTC', '2026-11-29T00:00:00Z')).toEqual([]);
     expect(at('0 0 30 2 *', 'Europe/Paris', '2026-11-29T00:00:00Z')).toEqual([]);
+  });
+});
+
+describe('gapSkips: the one kind of skip, counted', () => {
+  const wall = (cron: string, zone: string) =>
+    gapSkips(parseCron(cron), zone, new Date('2027-03-27T00:00:00Z'), new Date('2027-03-29T00:00:00Z'), NOW).map((s) =>
+      new Date(s * 1000).toISOString().slice(11, 19),
+    );
+
+  test('a wildcard job skips the wall times a spring-forward gap jumps over', () => {
+    expect(wall('*/15 * * * *', 'Europe/Berlin')).toEqual(['02:00:00', '02:15:00', '02:30:00', '02:45:00']);
+    expect(wall('0 */2 * * *', 'Europe/Berlin')).toEqual(['02:00:00']);
+  });
+
+  test('a fixed-time job skips none (it runs at the gap end), nor does a zone without a change', () => {
+    expect(wall('30 2 * * *', 'Europe/Berlin')).toEqual([]);
+    expect(wall('*/15 * * * *', 'Asia/Tokyo')).toEqual([]);
   });
 });

@@ -113,6 +113,24 @@ export class FireCalendar {
     return out;
   }
 
+  /**
+   * The wall times a wildcard job does not run because a spring-forward gap skips them (the policy's one kind of
+   * skip), for changes in [from, to) (epoch seconds): each as the wall clock that never showed (epoch seconds read
+   * as UTC). Fixed-time jobs skip none: they run at the gap's end.
+   */
+  gapSkips(from: number, to: number): number[] {
+    if (!this.fields.wildcard) return [];
+    const skipped: number[] = [];
+    this.periods.forEach((p, i) => {
+      const prev = this.periods[i - 1];
+      if (!prev || p.offset <= prev.offset || p.start * 60 < from || p.start * 60 >= to) return;
+      for (let g = p.start + prev.offset; g < p.start + p.offset; g++) {
+        if (this.matchesLocal(g)) for (const s of this.fields.seconds) skipped.push(g * 60 + s);
+      }
+    });
+    return skipped;
+  }
+
   private periodAt(minute: number): OffsetPeriod {
     let lo = 0;
     let hi = this.periods.length - 1;
@@ -362,4 +380,17 @@ function fireCalendarOf(fields: CronFields, zone: string, from: number, to: numb
     calendars.set(key, (calendar = new FireCalendar(fields, zone, from, to)));
   }
   return calendar;
+}
+
+/**
+ * The wall times (epoch seconds read as UTC) that the cron does not run in [from, to) because a spring-forward gap
+ * skips them (see {@link FireCalendar.gapSkips}), as the plan of `now` knows them (from the start of last year).
+ */
+export function gapSkips(cron: Cron, zone: string, from: Date, to: Date, now = new Date()): number[] {
+  if (cron.kind === 'interval') return [];
+  const horizon = planHorizon(now);
+  return fireCalendarOf(cron.fields, zone, horizon.from, horizon.to).gapSkips(
+    from.getTime() / 1000,
+    to.getTime() / 1000,
+  );
 }

@@ -1,5 +1,5 @@
 import { describeCron, parseCron } from './cron';
-import type { DstMark } from './fire-plan';
+import { gapSkips, type DstMark } from './fire-plan';
 import { upcomingFires, zoneOf } from './validate';
 import { wallClockOf } from './zone';
 
@@ -18,6 +18,11 @@ export interface SchedulePreview {
      * that the fall-back change shows twice. Null otherwise. */
     dst: DstMark;
   }[];
+  /**
+   * Wall times up to the last of `nextRunTimes` that never show because the clocks spring forward over them, and
+   * that this (wildcard) job therefore skips; each as a wall clock without offset.
+   */
+  skipped: string[];
 }
 
 /**
@@ -31,7 +36,9 @@ export function previewSchedule(
 ): SchedulePreview {
   const cron = input.cron.trim();
   const timezone = zoneOf(cron, input.timezone);
-  const fires = upcomingFires(parseCron(cron), timezone, now, input.count);
+  const parsed = parseCron(cron);
+  const fires = upcomingFires(parsed, timezone, now, input.count);
+  const last = new Date((fires[fires.length - 1]!.at + 1) * 1000);
   return {
     cron,
     timezone,
@@ -41,5 +48,6 @@ export function previewSchedule(
       wallClock: wallClockOf(at, timezone),
       dst,
     })),
+    skipped: gapSkips(parsed, timezone, now, last, now).map((wall) => new Date(wall * 1000).toISOString().slice(0, 19)),
   };
 }

@@ -95,6 +95,8 @@ export const JobViewSchema = Type.Object({
     skipped: Type.Integer(),
     /** Occurrences missed for longer than the catch-up window, and so skipped. */
     missed: Type.Integer(),
+    /** Wall times a wildcard job skipped because the clocks sprang forward over them, since it was created. */
+    dstSkipped: Type.Integer(),
   }),
   createdAt: Nullable(Timestamp),
   updatedAt: Nullable(Timestamp),
@@ -144,6 +146,7 @@ export const SchedulePreviewSchema = Type.Object({
       dst: Type.Union([literals(['shifted', 'repeated'] as const), Type.Null()]),
     }),
   ),
+  skipped: Type.Array(Type.String()),
 });
 
 export const ErrorSchema = Type.Object({
