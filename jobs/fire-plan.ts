@@ -213,13 +213,19 @@ export function planFires(cron: Cron, zone: string, now: Date): FirePlan {
   }
   const horizon = horizonOf(cron, zone, now);
   if (!horizon) return { calendars: structuralCalendars(cron.fields)!, intervals: [], horizon: null };
-  const { from, to } = planHorizon(now);
-  return {
-    calendars: dailyCalendars(fireCalendarOf(cron.fields, zone, from, to), from / DAY, to / DAY),
-    intervals: [],
-    horizon,
-  };
+  // services register the same jobs on every start: a plan is made once per cron, zone and horizon
+  const key = `${cron.expression} ${zone} ${horizon.from}`;
+  let plan = plans.get(key);
+  if (!plan) {
+    const { from, to } = planHorizon(now);
+    const calendars = dailyCalendars(fireCalendarOf(cron.fields, zone, from, to), from / DAY, to / DAY);
+    if (plans.size >= 500) plans.clear();
+    plans.set(key, (plan = { calendars, intervals: [], horizon }));
+  }
+  return plan;
 }
+
+const plans = new Map<string, FirePlan>();
 
 /**
  * The horizon {@link planFires} gives a cron's plan as of `now`, without making the plan: null for a plan that

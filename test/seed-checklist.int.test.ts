@@ -179,7 +179,14 @@ describe.each(stores)('seed checklist on %s', (_label, storeEnv, sqlOf) => {
       expect(row).toMatchObject({ job_name: view.jobName, status: view.status, attempts: view.attempts });
     }
     const reEngagement = jobs.find((j) => j.name === 're-engagement')!;
-    expect(reEngagement.stats).toEqual({ totalRuns: 1, successfulRuns: 1, failedRuns: 0, skipped: 0, missed: 0 });
+    expect(reEngagement.stats).toEqual({
+      totalRuns: 1,
+      successfulRuns: 1,
+      failedRuns: 0,
+      skipped: 0,
+      missed: 0,
+      dstSkipped: 0,
+    });
     expect(reEngagement.lastExecution?.status).toBe('succeeded');
     const statRow = stats!.find((r) => r.job_name === 're-engagement');
     expect(statRow).toEqual({ job_name: 're-engagement', total_runs: 1, successful_runs: 1, failed_runs: 0 });
