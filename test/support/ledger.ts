@@ -81,7 +81,10 @@ export interface JobReport {
   rows: number;
   /** Rows per status. */
   statuses: Record<string, number>;
-  /** Scheduled occurrences from the first scheduled run to the last (null: no interval, or none ran), and how each is accounted for. */
+  /**
+   * Scheduled occurrences from the first scheduled run to the last (null: no interval, or none ran); the fields
+   * below say how each is accounted for.
+   */
   occurrences: number | null;
   ranOnce: number;
   /** Occurrences with more than one run: a duplicate run. */

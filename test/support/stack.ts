@@ -14,7 +14,10 @@ export interface TestTemporalOptions {
   dynamicConfig?: Record<string, string | number | boolean>;
 }
 
-/** The Temporal dev server as the tests run it: loopback, headless, namespace `default` with the service's search attributes. */
+/**
+ * The Temporal dev server as the tests run it: loopback, headless, namespace `default` with the service's search
+ * attributes.
+ */
 export async function startTestTemporal(options: TestTemporalOptions): Promise<DevServer> {
   return startDevServer({
     port: options.port ?? (await freePort()),
