@@ -2,11 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes';
-import { startDevServer } from '../devserver/dev-server';
-import { freePort } from './support/ports';
 import { createTestDatabase } from './support/postgres';
 import { startGateway, startPostgrest } from './support/postgrest';
+import { startTestTemporal } from './support/stack';
 
 /**
  * One real Temporal dev server, one fresh PostgreSQL database with the migrations applied, one PostgREST and
@@ -19,16 +17,10 @@ export default async function setup(): Promise<void> {
   (globalThis as { __integrationStops?: typeof stops }).__integrationStops = stops;
 
   const [temporal, bundle, database] = await Promise.all([
-    freePort().then((port) =>
-      startDevServer({
-        port,
-        uiPort: null,
-        namespace: 'default',
-        searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
-        dynamicConfig: { 'worker.schedulerNamespaceStartWorkflowRPS': 1000 },
-        logFile: path.join(dir, 'temporal.log'),
-      }),
-    ),
+    startTestTemporal({
+      dynamicConfig: { 'worker.schedulerNamespaceStartWorkflowRPS': 1000 },
+      logFile: path.join(dir, 'temporal.log'),
+    }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') }),
     createTestDatabase(),
   ]);

@@ -2,15 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
-import { startDevServer, type DevServer } from '../../devserver/dev-server';
 import { scheduleIdOf } from '../../jobs/ids';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../../temporal/search-attributes';
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf, type Ledger } from '../support/ledger';
-import { freePort } from '../support/ports';
-import { createTestDatabase, type TestDatabase } from '../support/postgres';
-import { startGateway, startPostgrest, type Gateway, type Postgrest } from '../support/postgrest';
+import { jobReportOf, ledgerOf, type JobReport, type Ledger } from '../support/ledger';
 import { deploymentOf, spawnScheduler, type SchedulerProcess } from '../support/process';
+import { startOwnStack, type OwnStack } from '../support/stack';
 import { eventually, startTarget, type Target } from '../support/target';
 
 const MINUTES = Number(process.env.FAULT_LEDGER_MINUTES ?? 4);
@@ -55,24 +51,6 @@ const PLANS: Plan[] = [
   },
 ];
 
-/** What the check found for one job. */
-interface JobReport {
-  job: string;
-  runs: number;
-  rows: number;
-  statuses: Record<string, number>;
-  /** Scheduled occurrences from the first scheduled run to the last, and how each is accounted for. */
-  occurrences: number | null;
-  ranOnce: number;
-  ranTwice: number;
-  skipped: number;
-  missed: number;
-  redeliveries: number;
-  lostRows: number;
-  extraRows: number;
-  countersEqualRows: boolean;
-}
-
 /**
  * The final ledger check of the fault table: a mix of jobs (succeeding, retried, rejected, timing out, every minute,
  * triggered by an admin) runs for FAULT_LEDGER_MINUTES (4 in CI, 30 in `npm run test:faults`) while, one after the
@@ -89,31 +67,13 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
   const dir = mkdtempSync(path.join(process.env.INTEGRATION_TMP_DIR ?? '/tmp', 'ledger-'));
   const deployment = deploymentOf('ledger');
   const names = new Map(PLANS.map((p) => [p.key, uniqueName(p.key)]));
-  let temporalPort: number;
-  let dev: DevServer;
-  let database: TestDatabase;
-  let postgrest: Postgrest;
-  let gateway: Gateway;
+  let stack: OwnStack;
   let target: Target;
   let api: SchedulerProcess;
   let worker: SchedulerProcess;
   const faults: { fault: string; atSeconds: number; seconds: number }[] = [];
 
-  const startTemporal = async () =>
-    (dev = await startDevServer({
-      port: temporalPort,
-      uiPort: null,
-      namespace: 'default',
-      dbFile: path.join(dir, 'temporal.db'),
-      searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
-      logFile: path.join(dir, 'temporal.log'),
-    }));
-  const env = () => ({
-    TEMPORAL_ADDRESS: dev.address,
-    EMAIL_SERVICE_URL: target.url,
-    SUPABASE_URL: gateway.url,
-    SUPABASE_SERVICE_KEY: postgrest.serviceKey,
-  });
+  const env = () => ({ ...stack.env(), EMAIL_SERVICE_URL: target.url });
   const startWorker = () =>
     spawnScheduler({
       ...env(),
@@ -126,11 +86,7 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
   const answerAsUsual = (plan: Plan) => target.answer(pathOf(plan), [{ ...plan.answer, body: '{"ok":true}' }]);
 
   beforeAll(async () => {
-    temporalPort = await freePort();
-    await startTemporal();
-    database = await createTestDatabase();
-    postgrest = await startPostgrest(database.database);
-    gateway = await startGateway(postgrest.url);
+    stack = await startOwnStack(dir);
     target = await startTarget();
     PLANS.forEach(answerAsUsual);
     await deployment.init();
@@ -141,11 +97,8 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
   afterAll(async () => {
     await api?.stop();
     await worker?.stop('SIGKILL');
-    await dev?.stop();
+    await stack?.stop();
     await target?.close();
-    await gateway?.close().catch(() => undefined);
-    await postgrest?.stop();
-    await database?.drop();
   });
 
   test(
@@ -205,12 +158,12 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
         }
       });
       await fault('PostgREST unreachable', 0.24, async () => {
-        await gateway.close();
+        await stack.gateway.close();
         await sleep(0.067 * RUN_MS);
-        gateway = await startGateway(postgrest.url, gateway.port);
+        await stack.restartGateway();
       });
       await fault('scheduled_jobs locked', 0.34, async () => {
-        const pg = new PgClient({ connectionString: database.url });
+        const pg = new PgClient({ connectionString: stack.database.url });
         await pg.connect();
         try {
           await pg.query('BEGIN');
@@ -222,9 +175,9 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
         }
       });
       await fault('Temporal SIGKILLed and restarted on its file', 0.4, async () => {
-        await dev.kill();
+        await stack.temporal.kill();
         await sleep(TEMPORAL_DOWN_MS);
-        await startTemporal();
+        await stack.restartTemporal();
       });
       await fault('worker down', 0.52, async () => {
         await worker.stop('SIGTERM');
@@ -248,7 +201,7 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
         );
       }
       const ledgers = new Map<string, Ledger>();
-      const connection = await Connection.connect({ address: dev.address });
+      const connection = await Connection.connect({ address: stack.temporal.address });
       const temporal = new Client({ connection });
       try {
         for (const name of names.values()) {
@@ -265,7 +218,7 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
         for (const plan of PLANS) {
           const name = names.get(plan.key)!;
           const { info } = await temporal.schedule.getHandle(scheduleIdOf(name)).describe();
-          reports.push(reportOf(plan, name, ledgers.get(name)!, target, info));
+          reports.push(jobReportOf(name, ledgers.get(name)!, plan.everyMs, info, target.calls(pathOf(plan))));
         }
         const report = { minutes: MINUTES, faults, triggers: { accepted: accepted.length, refused }, jobs: reports };
         console.log(JSON.stringify(report, null, 2));
@@ -304,38 +257,3 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
     RUN_MS + 15 * 60_000,
   ); // the run, then up to 5 minutes for the mirror to settle per check, and the reads
 });
-
-function reportOf(
-  plan: Plan,
-  job: string,
-  ledger: Ledger,
-  target: Target,
-  info: { numActionsSkippedOverlap: number; numActionsMissedCatchupWindow: number },
-): JobReport {
-  const statuses: Record<string, number> = {};
-  for (const row of ledger.rows) statuses[row.status] = (statuses[row.status] ?? 0) + 1;
-  const scheduled = ledger.rows.filter((r) => r.trigger === 'schedule').map((r) => Date.parse(r.scheduledAt!));
-  const perOccurrence = new Map<number, number>();
-  for (const t of scheduled) perOccurrence.set(t, (perOccurrence.get(t) ?? 0) + 1);
-  const first = Math.min(...scheduled);
-  const last = Math.max(...scheduled);
-  const keys = target
-    .calls(`/${plan.key}`)
-    .filter((c) => c.status < 300)
-    .map((c) => String(c.headers['idempotency-key']));
-  return {
-    job,
-    runs: ledger.runs.length,
-    rows: ledger.rows.length,
-    statuses,
-    occurrences: plan.everyMs === null || scheduled.length === 0 ? null : (last - first) / plan.everyMs + 1,
-    ranOnce: [...perOccurrence.values()].filter((n) => n === 1).length,
-    ranTwice: [...perOccurrence.values()].filter((n) => n > 1).length,
-    skipped: info.numActionsSkippedOverlap,
-    missed: info.numActionsMissedCatchupWindow,
-    redeliveries: keys.length - new Set(keys).size,
-    lostRows: ledger.lostRows.length,
-    extraRows: ledger.extraRows.length,
-    countersEqualRows: ledger.countersEqualRows,
-  };
-}

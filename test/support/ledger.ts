@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ExecutionView, JobView } from '../../jobs/schema';
 import { apiClient } from './api';
-import type { Target } from './target';
+import type { ReceivedCall, Target } from './target';
 
 /** What the fault table counts for one job after a fault (issue: misses, duplicates, lost rows, counters). */
 export interface Ledger {
@@ -63,5 +63,74 @@ export async function ledgerOf(
       stats.totalRuns === rows.length &&
       stats.successfulRuns === rows.filter((r) => r.status === 'succeeded').length &&
       stats.failedRuns === rows.filter((r) => r.status === 'failed' || r.status === 'timed_out').length,
+  };
+}
+
+/** Temporal's own count of a schedule's occurrences it did not run (its `describe().info`). */
+export interface ScheduleCounts {
+  /** Skipped by the overlap policy while an earlier run held the slot. */
+  numActionsSkippedOverlap: number;
+  /** Older than the catch-up window when the schedule woke. */
+  numActionsMissedCatchupWindow: number;
+}
+
+/** What a fault row found for one job. */
+export interface JobReport {
+  job: string;
+  runs: number;
+  rows: number;
+  /** Rows per status. */
+  statuses: Record<string, number>;
+  /**
+   * Scheduled occurrences from the first scheduled run to the last (null: no interval, or none ran); the fields
+   * below say how each is accounted for.
+   */
+  occurrences: number | null;
+  ranOnce: number;
+  /** Occurrences with more than one run: a duplicate run. */
+  ranTwice: number;
+  skipped: number;
+  missed: number;
+  /** 2xx deliveries beyond the first under one Idempotency-Key: an execution's call repeated, never a second run. */
+  redeliveries: number;
+  lostRows: number;
+  extraRows: number;
+  countersEqualRows: boolean;
+}
+
+/**
+ * The fault table's account of one job: its ledger, its interval (`everyMs`, null for a job that is only triggered),
+ * Temporal's skip and miss counts for its schedule, and the calls its endpoint received. An occurrence is a nominal
+ * time on the interval between the job's first scheduled run and its last.
+ */
+export function jobReportOf(
+  job: string,
+  ledger: Ledger,
+  everyMs: number | null,
+  counts: ScheduleCounts,
+  calls: ReceivedCall[],
+): JobReport {
+  const statuses: Record<string, number> = {};
+  for (const row of ledger.rows) statuses[row.status] = (statuses[row.status] ?? 0) + 1;
+  const scheduled = ledger.rows.filter((r) => r.trigger === 'schedule').map((r) => Date.parse(r.scheduledAt!));
+  const perOccurrence = new Map<number, number>();
+  for (const t of scheduled) perOccurrence.set(t, (perOccurrence.get(t) ?? 0) + 1);
+  const first = Math.min(...scheduled);
+  const last = Math.max(...scheduled);
+  const keys = calls.filter((c) => c.status < 300).map((c) => String(c.headers['idempotency-key']));
+  return {
+    job,
+    runs: ledger.runs.length,
+    rows: ledger.rows.length,
+    statuses,
+    occurrences: everyMs === null || scheduled.length === 0 ? null : (last - first) / everyMs + 1,
+    ranOnce: [...perOccurrence.values()].filter((n) => n === 1).length,
+    ranTwice: [...perOccurrence.values()].filter((n) => n > 1).length,
+    skipped: counts.numActionsSkippedOverlap,
+    missed: counts.numActionsMissedCatchupWindow,
+    redeliveries: keys.length - new Set(keys).size,
+    lostRows: ledger.lostRows.length,
+    extraRows: ledger.extraRows.length,
+    countersEqualRows: ledger.countersEqualRows,
   };
 }

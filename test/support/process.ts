@@ -44,22 +44,38 @@ export function spawnScheduler(env: Record<string, string>): SchedulerProcess {
   };
 }
 
-/** One deployment of the service: every process it starts shares its task queue, data directory and port. */
-export function deploymentOf(prefix: string) {
+/**
+ * One deployment of the service: every process it starts shares its task queue and data directory. `replicas`
+ * (default 1) processes each have a port of their own, kept across restarts, as a pod keeps its address.
+ */
+export function deploymentOf(prefix: string, replicas = 1) {
   const dataDir = mkdtempSync(path.join(process.env.INTEGRATION_TMP_DIR ?? tmpdir(), `${prefix}-`));
   const taskQueue = `${prefix}-${randomUUID()}`;
-  let port = 0;
+  const ports: number[] = [];
+  const urlOf = (replica: number) => `http://127.0.0.1:${ports[replica]}`;
   return {
     dataDir,
     taskQueue,
-    /** Picks the port; call it before the first start. */
+    /** Picks the ports; call it before the first start. */
     async init() {
-      port = await freePort();
+      while (ports.length < replicas) {
+        const port = await freePort();
+        if (!ports.includes(port)) ports.push(port);
+      }
     },
+    /** The first replica's base URL. */
     get url() {
-      return `http://127.0.0.1:${port}`;
+      return urlOf(0);
     },
-    start: (env: Record<string, string> = {}) =>
-      spawnScheduler({ TEMPORAL_TASK_QUEUE: taskQueue, SCHEDULER_DATA_DIR: dataDir, PORT: String(port), ...env }),
+    /** Replica `replica`'s base URL (0-based). */
+    urlOf,
+    /** Starts replica `replica` (default 0) on its port. */
+    start: (env: Record<string, string> = {}, replica = 0) =>
+      spawnScheduler({
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        SCHEDULER_DATA_DIR: dataDir,
+        PORT: String(ports[replica]),
+        ...env,
+      }),
   };
 }

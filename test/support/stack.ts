@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { startDevServer, type DevServer } from '../../devserver/dev-server';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../../temporal/search-attributes';
+import { freePort } from './ports';
+import { createTestDatabase, type TestDatabase } from './postgres';
+import { startGateway, startPostgrest, type Gateway, type Postgrest } from './postgrest';
+
+/** Where and how a test's Temporal dev server runs; a free port when `port` is omitted. */
+export interface TestTemporalOptions {
+  port?: number;
+  logFile: string;
+  /** Keeps history across a restart; omitted: in memory. */
+  dbFile?: string;
+  dynamicConfig?: Record<string, string | number | boolean>;
+}
+
+/**
+ * The Temporal dev server as the tests run it: loopback, headless, namespace `default` with the service's search
+ * attributes.
+ */
+export async function startTestTemporal(options: TestTemporalOptions): Promise<DevServer> {
+  return startDevServer({
+    port: options.port ?? (await freePort()),
+    uiPort: null,
+    namespace: 'default',
+    searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
+    dbFile: options.dbFile,
+    dynamicConfig: options.dynamicConfig,
+    logFile: options.logFile,
+  });
+}
+
+/**
+ * A Temporal dev server and a Supabase mirror (a database, PostgREST and its gateway) of a test's own: for faults
+ * that kill or cut one of them, and for processes whose reconciler would otherwise mend the schedules and rows of
+ * every other test in the run's shared namespace and database.
+ */
+export interface OwnStack {
+  /** The running dev server: a new one after {@link restartTemporal}. */
+  readonly temporal: DevServer;
+  readonly database: TestDatabase;
+  readonly postgrest: Postgrest;
+  /** What `SUPABASE_URL` points at: a new one after {@link restartGateway}, on the same port. */
+  readonly gateway: Gateway;
+  /** `TEMPORAL_ADDRESS`, `SUPABASE_URL` and `SUPABASE_SERVICE_KEY` for a scheduler process. */
+  env(): Record<string, string>;
+  /** Starts the dev server again on its port and history file (after `temporal.kill()`, say). */
+  restartTemporal(): Promise<void>;
+  /** Starts the gateway again on its port (after `gateway.close()`). */
+  restartGateway(): Promise<void>;
+  /** Stops and drops all of it. */
+  stop(): Promise<void>;
+}
+
+/** Starts an {@link OwnStack}; Temporal keeps its history and log under `dir`. */
+export async function startOwnStack(dir: string): Promise<OwnStack> {
+  const temporalOptions = { logFile: path.join(dir, 'temporal.log'), dbFile: path.join(dir, 'temporal.db') };
+  let temporal = await startTestTemporal(temporalOptions);
+  const port = Number(new URL(`http://${temporal.address}`).port);
+  const database = await createTestDatabase().catch(async (err: unknown) => {
+    await temporal.stop();
+    throw err;
+  });
+  let postgrest: Postgrest | undefined;
+  let gateway: Gateway | undefined;
+  const stop = async () => {
+    await temporal.stop();
+    await gateway?.close().catch(() => undefined); // closed already by a fault
+    await postgrest?.stop();
+    await database.drop();
+  };
+  try {
+    postgrest = await startPostgrest(database.database);
+    gateway = await startGateway(postgrest.url);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const rest = postgrest;
+  return {
+    get temporal() {
+      return temporal;
+    },
+    database,
+    postgrest: rest,
+    get gateway() {
+      return gateway!;
+    },
+    env: () => ({
+      TEMPORAL_ADDRESS: temporal.address,
+      SUPABASE_URL: gateway!.url,
+      SUPABASE_SERVICE_KEY: rest.serviceKey,
+    }),
+    async restartTemporal() {
+      temporal = await startTestTemporal({ ...temporalOptions, port });
+    },
+    async restartGateway() {
+      gateway = await startGateway(rest.url, gateway!.port);
+    },
+    stop,
+  };
+}
