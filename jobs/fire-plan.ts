@@ -382,7 +382,7 @@ function fireCalendarOf(fields: CronFields, zone: string, from: number, to: numb
   const key = `${JSON.stringify(fields)} ${zone} ${from} ${to}`;
   let calendar = calendars.get(key);
   if (!calendar) {
-    if (calendars.size >= 500) calendars.clear();
+    if (calendars.size >= 64) calendars.clear(); // a sub-minute cron's day patterns are large
     calendars.set(key, (calendar = new FireCalendar(fields, zone, from, to)));
   }
   return calendar;
