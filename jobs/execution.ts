@@ -26,7 +26,7 @@ export interface ExecutionRecord {
   attempts: number;
   httpStatus: number | null;
   error: string | null;
-  /** The first 2 KiB of the service's response body. */
+  /** The first 2 KiB of the service's response body: at most 2048 bytes of UTF-8, cut on a whole character. */
   response: string | null;
   workflowId: string;
   runId: string | null;
@@ -57,4 +57,5 @@ export interface JobStats {
   failedRuns: number;
 }
 
-export const MAX_RESPONSE_CHARS = 2048;
+/** The response excerpt kept with an execution (SPEC §5): 2 KiB of UTF-8, cut on a whole character. */
+export const MAX_RESPONSE_BYTES = 2048;
