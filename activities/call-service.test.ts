@@ -3,6 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../jobs/job';
+import type { CallResult } from '../jobs/run-input';
 import { startTarget, type Target } from '../test/support/target';
 import { callActivities, type CallRequest } from './call-service';
 import { createSigner } from './signing';
@@ -61,7 +62,7 @@ describe('callService', () => {
     async (prefix) => {
       const body = prefix + '😀'.repeat(3000);
       target.answer('/jobs/digest', [{ status: 200, body }]);
-      const { response } = await call(request());
+      const { response } = (await call(request())) as CallResult;
       expect(response).toBe(prefix + '😀'.repeat(Math.floor((2048 - prefix.length) / 4)));
       expect(response!.isWellFormed()).toBe(true);
       expect(Buffer.byteLength(response!)).toBeLessThanOrEqual(2048);
