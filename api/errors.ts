@@ -110,6 +110,12 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   if (err instanceof ScheduleNotFoundError) {
     return reply.code(404).send({ error: { code: 'job_not_found', message: 'Job not found' } });
   }
+  if (err instanceof StoreError && err.refused) {
+    // not a 503: the store answers, and the same request would be refused again (the door refuses the text
+    // PostgreSQL cannot hold, so this is a rule of the database the API does not know)
+    req.log.error({ err }, 'store refused the write for its content');
+    return reply.code(500).send({ error: INTERNAL_ERROR });
+  }
   if (err instanceof StoreError) {
     req.log.error({ err }, 'store unavailable');
     return reply.code(503).send({ error: { code: 'store_unavailable', message: 'The job store is not answering' } });

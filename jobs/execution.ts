@@ -30,7 +30,16 @@ export interface ExecutionRecord {
   response: string | null;
   workflowId: string;
   runId: string | null;
+  /**
+   * Fields the mirror left out (set to null) because its store refused the row with them, e.g. `["response"]`;
+   * absent when the row is whole. Only stores set it.
+   */
+  droppedFields?: DroppableField[];
 }
+
+/** The free-text fields of an execution row that a store may refuse; dropped in this order until it takes the row. */
+export const DROPPABLE_FIELDS = ['response', 'error'] as const;
+export type DroppableField = (typeof DROPPABLE_FIELDS)[number];
 
 /** What is known of a run when it starts. Its id is its workflow id. */
 export type ExecutionStart = Pick<
