@@ -14,6 +14,7 @@ import { registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './temporal/sea
 import { ConfigError, loadConfig, type Config } from './config/config';
 import { freeLoopbackPort, startDevServer } from './devserver/dev-server';
 import { openStore } from './store/open-store';
+import { keepRefusedRows } from './store/refused-writes';
 import { createWorkers } from './worker/worker';
 import { createObservability } from './observability/observability';
 
@@ -65,7 +66,7 @@ export async function startScheduler(
     }
     const links = createTemporalLinks(uiUrl ?? 'http://localhost:8233', temporal.namespace);
 
-    const store = openStore(config.store);
+    const store = keepRefusedRows(openStore(config.store), (refusal) => observability.mirrorRefused(refusal));
     closers.push({ name: 'store', close: () => store.close() });
     // TLS and API key only reach an external server (Temporal Cloud); the embedded one is plain loopback.
     const remote = temporal.address ? { tls: temporal.tls || undefined, apiKey: temporal.apiKey } : {};

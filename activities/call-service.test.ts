@@ -3,6 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../jobs/job';
+import type { CallResult } from '../jobs/run-input';
 import { startTarget, type Target } from '../test/support/target';
 import { callActivities, type CallRequest } from './call-service';
 import { createSigner } from './signing';
@@ -55,6 +56,23 @@ describe('callService', () => {
     const result = await call(request(), 3);
     expect(result).toEqual({ httpStatus: 202, attempt: 3, response: 'x'.repeat(2048) });
   });
+
+  test.each(['a', 'bb'])(
+    'a response of %s + 3,000 × 😀 is kept to 2 KiB of UTF-8 cut on a whole character, and quoted whole in the error',
+    async (prefix) => {
+      const body = prefix + '😀'.repeat(3000);
+      target.answer('/jobs/digest', [{ status: 200, body }]);
+      const { response } = (await call(request())) as CallResult;
+      expect(response).toBe(prefix + '😀'.repeat(Math.floor((2048 - prefix.length) / 4)));
+      expect(response!.isWellFormed()).toBe(true);
+      expect(Buffer.byteLength(response!)).toBeLessThanOrEqual(2048);
+
+      target.answer('/jobs/digest', [{ status: 500, body }]);
+      const { message } = await failureOf(call(request()));
+      expect(message.isWellFormed()).toBe(true);
+      expect(message).toMatch(new RegExp(`answered HTTP 500: ${prefix}(😀){${200 - prefix.length}}$`, 'u'));
+    },
+  );
 
   test.each([408, 425, 429, 500, 503])('%i is retryable', async (status) => {
     target.answer('/jobs/digest', [{ status }]);

@@ -1,9 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { MAX_RESPONSE_CHARS, type Trigger } from '../jobs/execution';
+import { MAX_RESPONSE_BYTES, type Trigger } from '../jobs/execution';
 import type { JobDefinition } from '../jobs/job';
 import { CALL_FAILURE, NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type CallResult } from '../jobs/run-input';
 import { targetUrl, TargetUrlError, type ServiceRegistry } from '../jobs/services';
+import { cutChars, cutUtf8, wellFormed } from '../jobs/text';
 import type { Signer } from './signing';
 
 export interface CallDeps {
@@ -32,6 +33,8 @@ export interface CallRequest {
 }
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
+/** How much of a failed call's response its error message quotes, in characters. */
+const ERROR_EXCERPT_CHARS = 200;
 
 export function callActivities(deps: CallDeps) {
   return {
@@ -68,7 +71,7 @@ export function callActivities(deps: CallDeps) {
         observer?.answered(job, String(status));
         if (status >= 200 && status < 300) return { httpStatus: status, attempt, response };
         const details: CallFailureDetails = { attempt, httpStatus: status, timedOut: false };
-        const message = `${job.method} ${url.pathname} answered HTTP ${status}${response ? `: ${response.slice(0, 200)}` : ''}`;
+        const message = `${job.method} ${url.pathname} answered HTTP ${status}${response ? `: ${cutChars(response, ERROR_EXCERPT_CHARS)}` : ''}`;
         if (status >= 500 || RETRYABLE_STATUSES.has(status)) {
           throw fail(message, CALL_FAILURE.retryable, details, retryAfterMs(res, job.retry.maxIntervalSeconds));
         }
@@ -84,11 +87,16 @@ export function callActivities(deps: CallDeps) {
           });
         }
         const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-        throw fail(`${job.method} ${url.pathname} failed${cause || `: ${String(err)}`}`, CALL_FAILURE.network, {
-          attempt,
-          httpStatus: null,
-          timedOut: false,
-        });
+        // the message may quote what the network or the target sent: recorded, so made well-formed, never refused
+        throw fail(
+          wellFormed(`${job.method} ${url.pathname} failed${cause || `: ${String(err)}`}`),
+          CALL_FAILURE.network,
+          {
+            attempt,
+            httpStatus: null,
+            timedOut: false,
+          },
+        );
       } finally {
         clearInterval(heartbeat);
       }
@@ -130,14 +138,18 @@ function requestOf(req: CallRequest, attempt: number, signer: Signer | undefined
   return { body, headers };
 }
 
-/** The first 2 KiB of the body, without reading more of it than that. */
+/**
+ * The first 2 KiB of the body (SPEC §5), without reading more of it than that: at most {@link MAX_RESPONSE_BYTES}
+ * bytes of UTF-8, cut on a whole character. Bytes that are not UTF-8 read as U+FFFD, so the text is well-formed.
+ */
 async function readStart(res: Response): Promise<string | null> {
   if (!res.body) return null;
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    while (size < MAX_RESPONSE_CHARS * 4) {
+    // 4 bytes past the budget: a character cut by the end of what was read starts after the budget, so it is dropped
+    while (size < MAX_RESPONSE_BYTES + 4) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
@@ -146,7 +158,8 @@ async function readStart(res: Response): Promise<string | null> {
   } finally {
     await reader.cancel().catch(() => undefined); // the rest of the body is not wanted
   }
-  const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_RESPONSE_CHARS);
+  const read = Buffer.concat(chunks);
+  const text = cutUtf8(read.subarray(0, MAX_RESPONSE_BYTES + 4).toString('utf8'), MAX_RESPONSE_BYTES);
   return text.length > 0 ? text : null;
 }
 

@@ -205,6 +205,53 @@ describe('the HTTP facade', () => {
     expect((await post(`${job},"payload":{"constructor":"Ada"}}`)).statusCode).toBe(201);
   });
 
+  test('a lone surrogate in any string or key of any body is a 400 naming its path; nothing is called', async () => {
+    const job = JSON.stringify(body).slice(0, -1); // `{...` open for one more field
+    const cases: [string, string, string, string][] = [
+      ['POST', '/api/jobs/register', `${job},"payload":{"greeting":"hi\\ud800"}}`, 'payload.greeting'],
+      ['POST', '/api/jobs/register', `${job},"payload":{"a":{"k\\uDC00":1}}}`, 'payload.a.k\ufffd'],
+      ['POST', '/api/jobs/register', `${job},"description":"\\ud83d"}`, 'description'],
+      ['POST', '/api/jobs/register', `${job},"description":"ok \\ud83d\\ude00 \\ude00"}`, 'description'],
+      [
+        'PUT',
+        '/api/services/email-service/jobs',
+        `{"jobs":[${job}},${job},"payload":{"x":"\\udfff"}}]}`,
+        'jobs.1.payload.x',
+      ],
+      ['POST', '/api/jobs/weekly-digest/pause', '{"note":"\\ud800"}', 'note'],
+      ['POST', '/api/jobs/weekly-digest/resume', '{"note":"a\\udbff"}', 'note'],
+      ['POST', '/api/jobs/weekly-digest/trigger', '{"payload":{"x":["\\udfff"]}}', 'payload.x.0'],
+      ['POST', '/api/jobs/weekly-digest/backfill', '{"from":"\\ud800","to":"2026-01-01T00:00:00Z"}', 'from'],
+      ['POST', '/api/jobs/register', '"\\ud800"', 'body'],
+    ];
+    for (const [method, url, payload, field] of cases) {
+      const res = await app().inject({
+        method: method as 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expect({ url, status: res.statusCode, error: res.json().error }).toEqual({
+        url,
+        status: 400,
+        error: {
+          code: 'invalid_request',
+          field,
+          message: expect.stringMatching(new RegExp(`^${field}: is not well-formed text`)),
+        },
+      });
+    }
+    expect(calls).toEqual([]);
+    // a pair, escaped or not, is a character like any other
+    const astral = await app().inject({
+      method: 'POST',
+      url: '/api/jobs/register',
+      headers: { 'content-type': 'application/json' },
+      payload: `${job},"description":"\\ud83d\\ude00 😀","payload":{"😀":"\\uD83D\\uDE00"}}`,
+    });
+    expect(astral.statusCode).toBe(201);
+  });
+
   test('a store outage is a 503 and an unexpected error a bare 500: no internals leak', async () => {
     const down = await app().inject({ method: 'GET', url: '/api/jobs/weekly-digest' });
     expect(down.statusCode).toBe(503);

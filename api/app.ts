@@ -15,6 +15,7 @@ import type { ExecutionService } from './execution-service';
 import { ANONYMOUS, requireAdmin, type Caller } from './identity';
 import { OptionalKind, Type } from '@sinclair/typebox';
 import { ReconcileReportSchema } from '../jobs/schema';
+import { illFormedPath } from '../jobs/text';
 import type { JobService } from './job-service';
 import { executionRoutes } from './routes/executions';
 import { healthRoutes, type HealthChecks } from './routes/health';
@@ -205,9 +206,13 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
 
 export type App = ReturnType<typeof buildApp>;
 
+/** A JSON escape of a surrogate code unit, either half (`\ud83d`, `\uDE00`). */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
 /**
  * JSON as Fastify parses it, prototype poisoning refused (its default), but with refusals that say what is wrong:
- * Fastify's own names nothing.
+ * Fastify's own names nothing. Every body goes through here, so no route can forget the refusals: a string or key
+ * that is not well-formed text (a lone surrogate, which PostgreSQL cannot hold) is a 400 naming its path.
  */
 function parseJsonBody(body: string): unknown {
   if (body.length === 0) throw new InvalidRequestError('body: is empty, but content-type says application/json');
@@ -216,6 +221,18 @@ function parseJsonBody(body: string): unknown {
     value = JSON.parse(body);
   } catch {
     throw new InvalidRequestError('body: is not valid JSON');
+  }
+  // Only a `\uD800`–`\uDFFF` escape can parse to a lone surrogate (the body itself was decoded from UTF-8), so the
+  // walk that names it runs only for a body holding one.
+  if (SURROGATE_ESCAPE.test(body) || !body.isWellFormed()) {
+    const field = illFormedPath(value);
+    if (field !== null) {
+      const at = field || 'body';
+      throw new InvalidRequestError(
+        `${at}: is not well-formed text: it holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair)`,
+        at,
+      );
+    }
   }
   if (value === null || typeof value !== 'object') return value;
   try {

@@ -7,6 +7,13 @@ import { StoreError } from '../store/job-store';
 export abstract class ApiError extends Error {
   abstract readonly statusCode: number;
   abstract readonly code: string;
+  constructor(
+    message: string,
+    /** The request's field at fault, as a path (`payload.greeting`, `jobs.0.description`), when there is one. */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Thrown when a job does not exist, or exists but belongs to another service that must not learn of it. */
@@ -47,7 +54,10 @@ export class JobConflictError extends ApiError {
   }
 }
 
-/** Thrown for a request that passed the schema but still makes no sense, e.g. a forged cursor. */
+/**
+ * Thrown for a request that passed the schema but still makes no sense, e.g. a forged cursor, or for a body the
+ * schema never sees (not JSON, prototype poisoning, text that is not well-formed); `field` names the path at fault.
+ */
 export class InvalidRequestError extends ApiError {
   override readonly name = 'InvalidRequestError';
   readonly statusCode = 400;
@@ -90,13 +100,21 @@ const INTERNAL_ERROR = { code: 'internal_error', message: 'Internal server error
 
 /** The one place where errors become `{ error: { code, message } }` (SPEC §4). 5xx details stay in the log. */
 export function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof ApiError)
-    return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+  if (err instanceof ApiError) {
+    const field = err.field === undefined ? {} : { field: err.field };
+    return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, ...field } });
+  }
   if (err instanceof InvalidJobError) {
     return reply.code(400).send({ error: { code: 'invalid_job', message: err.message, field: err.field } });
   }
   if (err instanceof ScheduleNotFoundError) {
     return reply.code(404).send({ error: { code: 'job_not_found', message: 'Job not found' } });
+  }
+  if (err instanceof StoreError && err.refused) {
+    // not a 503: the store answers, and the same request would be refused again (the door refuses the text
+    // PostgreSQL cannot hold, so this is a rule of the database the API does not know)
+    req.log.error({ err }, 'store refused the write for its content');
+    return reply.code(500).send({ error: INTERNAL_ERROR });
   }
   if (err instanceof StoreError) {
     req.log.error({ err }, 'store unavailable');

@@ -73,5 +73,9 @@ export function upcoming(times: ScheduleTimes, now = Date.now()): string[] {
 }
 
 export function toExecutionView(execution: ExecutionRecord, links: TemporalLinks): ExecutionView {
-  return { ...execution, temporal: { url: links.workflow(execution.workflowId, execution.runId) } };
+  return {
+    ...execution,
+    droppedFields: execution.droppedFields ?? null,
+    temporal: { url: links.workflow(execution.workflowId, execution.runId) },
+  };
 }

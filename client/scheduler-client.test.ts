@@ -75,6 +75,15 @@ describe('the scheduler client services use', () => {
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/jobs/register', auth: undefined });
   });
 
+  test("a refusal that is no error of the scheduler's is quoted to 200 whole characters", async () => {
+    const port = await freePort();
+    await serve(port, [[400, '😀'.repeat(300)]], []); // a JSON string: `"😀😀…`
+    const client = createSchedulerClient({ url: `http://127.0.0.1:${port}`, initialDelayMs: 10 });
+    const refusal = await client.register({ name: 'x', endpoint: '/x', cron: '@daily' }).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(SchedulerRequestError);
+    expect((refusal as Error).message).toBe(`scheduler answered 400: "${'😀'.repeat(199)}`);
+  });
+
   test('gives up after maxWaitMs, and an abort stops the waiting at once', async () => {
     const port = await freePort();
     const client = createSchedulerClient({ url: `http://127.0.0.1:${port}`, initialDelayMs: 20, maxWaitMs: 200 });

@@ -131,10 +131,21 @@ function describe(err: unknown): string {
 function errorOf(text: string): { code: string; message: string } {
   try {
     const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    return { code: parsed.error?.code ?? 'unknown', message: parsed.error?.message ?? text.slice(0, 200) };
+    return { code: parsed.error?.code ?? 'unknown', message: parsed.error?.message ?? excerpt(text) };
   } catch {
-    return { code: 'unknown', message: text.slice(0, 200) };
+    return { code: 'unknown', message: excerpt(text) };
   }
+}
+
+const EXCERPT_CHARS = 200;
+
+/** The first 200 characters of a body that is no error of ours (a proxy's page), never half a character. */
+function excerpt(text: string): string {
+  // 200 characters are at most 400 UTF-16 units: only those are split into characters (a pair cut by the first
+  // slice ends past the 200th, so it is dropped)
+  return Array.from(text.slice(0, 2 * EXCERPT_CHARS))
+    .slice(0, EXCERPT_CHARS)
+    .join('');
 }
 
 function retryAfter(header: string | null): number | undefined {

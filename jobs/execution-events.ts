@@ -1,5 +1,5 @@
 import type { Sinks } from '@temporalio/workflow';
-import type { ExecutionStatus, Trigger } from './execution';
+import type { DroppableField, ExecutionStatus, Trigger } from './execution';
 
 /** A run as it starts: what its log line and metrics carry. */
 export interface ExecutionStarted {
@@ -27,4 +27,16 @@ export interface ExecutionSinks extends Sinks {
     started(event: ExecutionStarted): void;
     ended(event: ExecutionEnded): void;
   };
+}
+
+/** An execution row the mirror's store refused for its content, and what was written instead (store/refused-writes.ts). */
+export interface MirrorRefusal {
+  executionId: string;
+  jobName: string;
+  /** The fields left out of the row that was written; every droppable one when `written` is false. */
+  dropped: DroppableField[];
+  /** False when the store refused even the row without them: nothing was written. */
+  written: boolean;
+  /** The store's refusal of the whole row, e.g. `store operation recordExecution refused: … (22P05)`. */
+  reason: string;
 }

@@ -26,11 +26,20 @@ export interface ExecutionRecord {
   attempts: number;
   httpStatus: number | null;
   error: string | null;
-  /** The first 2 KiB of the service's response body. */
+  /** The first 2 KiB of the service's response body: at most 2048 bytes of UTF-8, cut on a whole character. */
   response: string | null;
   workflowId: string;
   runId: string | null;
+  /**
+   * Fields the mirror left out (set to null) because its store refused the row with them, e.g. `["response"]`;
+   * absent when the row is whole. Only stores set it.
+   */
+  droppedFields?: DroppableField[];
 }
+
+/** The free-text fields of an execution row that a store may refuse; dropped in this order until it takes the row. */
+export const DROPPABLE_FIELDS = ['response', 'error'] as const;
+export type DroppableField = (typeof DROPPABLE_FIELDS)[number];
 
 /** What is known of a run when it starts. Its id is its workflow id. */
 export type ExecutionStart = Pick<
@@ -57,4 +66,5 @@ export interface JobStats {
   failedRuns: number;
 }
 
-export const MAX_RESPONSE_CHARS = 2048;
+/** The response excerpt kept with an execution (SPEC §5): 2 KiB of UTF-8, cut on a whole character. */
+export const MAX_RESPONSE_BYTES = 2048;

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EXECUTION_STATUSES, TRIGGERS } from './execution';
+import { DROPPABLE_FIELDS, EXECUTION_STATUSES, TRIGGERS } from './execution';
 import { HTTP_METHODS, JOB_NAME_PATTERN, MAX_ENDPOINT_LENGTH, OVERLAP_POLICIES } from './job';
 
 /** JSON schemas of the API's bodies and views. Defaults are applied by `normalizeJob`, not here, so that
@@ -122,6 +122,8 @@ export const ExecutionViewSchema = Type.Object({
   response: Nullable(Type.String()),
   workflowId: Type.String(),
   runId: Nullable(Type.String()),
+  /** The fields the mirror's store refused and the row was stored without (e.g. `["response"]`); null when whole. */
+  droppedFields: Nullable(Type.Array(literals(DROPPABLE_FIELDS))),
   temporal: Type.Object({ url: Type.String() }),
 });
 export type ExecutionView = Static<typeof ExecutionViewSchema>;

@@ -99,4 +99,42 @@ describe('observability', () => {
     const { obs } = observed('http://127.0.0.1:9/metrics');
     expect((await obs.render()).body).toContain('# Temporal SDK metrics unavailable');
   });
+
+  test('a row the mirror refused for its content: one log line with the execution id and fields, and a counter', async () => {
+    const { obs, lines } = observed();
+    const reason = 'store operation recordExecution refused: Empty or invalid json (PGRST102)';
+    obs.mirrorRefused({
+      executionId: run.executionId,
+      jobName: 'weekly-digest',
+      dropped: ['response'],
+      written: true,
+      reason,
+    });
+    obs.mirrorRefused({
+      executionId: 'x',
+      jobName: 'weekly-digest',
+      dropped: ['response', 'error'],
+      written: false,
+      reason,
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(lines.map(({ level, msg, executionId, dropped }) => ({ level, msg, executionId, dropped }))).toEqual([
+      {
+        level: 40,
+        msg: `mirror refused execution ${run.executionId}'s row for its content: written without response`,
+        executionId: run.executionId,
+        dropped: ['response'],
+      },
+      {
+        level: 50,
+        msg: "mirror refused execution x's row for its content, even without response, error: not written",
+        executionId: 'x',
+        dropped: ['response', 'error'],
+      },
+    ]);
+    expect(lines[0]).toMatchObject({ job: 'weekly-digest', reason });
+    const { body } = await obs.render();
+    expect(body).toContain('scheduler_mirror_refused_rows_total{outcome="degraded"} 1');
+    expect(body).toContain('scheduler_mirror_refused_rows_total{outcome="unwritten"} 1');
+  });
 });

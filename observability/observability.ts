@@ -2,7 +2,7 @@ import type { InjectedSinks } from '@temporalio/worker';
 import type pino from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { CallObserver } from '../activities';
-import type { ExecutionSinks } from '../jobs/execution-events';
+import type { ExecutionSinks, MirrorRefusal } from '../jobs/execution-events';
 
 /** What `/metrics` answers. */
 export interface MetricsText {
@@ -15,6 +15,11 @@ export interface Observability {
   sinks: InjectedSinks<ExecutionSinks>;
   /** The call activity's attempts: HTTP status or failure kind, and lateness. */
   calls: CallObserver;
+  /**
+   * An execution row the mirror's store refused for its content: one log line (warn when it was written without some
+   * fields, error when nothing could be written) and `scheduler_mirror_refused_rows_total`.
+   */
+  mirrorRefused(refusal: MirrorRefusal): void;
   /** The API's requests, by route template (never the raw URL: bounded label values). */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
   /** Ours, Node's, and the Temporal SDK's own metrics (its Prometheus exporter on loopback), in one text. */
@@ -62,6 +67,12 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
     name: 'scheduler_calls_total',
     help: 'Call attempts to services, by HTTP status (or timeout, network, refused)',
     labelNames: ['service', 'code'] as const,
+    registers: [registry],
+  });
+  const refusedRows = new Counter({
+    name: 'scheduler_mirror_refused_rows_total',
+    help: 'Execution rows the store refused for their content: written without their free text (degraded), or not at all (unwritten)',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   });
   const requests = new Histogram({
@@ -116,6 +127,21 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
     calls: {
       calling: (job, lateSeconds) => lateness.observe({ service: job.service }, Math.max(lateSeconds, 0)),
       answered: (job, outcome) => calls.inc({ service: job.service, code: outcome }),
+    },
+    mirrorRefused(r) {
+      refusedRows.inc({ outcome: r.written ? 'degraded' : 'unwritten' });
+      const fields = { executionId: r.executionId, job: r.jobName, dropped: r.dropped, reason: r.reason };
+      if (r.written) {
+        log.warn(
+          fields,
+          `mirror refused execution ${r.executionId}'s row for its content: written without ${r.dropped.join(', ')}`,
+        );
+      } else {
+        log.error(
+          fields,
+          `mirror refused execution ${r.executionId}'s row for its content, even without ${r.dropped.join(', ') || 'its free text'}: not written`,
+        );
+      }
     },
     observeRequest: (method, route, statusCode, seconds) =>
       requests.observe({ method, route, status_code: String(statusCode) }, seconds),

@@ -107,13 +107,27 @@ export interface JobStore {
 /** Thrown by a {@link JobStore} when its database refuses or cannot be reached. */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
-  constructor(operation: string, options?: { cause?: unknown }) {
-    super(`store operation ${operation} failed${describeCause(options?.cause)}`, options);
+  /**
+   * True when the database refused the write for its content (PostgreSQL's data exceptions and integrity
+   * violations, SQLite's constraint, type and size errors): the same write will be refused again, so retrying it
+   * cannot help. False when the database is unavailable (network, timeout, overload, lock) or the cause is not
+   * known: a retry may succeed.
+   */
+  readonly refused: boolean;
+  constructor(operation: string, options?: { cause?: unknown; refused?: boolean }) {
+    super(`store operation ${operation} ${options?.refused ? 'refused' : 'failed'}${describeCause(options?.cause)}`, {
+      cause: options?.cause,
+    });
+    this.refused = options?.refused ?? false;
   }
 }
 
+/** True for a {@link StoreError} that says the database refused the write for its content. */
+export const isRefusedWrite = (err: unknown): err is StoreError => err instanceof StoreError && err.refused;
+
+/** The cause's message, and its code where it has one (a SQLSTATE, `SQLITE_CONSTRAINT_CHECK`). */
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return `: ${cause.message}`;
-  if (cause && typeof cause === 'object' && 'message' in cause) return `: ${String(cause.message)}`;
-  return '';
+  if (!cause || typeof cause !== 'object' || !('message' in cause)) return '';
+  const code = 'code' in cause && typeof cause.code === 'string' && cause.code ? ` (${cause.code})` : '';
+  return `: ${String(cause.message)}${code}`;
 }

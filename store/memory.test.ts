@@ -1,8 +1,16 @@
-import { describeJobStoreContract } from '../test/contracts/job-store';
+import { describeJobStoreContract, REFUSED_TEXT } from '../test/contracts/job-store';
 import { NO_TIMES } from './job-store';
 import { createMemoryStore } from './memory';
 
-describeJobStoreContract('memory store', async () => ({ store: createMemoryStore() }), { sql: false });
+describeJobStoreContract(
+  'memory store',
+  async () => ({
+    store: createMemoryStore({
+      refusesExecution: (row) => [row.response, row.error].some((text) => text?.includes(REFUSED_TEXT)),
+    }),
+  }),
+  { sql: false },
+);
 
 describe('memory store', () => {
   it('hands out copies, so callers cannot change what it holds', async () => {

@@ -22,11 +22,19 @@ const replaces = (incoming: string | null, existing: string | null) =>
 const newestFirst = (a: ScheduledJobWrite, b: ScheduledJobWrite) =>
   compareText(b.started_at, a.started_at) || compareText(b.id, a.id);
 
+export interface MemoryStoreOptions {
+  /**
+   * A rule the store refuses execution rows by, as a database refuses a row for its content (a constraint, a data
+   * exception): for tests of what callers do with such a refusal. None by default.
+   */
+  refusesExecution?: (row: ScheduledJobWrite) => boolean;
+}
+
 /**
  * An in-memory {@link JobStore} with the databases' semantics, for unit tests of other modules. It keeps rows as the
  * databases do and maps them through store/rows.ts, so callers see exactly what a real store returns.
  */
-export function createMemoryStore(): JobStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): JobStore {
   const jobs = new Map<string, JobScheduleWrite>();
   const executions = new Map<string, ScheduledJobWrite>();
   let closed = false;
@@ -82,6 +90,12 @@ export function createMemoryStore(): JobStore {
     recordExecution: (execution: ExecutionRecord) =>
       attempt('recordExecution', () => {
         const row = toScheduledJobWrite(execution);
+        if (options.refusesExecution?.(row)) {
+          throw new StoreError('recordExecution', {
+            cause: new Error('the row breaks a rule of the store'),
+            refused: true,
+          });
+        }
         const existing = executions.get(row.id);
         if (existing && existing.status !== 'running' && row.status === 'running') return;
         executions.set(row.id, row);

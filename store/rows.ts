@@ -1,6 +1,7 @@
 /** The one mapping between the mirror's snake_case rows and our camelCase records, shared by every store. */
-import type { ExecutionRecord, ExecutionStatus, Trigger } from '../jobs/execution';
+import type { DroppableField, ExecutionRecord, ExecutionStatus, Trigger } from '../jobs/execution';
 import type { JobDefinition, JsonObject } from '../jobs/job';
+import { wellFormed } from '../jobs/text';
 import type { JobRecord, JobRow } from './job-store';
 
 /** The columns of `job_schedules` that a job upsert writes; the rest are derived from `scheduled_jobs`. */
@@ -88,17 +89,21 @@ export interface ScheduledJobWrite {
   response: string | null;
   workflow_id: string;
   run_id: string | null;
+  /** The fields the store refused and the row was written without (jsonb array; JSON text in SQLite), else null. */
+  dropped_fields: DroppableField[] | null;
 }
 
 /** A `scheduled_jobs` row as a driver returns it (`duration_ms` is a bigint: node-postgres hands it over as text). */
 export type ScheduledJobRow = Omit<
   ScheduledJobWrite,
-  'scheduled_at' | 'started_at' | 'completed_at' | 'duration_ms'
+  'scheduled_at' | 'started_at' | 'completed_at' | 'duration_ms' | 'dropped_fields'
 > & {
   scheduled_at: string | Date | null;
   started_at: string | Date;
   completed_at: string | Date | null;
   duration_ms: number | string | null;
+  /** Absent from a row read from a database not yet migrated. */
+  dropped_fields?: unknown;
 };
 
 /** ISO-8601 in UTC with milliseconds: PostgREST answers `+00:00` offsets, and SQLite compares timestamps as text. */
@@ -118,28 +123,30 @@ function numberOrNull(value: number | string | null): number | null {
 }
 
 /**
- * PostgreSQL's text and jsonb cannot hold U+0000: one in a service's response or an error message would make every
- * mirror write of that execution fail, and the workflow retries that write without limit. Every string written to any
- * store loses its NULs here, so all three stores keep the same text.
+ * PostgreSQL's text and jsonb cannot hold U+0000 nor a lone surrogate (half of a character beyond U+FFFF): one in a
+ * service's response or an error message would make every mirror write of that execution fail, and the workflow
+ * retries that write without limit. SQLite would store the lone surrogate as invalid UTF-8. Every string written to
+ * any store loses its NULs and has its lone surrogates replaced by U+FFFD here, so all three stores keep the same,
+ * well-formed text. (The API refuses such text at the door; this catches what comes from services and Temporal.)
  */
-function withoutNul(value: string): string {
-  return value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+function storable(value: string): string {
+  return wellFormed(value.includes('\u0000') ? value.replaceAll('\u0000', '') : value);
 }
 
-function withoutNulOrNull(value: string | null): string | null {
-  return value === null ? null : withoutNul(value);
+function storableOrNull(value: string | null): string | null {
+  return value === null ? null : storable(value);
 }
 
-/** A JSON value with NUL removed from every string in it, keys included (jsonb refuses `\u0000` in either). */
-function jsonWithoutNul<T>(value: T): T {
-  return stripJson(value) as T;
+/** A JSON value with every string in it, keys included, made {@link storable}. */
+function storableJson<T>(value: T): T {
+  return storableValue(value) as T;
 }
 
-function stripJson(value: unknown): unknown {
-  if (typeof value === 'string') return withoutNul(value);
-  if (Array.isArray(value)) return value.map(stripJson);
+function storableValue(value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
+  if (Array.isArray(value)) return value.map(storableValue);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, v]) => [withoutNul(key), stripJson(v)]));
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [storable(key), storableValue(v)]));
   }
   return value;
 }
@@ -150,7 +157,7 @@ function parseJson(value: unknown): unknown {
 }
 
 export function toJobScheduleWrite(job: JobRecord): JobScheduleWrite {
-  const definition = jsonWithoutNul(job.definition);
+  const definition = storableJson(job.definition);
   return {
     job_name: definition.name,
     service: definition.service,
@@ -162,7 +169,7 @@ export function toJobScheduleWrite(job: JobRecord): JobScheduleWrite {
     description: definition.description,
     payload: definition.payload,
     definition,
-    pause_note: withoutNulOrNull(job.pauseNote),
+    pause_note: storableOrNull(job.pauseNote),
     created_at: isoTimestamp(job.createdAt),
     updated_at: isoTimestamp(job.updatedAt),
     next_run_times: job.times.nextRunTimes.map(isoTimestamp),
@@ -204,23 +211,24 @@ export function fromJobScheduleRow(row: JobScheduleRow): JobRow {
 
 export function toScheduledJobWrite(e: ExecutionRecord): ScheduledJobWrite {
   return {
-    id: withoutNul(e.id),
-    job_name: withoutNul(e.jobName),
-    service: withoutNul(e.service),
+    id: storable(e.id),
+    job_name: storable(e.jobName),
+    service: storable(e.service),
     status: e.status,
     trigger: e.trigger,
-    triggered_by: withoutNulOrNull(e.triggeredBy),
-    retry_of: withoutNulOrNull(e.retryOf),
+    triggered_by: storableOrNull(e.triggeredBy),
+    retry_of: storableOrNull(e.retryOf),
     scheduled_at: isoOrNull(e.scheduledAt),
     started_at: isoTimestamp(e.startedAt),
     completed_at: isoOrNull(e.completedAt),
     duration_ms: e.durationMs,
     attempts: e.attempts,
     http_status: e.httpStatus,
-    error: withoutNulOrNull(e.error),
-    response: withoutNulOrNull(e.response),
-    workflow_id: withoutNul(e.workflowId),
-    run_id: withoutNulOrNull(e.runId),
+    error: storableOrNull(e.error),
+    response: storableOrNull(e.response),
+    workflow_id: storable(e.workflowId),
+    run_id: storableOrNull(e.runId),
+    dropped_fields: e.droppedFields?.length ? e.droppedFields : null,
   };
 }
 
@@ -243,7 +251,14 @@ export function fromScheduledJobRow(row: ScheduledJobRow): ExecutionRecord {
     response: row.response,
     workflowId: row.workflow_id,
     runId: row.run_id,
+    ...droppedFieldsOf(row.dropped_fields),
   };
+}
+
+/** `droppedFields` only on a row written without some of its fields, so a whole row reads as it was written. */
+function droppedFieldsOf(value: unknown): Pick<ExecutionRecord, 'droppedFields'> {
+  const fields = value === null || value === undefined ? null : (parseJson(value) as DroppableField[] | null);
+  return fields?.length ? { droppedFields: fields } : {};
 }
 
 /** The named arguments of a SQL function whose parameters are the columns prefixed `p_` (`record_execution`, `upsert_job`). */

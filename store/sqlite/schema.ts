@@ -68,4 +68,8 @@ export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
     missed_runs: 'INTEGER NOT NULL DEFAULT 0',
     schedule_updated_at: 'TEXT',
   },
+  scheduled_jobs: {
+    // JSON array of the fields a refused row was written without (store/refused-writes.ts); null for a whole row
+    dropped_fields: 'TEXT',
+  },
 };

@@ -2,13 +2,18 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describeJobStoreContract } from '../../test/contracts/job-store';
+import { describeJobStoreContract, REFUSED_TEXT } from '../../test/contracts/job-store';
 import { NO_TIMES, StoreError } from '../job-store';
 import { openStore } from '../open-store';
 import { createSqliteStore, createSqliteStoreWithDb } from './sqlite-store';
 
 describeJobStoreContract('SQLite store', async () => {
   const { store, db } = createSqliteStoreWithDb(':memory:');
+  for (const event of ['INSERT', 'UPDATE']) {
+    db.exec(`CREATE TRIGGER contract_refusal_${event} BEFORE ${event} ON scheduled_jobs
+      WHEN instr(coalesce(NEW.response, '') || coalesce(NEW.error, ''), '${REFUSED_TEXT}') > 0
+      BEGIN SELECT RAISE(ABORT, 'refused by the contract rule'); END`);
+  }
   return { store, rawQuery: async (sql) => db.prepare<[], Record<string, unknown>>(sql).all() };
 });
 

@@ -44,9 +44,9 @@ END`;
 
 const UPSERT_EXECUTION = `
 INSERT INTO scheduled_jobs (id, job_name, service, status, trigger, triggered_by, retry_of, scheduled_at, started_at,
-  completed_at, duration_ms, attempts, http_status, error, response, workflow_id, run_id)
+  completed_at, duration_ms, attempts, http_status, error, response, workflow_id, run_id, dropped_fields)
 VALUES (@id, @job_name, @service, @status, @trigger, @triggered_by, @retry_of, @scheduled_at, @started_at,
-  @completed_at, @duration_ms, @attempts, @http_status, @error, @response, @workflow_id, @run_id)
+  @completed_at, @duration_ms, @attempts, @http_status, @error, @response, @workflow_id, @run_id, @dropped_fields)
 ON CONFLICT (id) DO UPDATE SET
   job_name = excluded.job_name,
   service = excluded.service,
@@ -64,6 +64,7 @@ ON CONFLICT (id) DO UPDATE SET
   response = excluded.response,
   workflow_id = excluded.workflow_id,
   run_id = excluded.run_id,
+  dropped_fields = excluded.dropped_fields,
   updated_at = ${NOW}
 WHERE scheduled_jobs.status = 'running' OR excluded.status <> 'running'`;
 
@@ -152,7 +153,8 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
   const writeExecution = db.transaction((execution: ExecutionRecord) => {
     const row = toScheduledJobWrite(execution);
     const before = executionBefore.get(row.id);
-    if (upsertExecution.run(row).changes === 0) return; // a late `running` write, refused
+    const dropped = row.dropped_fields && JSON.stringify(row.dropped_fields);
+    if (upsertExecution.run({ ...row, dropped_fields: dropped }).changes === 0) return; // a late `running` write, refused
     if (before && before.job_name !== row.job_name) {
       // an execution moved to another job (never done by the service itself): recount both
       for (const job_name of [before.job_name, row.job_name]) refreshJobStats.run({ job_name });
@@ -182,7 +184,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
     try {
       return fn();
     } catch (err) {
-      throw new StoreError(operation, { cause: err });
+      throw new StoreError(operation, { cause: err, refused: refusedForContent(err) });
     }
   };
 
@@ -216,6 +218,18 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
     },
   };
   return { store, db };
+}
+
+/**
+ * SQLite's answers to a row it will never take, whatever the retry: a constraint (CHECK, NOT NULL, a trigger's
+ * RAISE(ABORT)), a value of the wrong type for a STRICT table, a value too big. Busy, locked, I/O and full-disk
+ * errors are not refusals: they pass.
+ */
+const CONTENT_REFUSALS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/;
+
+/** True when `err` is SQLite refusing a write for its content. */
+export function refusedForContent(err: unknown): boolean {
+  return err instanceof Database.SqliteError && CONTENT_REFUSALS.test(err.code);
 }
 
 /** The SQLite mirror (`:memory:` or a file, whose directory is created). */

@@ -1,14 +1,14 @@
 import { createClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
 import { Pool } from 'pg';
 import ws from 'ws';
-import { describeJobStoreContract } from '../../test/contracts/job-store';
+import { describeJobStoreContract, REFUSED_TEXT } from '../../test/contracts/job-store';
 import { createTestDatabase, type TestDatabase } from '../../test/support/postgres';
 import { startGateway, startPostgrest, type Gateway, type Postgrest } from '../../test/support/postgrest';
 import type { ExecutionRecord } from '../../jobs/execution';
 import { NO_TIMES, StoreError } from '../job-store';
 import { openStore } from '../open-store';
 import { toFunctionArgs, toJobScheduleWrite, toScheduledJobWrite } from '../rows';
-import { createSupabaseStore } from './supabase-store';
+import { createSupabaseStore, refusedForContent } from './supabase-store';
 
 /** Supabase as the integration globalSetup started it, or, when this file runs alone, its own for this file. */
 interface Supabase {
@@ -70,13 +70,27 @@ afterAll(async () => {
   }
 }, 60_000);
 
-describeJobStoreContract('Supabase store over PostgREST', async () => ({
-  store: createSupabaseStore(env().url, env().serviceKey),
-  rawQuery: async (sql) => {
-    if (!pool) throw new Error('beforeAll did not run');
-    return (await pool.query<Record<string, unknown>>(sql)).rows;
-  },
-}));
+describeJobStoreContract('Supabase store over PostgREST', async () => {
+  if (!pool) throw new Error('beforeAll did not run');
+  // Only rows holding the contract's text are refused, so the rule may stay for the rest of a shared run; its function
+  // lives outside public, whose functions only service_role may execute (tested below).
+  await pool.query(`
+    CREATE SCHEMA IF NOT EXISTS contract_test;
+    CREATE OR REPLACE FUNCTION contract_test.refusal() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF strpos(coalesce(NEW.response, '') || coalesce(NEW.error, ''), '${REFUSED_TEXT}') > 0 THEN
+        RAISE EXCEPTION 'refused by the contract rule' USING ERRCODE = '22P05';
+      END IF;
+      RETURN NEW;
+    END $$;
+    DROP TRIGGER IF EXISTS contract_refusal ON public.scheduled_jobs;
+    CREATE TRIGGER contract_refusal BEFORE INSERT OR UPDATE ON public.scheduled_jobs
+      FOR EACH ROW EXECUTE FUNCTION contract_test.refusal();`);
+  return {
+    store: createSupabaseStore(env().url, env().serviceKey),
+    rawQuery: async (sql) => (await pool!.query<Record<string, unknown>>(sql)).rows,
+  };
+});
 
 const suffix = () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -187,7 +201,36 @@ describe('Supabase store', () => {
     );
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).cause).toMatchObject({ code: '23514' });
+    expect(err).toMatchObject({ refused: true }); // a CHECK: the same row would be refused again
     await store.close();
+  });
+
+  it('tells a row PostgreSQL refuses for a lone surrogate apart from an outage, and stores the text well-formed', async () => {
+    const db = createClient(env().url, env().serviceKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+      realtime: { transport: ws as unknown as WebSocketLikeConstructor },
+    });
+    const e = { ...execution(`surrogate-${suffix()}`, 'surrogate'), response: `bb${'😀'.repeat(511)}\ud83d` };
+    // past the store's mapping, as a write of the previous release sent it
+    const raw = await db.rpc('record_execution', toFunctionArgs({ ...toScheduledJobWrite(e), response: e.response }));
+    expect(raw).toMatchObject({ status: 400, error: { code: 'PGRST102', message: 'Empty or invalid json' } });
+    expect(refusedForContent(raw.error, raw.status)).toBe(true);
+    // PostgreSQL's own refusal of the same text, when a JSON value reaches it (an insert through a view, a trigger)
+    const parsed = await pool!.query(`SELECT '"a\\ud83d"'::jsonb`).catch((err: unknown) => err);
+    expect(parsed).toMatchObject({ code: '22P02', detail: 'Unicode low surrogate must follow a high surrogate.' });
+    expect(refusedForContent(parsed)).toBe(true);
+
+    const store = createSupabaseStore(env().url, env().serviceKey);
+    await store.recordExecution(e); // through the mapping: U+FFFD for the half character
+    expect((await store.getExecution(e.id))?.response).toBe(`bb${'😀'.repeat(511)}\ufffd`);
+
+    const gateway = await startGateway(`${env().url}/rest/v1`);
+    const down = createSupabaseStore(gateway.url, env().serviceKey);
+    await gateway.close();
+    const outage = await down.recordExecution(e).catch((err: unknown) => err);
+    expect(outage).toBeInstanceOf(StoreError);
+    expect(outage).toMatchObject({ refused: false });
+    await Promise.all([store.close(), down.close()]);
   });
 });
 

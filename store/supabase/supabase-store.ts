@@ -21,6 +21,35 @@ const REQUEST_TIMEOUT_MS = 8_000;
 interface Result<T> {
   data: T | null;
   error: unknown;
+  /** The HTTP status PostgREST (or the gateway before it) answered; 0 or absent when no answer came. */
+  status?: number;
+}
+
+/**
+ * SQLSTATE classes of a row PostgreSQL will never take, whatever the retry: 22 data exception (22P05 untranslatable
+ * character, 22021 invalid byte sequence, 22001 string too long, 22003 number out of range…) and 23 integrity
+ * constraint violation (a CHECK, NOT NULL, a foreign key). Everything else is taken as unavailability, and retried:
+ * 08 connection, 53 insufficient resources, 57 operator intervention (shutdown, statement timeout), 40 rollback
+ * (serialization, deadlock), PostgREST's own PGRST codes, network errors and 5xx.
+ */
+const CONTENT_SQLSTATE_CLASSES = new Set(['22', '23']);
+
+/**
+ * PostgREST's own refusal of a body it cannot parse. supabase-js sends JSON.stringify's output, which is always JSON,
+ * so only its content can be at fault: a lone surrogate (`"\ud83d"`), which PostgREST 12 refuses before PostgreSQL
+ * sees it (PostgreSQL itself answers 22P02, "Unicode low surrogate must follow a high surrogate").
+ */
+const INVALID_BODY = 'PGRST102';
+
+/**
+ * True when a supabase-js `error` says the write was refused for its content: PostgreSQL's
+ * {@link CONTENT_SQLSTATE_CLASSES}, PostgREST's {@link INVALID_BODY}, or a gateway's 413 (too large).
+ */
+export function refusedForContent(error: unknown, status?: number): boolean {
+  if (status === 413) return true;
+  const code = error !== null && typeof error === 'object' && 'code' in error ? error.code : undefined;
+  if (typeof code !== 'string') return false;
+  return code === INVALID_BODY || (/^[0-9A-Z]{5}$/.test(code) && CONTENT_SQLSTATE_CLASSES.has(code.slice(0, 2)));
 }
 
 /** A value inside a PostgREST list or logic tree (`in.(…)`, `or=(…)`), where `,` `.` `:` `(` `)` are syntax. */
@@ -74,7 +103,9 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
     } catch (err) {
       throw new StoreError(operation, { cause: err });
     }
-    if (result.error) throw new StoreError(operation, { cause: result.error });
+    if (result.error) {
+      throw new StoreError(operation, { cause: result.error, refused: refusedForContent(result.error, result.status) });
+    }
     return result.data;
   }
 

@@ -2,13 +2,22 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionRecord, ExecutionStatus } from '../../jobs/execution';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../../jobs/job';
+import type { MirrorRefusal } from '../../jobs/execution-events';
 import { NO_TIMES, StoreError, type ExecutionQuery, type JobRecord, type JobStore } from '../../store/job-store';
+import { keepRefusedRows } from '../../store/refused-writes';
 
 export interface ContractSubject {
   store: JobStore;
   /** Plain SQL against the database under the store, to run the seed's queries unchanged. */
   rawQuery?: (sql: string) => Promise<Record<string, unknown>[]>;
 }
+
+/**
+ * Each store under the contract refuses, for its content, an execution row whose `response` or `error` holds this
+ * text, as its database would refuse a row (SQLite: a trigger's RAISE(ABORT); PostgreSQL: a trigger raising SQLSTATE
+ * 22P05, what it raises for a lone surrogate; the memory fake: its `refusesExecution` rule).
+ */
+export const REFUSED_TEXT = 'refused-by-the-contract-rule';
 
 export interface ContractOptions {
   /** False for a store without SQL underneath (the in-memory fake): the seed-query cases are not defined at all. */
@@ -575,6 +584,122 @@ export function describeJobStoreContract(
           startedAt: '2026-11-26T12:00:01.500Z',
           completedAt: '2026-11-26T12:00:09.000Z',
         });
+      });
+    });
+
+    describe('text', () => {
+      const SMILE = '😀'; // beyond U+FFFF: a surrogate pair in UTF-16, 4 bytes in UTF-8
+      /** Characters beyond U+FFFF at both parities of UTF-16 offset, and a combining sequence. */
+      const astral = (label: string) => `${label} a${SMILE}bb${SMILE.repeat(3)} 👩‍👩‍👧 é 𝄞`;
+
+      it('keeps characters beyond U+FFFF exactly, in every text field of a job and of an execution', async () => {
+        const job = freshJob(store());
+        const def = definition(job.name, job.service, {
+          description: astral('description'),
+          payload: { [astral('key')]: astral('value'), list: [SMILE, { [SMILE]: SMILE }] },
+        });
+        const record = jobRecord(job.name, job.service, { definition: def, pauseNote: astral('paused by ops') });
+        await store().upsertJob(record);
+        expect(await store().getJob(job.name)).toMatchObject(record);
+
+        const started = execution(uniqueName('e'), job, { trigger: 'manual', triggeredBy: astral('admin') });
+        await store().recordExecution(started);
+        const ended = finished(started, 'failed', { error: astral('error'), response: astral('response') });
+        await store().recordExecution(ended);
+        expect(await store().getExecution(started.id)).toEqual(ended);
+      });
+
+      it('stores lone surrogates of either kind as U+FFFD, in every text field: never refused, never half a character', async () => {
+        const job = freshJob(store());
+        const bad = (label: string) => `${label} a\ud83d bb\ude00 ${SMILE}\ud800`;
+        const good = (label: string) => `${label} a\ufffd bb\ufffd ${SMILE}\ufffd`;
+        await store().upsertJob(
+          jobRecord(job.name, job.service, {
+            definition: definition(job.name, job.service, {
+              description: bad('description'),
+              payload: { [bad('key')]: bad('value'), list: ['\udbff', { k: '\udc00' }] },
+            }),
+            pauseNote: bad('note'),
+          }),
+        );
+        expect(await store().getJob(job.name)).toMatchObject({
+          definition: {
+            description: good('description'),
+            payload: { [good('key')]: good('value'), list: ['\ufffd', { k: '\ufffd' }] },
+          },
+          pauseNote: good('note'),
+        });
+
+        const started = execution(uniqueName('e'), job, { trigger: 'manual', triggeredBy: bad('admin') });
+        await store().recordExecution(started);
+        // the workflow's error and the response excerpt as an old worker cut them: in the middle of a pair
+        const ended = finished(started, 'failed', {
+          error: `POST /x answered HTTP 500: bb${SMILE.repeat(99)}\ud83d`,
+          response: `a${SMILE.repeat(1023)}\ud83d`,
+        });
+        await store().recordExecution(ended);
+        const stored = await store().getExecution(started.id);
+        expect(stored).toEqual({
+          ...ended,
+          triggeredBy: good('admin'),
+          error: `POST /x answered HTTP 500: bb${SMILE.repeat(99)}\ufffd`,
+          response: `a${SMILE.repeat(1023)}\ufffd`,
+        });
+        expect(await store().getJob(job.name)).toMatchObject({
+          stats: { totalRuns: 1, successfulRuns: 0, failedRuns: 1 },
+        });
+      });
+
+      it('refuses a row for its content as a refusal (not an outage), and leaves the row as it was', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const started = execution(uniqueName('e'), job);
+        await store().recordExecution(started);
+        const refusal = await store()
+          .recordExecution(finished(started, 'succeeded', { response: `ok ${REFUSED_TEXT}` }))
+          .catch((err: unknown) => err);
+        expect(refusal).toBeInstanceOf(StoreError);
+        expect(refusal).toMatchObject({ refused: true });
+        expect(await store().getExecution(started.id)).toMatchObject({ status: 'running' }); // nothing half-written
+      });
+
+      it('with keepRefusedRows, writes a refused row without its free text, marked, counted once', async () => {
+        const seen: MirrorRefusal[] = [];
+        const keeping = keepRefusedRows(store(), (r) => seen.push(r));
+        const job = freshJob(store());
+        await job.upsert();
+        const first = execution(uniqueName('e'), job, { startedAt: at(1) });
+        const second = execution(uniqueName('e'), job, { startedAt: at(2) });
+        for (const e of [first, second]) await keeping.recordExecution(e);
+        const firstEnd = finished(first, 'succeeded', { response: `${SMILE} ${REFUSED_TEXT}` });
+        const secondEnd = finished(second, 'failed', { error: REFUSED_TEXT, response: REFUSED_TEXT });
+        await keeping.recordExecution(firstEnd);
+        await keeping.recordExecution(secondEnd);
+        await keeping.recordExecution(secondEnd); // a retried write: the same row, counted once
+
+        expect(await store().getExecution(first.id)).toEqual({
+          ...firstEnd,
+          response: null,
+          droppedFields: ['response'],
+        });
+        expect(await store().getExecution(second.id)).toEqual({
+          ...secondEnd,
+          error: null,
+          response: null,
+          droppedFields: ['response', 'error'],
+        });
+        expect(await store().getJob(job.name)).toMatchObject({
+          stats: { totalRuns: 2, successfulRuns: 1, failedRuns: 1 },
+          lastExecution: { id: second.id, status: 'failed' },
+        });
+        expect(seen.map(({ executionId, dropped, written }) => ({ executionId, dropped, written }))).toEqual([
+          { executionId: first.id, dropped: ['response'], written: true },
+          { executionId: second.id, dropped: ['response', 'error'], written: true },
+          { executionId: second.id, dropped: ['response', 'error'], written: true },
+        ]);
+        // a later whole write (the reconciler's, say) clears the mark
+        await keeping.recordExecution({ ...firstEnd, response: 'ok' });
+        expect(await store().getExecution(first.id)).toEqual({ ...firstEnd, response: 'ok' });
       });
     });
 
