@@ -229,7 +229,10 @@ const CONTENT_REFUSALS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/;
 
 /** True when `err` is SQLite refusing a write for its content. */
 export function refusedForContent(err: unknown): boolean {
-  return err instanceof Database.SqliteError && CONTENT_REFUSALS.test(err.code);
+  // by name and code, not `instanceof`: the native addon keeps the SqliteError class of the first module instance
+  // that loaded it, so a second instance (jest's per-file registries) sees errors of a class it does not know
+  const { name, code } = (err ?? {}) as { name?: unknown; code?: unknown };
+  return name === 'SqliteError' && typeof code === 'string' && CONTENT_REFUSALS.test(code);
 }
 
 /** The SQLite mirror (`:memory:` or a file, whose directory is created). */
