@@ -1,7 +1,7 @@
 import { apiClient, uniqueName } from '../support/api';
 import { ledgerOf } from '../support/ledger';
-import { createTestDatabase, withClient, type TestDatabase } from '../support/postgres';
-import { startGateway, startPostgrest, type Gateway, type Postgrest } from '../support/postgrest';
+import { withClient } from '../support/postgres';
+import { startOwnMirror, type OwnMirror } from '../support/stack';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
 
@@ -17,17 +17,15 @@ const REFUSED = 'refused-by-the-database';
  * rows. A database, PostgREST and gateway of this test's own, so the rule touches no other test.
  */
 describe('fault: mirror writes refused for their content', () => {
-  let database: TestDatabase;
-  let postgrest: Postgrest;
-  let gateway: Gateway;
+  let mirror: OwnMirror;
   let target: Target;
   let scheduler: TestScheduler;
   const name = uniqueName('refusal');
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await withClient(database.url, (pg) =>
-      pg.query(`
+    mirror = await startOwnMirror((url) =>
+      withClient(url, (pg) =>
+        pg.query(`
         CREATE SCHEMA fault;
         CREATE FUNCTION fault.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -38,23 +36,16 @@ describe('fault: mirror writes refused for their content', () => {
         END $$;
         CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON public.scheduled_jobs
           FOR EACH ROW EXECUTE FUNCTION fault.refuse();`),
+      ),
     );
-    postgrest = await startPostgrest(database.database);
-    gateway = await startGateway(postgrest.url);
     target = await startTarget();
-    scheduler = await startTestScheduler({
-      EMAIL_SERVICE_URL: target.url,
-      SUPABASE_URL: gateway.url,
-      SUPABASE_SERVICE_KEY: postgrest.serviceKey,
-    });
+    scheduler = await startTestScheduler({ EMAIL_SERVICE_URL: target.url, ...mirror.env() });
   });
   afterAll(async () => {
     await deleteSchedules(scheduler.client, [name]);
     await scheduler.stop();
     await target.close();
-    await gateway.close().catch(() => undefined);
-    await postgrest.stop();
-    await database.drop();
+    await mirror.stop();
   });
 
   test(`a job every second for ${SECONDS} s, a third of its rows refused: every run recorded, degraded and marked, nothing wedged`, async () => {

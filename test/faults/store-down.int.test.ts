@@ -1,7 +1,7 @@
 import { apiClient, uniqueName } from '../support/api';
 import { ledgerOf } from '../support/ledger';
-import { createTestDatabase, databaseUrl, withClient, type TestDatabase } from '../support/postgres';
-import { startGateway, startPostgrest, type Gateway, type Postgrest } from '../support/postgrest';
+import { databaseUrl, withClient } from '../support/postgres';
+import { startOwnMirror, type OwnMirror } from '../support/stack';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
 
@@ -14,31 +14,21 @@ const DOWN_SECONDS = Number(process.env.FAULT_STORE_DOWN_SECONDS ?? 10);
  * A database, PostgREST and gateway of this test's own, so the outage touches no other test.
  */
 describe('fault: the store down during mirror writes', () => {
-  let database: TestDatabase;
-  let postgrest: Postgrest;
-  let gateway: Gateway;
+  let mirror: OwnMirror;
   let target: Target;
   let scheduler: TestScheduler;
   const name = uniqueName('storedown');
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    postgrest = await startPostgrest(database.database);
-    gateway = await startGateway(postgrest.url);
+    mirror = await startOwnMirror();
     target = await startTarget();
-    scheduler = await startTestScheduler({
-      EMAIL_SERVICE_URL: target.url,
-      SUPABASE_URL: gateway.url,
-      SUPABASE_SERVICE_KEY: postgrest.serviceKey,
-    });
+    scheduler = await startTestScheduler({ EMAIL_SERVICE_URL: target.url, ...mirror.env() });
   });
   afterAll(async () => {
     await deleteSchedules(scheduler.client, [name]);
     await scheduler.stop();
     await target.close();
-    await gateway.close().catch(() => undefined);
-    await postgrest.stop();
-    await database.drop();
+    await mirror.stop();
   });
 
   /** Calls made while `outage` ran, and how late each arrived against its scheduled time. */
@@ -62,18 +52,18 @@ describe('fault: the store down during mirror writes', () => {
     await target.waitForCalls('/tick', 2);
 
     const postgrestDown = await callsDuring(async () => {
-      await gateway.close();
+      await mirror.gateway.close();
       expect((await api.call<{ store: string }>('GET', '/ready')).body.store).toBe('down');
       await sleep(DOWN_SECONDS);
-      gateway = await startGateway(postgrest.url, gateway.port);
+      await mirror.restartGateway();
     });
 
     const admin = databaseUrl('postgres');
     const postgresDown = await callsDuring(async () => {
       await withClient(admin, async (pg) => {
-        await pg.query(`ALTER DATABASE "${database.database}" ALLOW_CONNECTIONS false`);
+        await pg.query(`ALTER DATABASE "${mirror.database.database}" ALLOW_CONNECTIONS false`);
         await pg.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [
-          database.database,
+          mirror.database.database,
         ]);
       });
       await eventually(
@@ -82,7 +72,7 @@ describe('fault: the store down during mirror writes', () => {
         10_000,
       );
       await sleep(DOWN_SECONDS);
-      await withClient(admin, (pg) => pg.query(`ALTER DATABASE "${database.database}" ALLOW_CONNECTIONS true`));
+      await withClient(admin, (pg) => pg.query(`ALTER DATABASE "${mirror.database.database}" ALLOW_CONNECTIONS true`));
     });
 
     for (const outage of [postgrestDown, postgresDown]) {

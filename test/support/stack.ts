@@ -52,24 +52,35 @@ export interface OwnStack {
   stop(): Promise<void>;
 }
 
-/** Starts an {@link OwnStack}; Temporal keeps its history and log under `dir`. */
-export async function startOwnStack(dir: string): Promise<OwnStack> {
-  const temporalOptions = { logFile: path.join(dir, 'temporal.log'), dbFile: path.join(dir, 'temporal.db') };
-  let temporal = await startTestTemporal(temporalOptions);
-  const port = Number(new URL(`http://${temporal.address}`).port);
-  const database = await createTestDatabase().catch(async (err: unknown) => {
-    await temporal.stop();
-    throw err;
-  });
+/** A Supabase mirror of a test's own: a fresh migrated database, PostgREST and its `/rest/v1` gateway. */
+export interface OwnMirror {
+  readonly database: TestDatabase;
+  readonly postgrest: Postgrest;
+  /** What `SUPABASE_URL` points at: a new one after {@link restartGateway}, on the same port. */
+  readonly gateway: Gateway;
+  /** `SUPABASE_URL` and `SUPABASE_SERVICE_KEY` for a scheduler. */
+  env(): Record<string, string>;
+  /** Starts the gateway again on its port (after `gateway.close()`). */
+  restartGateway(): Promise<void>;
+  /** Stops and drops all of it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an {@link OwnMirror}; `prepare` gets the database's URL before PostgREST reads its schema (a fault's
+ * trigger, say).
+ */
+export async function startOwnMirror(prepare?: (databaseUrl: string) => Promise<unknown>): Promise<OwnMirror> {
+  const database = await createTestDatabase();
   let postgrest: Postgrest | undefined;
   let gateway: Gateway | undefined;
   const stop = async () => {
-    await temporal.stop();
     await gateway?.close().catch(() => undefined); // closed already by a fault
     await postgrest?.stop();
     await database.drop();
   };
   try {
+    await prepare?.(database.url);
     postgrest = await startPostgrest(database.database);
     gateway = await startGateway(postgrest.url);
   } catch (err) {
@@ -78,25 +89,45 @@ export async function startOwnStack(dir: string): Promise<OwnStack> {
   }
   const rest = postgrest;
   return {
-    get temporal() {
-      return temporal;
-    },
     database,
     postgrest: rest,
     get gateway() {
       return gateway!;
     },
-    env: () => ({
-      TEMPORAL_ADDRESS: temporal.address,
-      SUPABASE_URL: gateway!.url,
-      SUPABASE_SERVICE_KEY: rest.serviceKey,
-    }),
-    async restartTemporal() {
-      temporal = await startTestTemporal({ ...temporalOptions, port });
-    },
+    env: () => ({ SUPABASE_URL: gateway!.url, SUPABASE_SERVICE_KEY: rest.serviceKey }),
     async restartGateway() {
       gateway = await startGateway(rest.url, gateway!.port);
     },
     stop,
+  };
+}
+
+/** Starts an {@link OwnStack}; Temporal keeps its history and log under `dir`. */
+export async function startOwnStack(dir: string): Promise<OwnStack> {
+  const temporalOptions = { logFile: path.join(dir, 'temporal.log'), dbFile: path.join(dir, 'temporal.db') };
+  let temporal = await startTestTemporal(temporalOptions);
+  const port = Number(new URL(`http://${temporal.address}`).port);
+  const mirror = await startOwnMirror().catch(async (err: unknown) => {
+    await temporal.stop();
+    throw err;
+  });
+  return {
+    get temporal() {
+      return temporal;
+    },
+    database: mirror.database,
+    postgrest: mirror.postgrest,
+    get gateway() {
+      return mirror.gateway;
+    },
+    env: () => ({ TEMPORAL_ADDRESS: temporal.address, ...mirror.env() }),
+    async restartTemporal() {
+      temporal = await startTestTemporal({ ...temporalOptions, port });
+    },
+    restartGateway: () => mirror.restartGateway(),
+    async stop() {
+      await temporal.stop();
+      await mirror.stop();
+    },
   };
 }
