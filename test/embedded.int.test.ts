@@ -174,7 +174,15 @@ describe('the embedded default', () => {
       ).catch((err: Error) => {
         throw new Error(`${err.message}\nexit ${proc.child.exitCode}; output:\n${proc.output()}`);
       });
-      expect(proc.output()).toContain(`probes and metrics on http://127.0.0.1:${own.api}`);
+      // the start-up line is logged just after the port opens: wait for it to come through the pipe
+      const line = `probes and metrics on http://127.0.0.1:${own.api}`;
+      expect(
+        await eventually(
+          async () => proc.output(),
+          (out) => out.includes(line),
+          10_000,
+        ),
+      ).toContain(line);
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^temporal_\w+/m);
       expect((await fetch(`${base}/api/jobs`)).status).toBe(404);
     } finally {
