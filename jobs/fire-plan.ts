@@ -75,7 +75,7 @@ export class FireCalendar {
     readonly from: number,
     readonly to: number,
   ) {
-    this.periods = offsetPeriods(zone, from - 2 * DAY, to + 2 * DAY);
+    this.periods = periodsAround(zone, from, to);
     this.timeOk = Array.from({ length: DAY }, (_, m) => matchesMinute(fields, Math.floor(m / 60), m % 60));
     for (const p of this.periods.slice(1)) {
       for (let d = Math.floor((p.start - NEAR_CHANGE) / DAY); d <= Math.floor((p.start + NEAR_CHANGE) / DAY); d++) {
@@ -84,17 +84,11 @@ export class FireCalendar {
     }
   }
 
-  /** Whether the zone keeps one offset over the whole span. */
-  get constantOffset(): number | null {
-    const inSpan = this.periods.filter((p) => p.end > this.from && p.start < this.to);
-    return inSpan.length === 1 ? inSpan[0]!.offset : null;
-  }
-
   /** The fire times on one UTC day (epoch days), by second of the day, in order. */
   day(day: number): readonly DayFire[] {
     const start = day * DAY;
     if (this.nearChange.has(day)) return this.walk(start);
-    const offset = this.periodAt(start).offset;
+    const offset = this.periods[this.periodIndexAt(start)]!.offset;
     const key = `${offset} ${this.matchesLocalDay(start + offset)} ${this.matchesLocalDay(start + DAY - 1 + offset)}`;
     let pattern = this.patterns.get(key);
     if (!pattern) this.patterns.set(key, (pattern = this.walk(start)));
@@ -131,7 +125,7 @@ export class FireCalendar {
     return skipped;
   }
 
-  private periodAt(minute: number): OffsetPeriod {
+  private periodIndexAt(minute: number): number {
     let lo = 0;
     let hi = this.periods.length - 1;
     while (lo < hi) {
@@ -139,7 +133,7 @@ export class FireCalendar {
       if (this.periods[mid]!.start <= minute) lo = mid;
       else hi = mid - 1;
     }
-    return this.periods[lo]!;
+    return lo;
   }
 
   private matchesLocalDay(localMinute: number): boolean {
@@ -157,7 +151,7 @@ export class FireCalendar {
   private walk(start: number): DayFire[] {
     const out: DayFire[] = [];
     const { seconds, wildcard } = this.fields;
-    let i = this.periods.indexOf(this.periodAt(start));
+    let i = this.periodIndexAt(start);
     for (let t = 0; t < DAY; t++) {
       const u = start + t;
       while (u >= this.periods[i]!.end) i++;
@@ -234,9 +228,8 @@ const plans = new Map<string, FirePlan>();
 export function horizonOf(cron: Cron, zone: string, now: Date): FirePlan['horizon'] {
   if (cron.kind === 'interval') return null;
   const { from, to } = planHorizon(now);
-  if (fireCalendarOf(cron.fields, zone, from, to).constantOffset === 0 && structuralCalendars(cron.fields)) {
-    return null;
-  }
+  const atUtc = periodsAround(zone, from, to).every((p) => p.offset === 0 || p.end <= from || p.start >= to);
+  if (atUtc && structuralCalendars(cron.fields)) return null;
   return { from: new Date(from * 60_000).toISOString(), to: new Date(to * 60_000).toISOString() };
 }
 
@@ -375,6 +368,9 @@ export function nextFires(cron: Cron, zone: string, from: Date, count: number): 
   return fireCalendarOf(cron.fields, zone, start, to).fires(at, to * 60, count);
 }
 
+/** A zone's offsets over a span and two days either side (the days a span's UTC days touch), cached. */
+const periodsAround = (zone: string, from: number, to: number) => offsetPeriods(zone, from - 2 * DAY, to + 2 * DAY);
+
 const calendars = new Map<string, FireCalendar>();
 
 /** FireCalendars are cached by cron, zone and span: their day patterns are the expensive part. */
@@ -393,7 +389,8 @@ function fireCalendarOf(fields: CronFields, zone: string, from: number, to: numb
  * skips them (see {@link FireCalendar.gapSkips}), as the plan of `now` knows them (from the start of last year).
  */
 export function gapSkips(cron: Cron, zone: string, from: Date, to: Date, now = new Date()): number[] {
-  if (cron.kind === 'interval') return [];
+  // only wildcard jobs skip: the others need no calendar (job views ask this of every job)
+  if (cron.kind === 'interval' || !cron.fields.wildcard) return [];
   const horizon = planHorizon(now);
   return fireCalendarOf(cron.fields, zone, horizon.from, horizon.to).gapSkips(
     from.getTime() / 1000,
