@@ -12,6 +12,7 @@ import {
   followsPlan,
   JOB_SCHEDULE_PREFIX,
   jobRecordOf,
+  stateToApply,
   toScheduleSpec,
 } from '../temporal/schedule-options';
 import { planJob } from '../jobs/validate';
@@ -47,6 +48,7 @@ class Pass {
     jobsMirrored: [],
     jobsRemoved: [],
     jobsReplanned: [],
+    jobsStateFixed: [],
     executionsChecked: 0,
     executionsRepaired: [],
     failures: [],
@@ -164,15 +166,23 @@ class Pass {
 
   /**
    * A job schedule whose plan is not the one of today (its horizon has moved on, or it predates plans) gets
-   * today's: its spec replaced, its state and everything else kept. Answers the schedule as it now is.
+   * today's spec; one whose paused state disagrees with its job (running although its service disabled it) gets the
+   * state its job requires, an admin's pause kept. Answers the schedule as it now is.
    */
   private async replan(schedule: ScheduleDescription): Promise<ScheduleDescription> {
     const job = definitionOfAction(schedule.action);
-    if (!job || followsPlan(schedule.spec, job)) return schedule;
+    if (!job) return schedule;
+    const spec = followsPlan(schedule.spec, job) ? null : toScheduleSpec(planJob(job), job.jitterSeconds);
+    const state = stateToApply(schedule.state, job, job);
+    if (!spec && !state) return schedule;
     const handle = this.client.schedule.getHandle(schedule.scheduleId);
-    const spec = toScheduleSpec(planJob(job), job.jitterSeconds);
-    await handle.update((prev) => ({ ...prev, spec }));
-    this.report.jobsReplanned.push(job.name);
+    await handle.update((prev) => ({
+      ...prev,
+      ...(spec ? { spec } : {}),
+      ...(state ? { state: { ...prev.state, ...state } } : {}),
+    }));
+    if (spec) this.report.jobsReplanned.push(job.name);
+    if (state) this.report.jobsStateFixed.push(job.name);
     return handle.describe();
   }
 
@@ -184,7 +194,7 @@ class Pass {
     const repair =
       !row ||
       !sameDefinition(row.definition, job) ||
-      row.enabled !== record.enabled ||
+      row.paused !== record.paused ||
       row.pauseNote !== record.pauseNote;
     // next run times and counts move on by themselves: refreshed, not reported as a repair
     if (repair || !isDeepStrictEqual(row.times, record.times)) await this.store.upsertJob(record);

@@ -44,6 +44,21 @@ export class ServiceNotFoundError extends ApiError {
   }
 }
 
+/**
+ * Thrown on resuming a job that no admin has paused but its service has disabled (`enabled: false`): only its
+ * service can make it run, by registering it with `enabled: true`.
+ */
+export class JobDisabledError extends ApiError {
+  override readonly name = 'JobDisabledError';
+  readonly statusCode = 409;
+  readonly code = 'job_disabled';
+  constructor(job: { name: string; service: string }) {
+    super(
+      `Job ${job.name} is not paused by an admin but disabled by its service: it runs once ${job.service} registers it with enabled: true`,
+    );
+  }
+}
+
 /** Thrown when a job name is already taken by another service (SPEC §2). */
 export class JobConflictError extends ApiError {
   override readonly name = 'JobConflictError';

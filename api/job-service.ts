@@ -10,12 +10,21 @@ import {
   ForbiddenError,
   InvalidRequestError,
   JobConflictError,
+  JobDisabledError,
   JobNotFoundError,
   ServiceNotFoundError,
 } from './errors';
 import { mayActFor, type Caller } from './identity';
 import { startRun } from '../temporal/runs';
-import { definitionOfAction, followsPlan, jobRecordOf, toScheduleOptions } from '../temporal/schedule-options';
+import {
+  adminPausedOf,
+  definitionOfAction,
+  DISABLED_NOTE,
+  followsPlan,
+  jobRecordOf,
+  stateToApply,
+  toScheduleOptions,
+} from '../temporal/schedule-options';
 import { type TemporalLinks } from '../temporal/links';
 import { JOB_SERVICE } from '../temporal/search-attributes';
 import { toExecutionView, toJobView } from './views';
@@ -89,7 +98,8 @@ export function createJobService({ client, store, services, taskQueue, links }: 
   }
 
   /**
-   * Replaces a changed definition; keeps an admin's pause unless `enabled` itself changed.
+   * Replaces a changed definition. The schedule is paused while the job's service has it disabled or an admin has
+   * paused it: an admin's pause and note survive every registration, `enabled` is the service's to change.
    * @returns the outcome and the schedule's mirror row after it.
    */
   async function update(handle: ScheduleHandle, job: JobDefinition): Promise<[RegisterStatus, JobRecord]> {
@@ -97,17 +107,18 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     const current = definitionOfAction(before.action);
     if (!current || current.service !== job.service) throw new JobConflictError(job.name);
     const sameQueue = before.action.type === 'startWorkflow' && before.action.taskQueue === taskQueue;
+    const state = stateToApply(before.state, current, job);
     // a schedule made before the plan of today (another horizon, or the cron handed to Temporal as written) is replanned
-    if (sameQueue && sameDefinition(current, job) && followsPlan(before.spec, job)) {
+    if (sameQueue && !state && sameDefinition(current, job) && followsPlan(before.spec, job)) {
       return ['unchanged', recordOf(before)];
     }
-    const { spec, action, policies, state } = toScheduleOptions(job, taskQueue);
+    const { spec, action, policies } = toScheduleOptions(job, taskQueue);
     await handle.update((prev) => ({
       ...prev,
       spec,
       action,
       policies,
-      state: current.enabled === job.enabled ? prev.state : { ...prev.state, ...state },
+      state: state ? { ...prev.state, ...state } : prev.state,
     }));
     return ['updated', recordOf(await handle.describe())];
   }
@@ -121,7 +132,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
       // Temporal computes the first run times asynchronously; describing at once would wait for that and cost
       // a second round trip on every registration. The first read of the job refreshes its row with them.
       const now = new Date().toISOString();
-      const record = { definition: job, enabled: job.enabled, pauseNote: options.state?.note ?? null };
+      const record = { definition: job, paused: false, pauseNote: null };
       outcome = ['created', { ...record, times: NO_TIMES, createdAt: now, updatedAt: now, scheduleUpdatedAt: null }];
     } catch (err) {
       if (err instanceof TypeError) throw specError(err);
@@ -140,12 +151,19 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     await store.deleteJob(name);
   }
 
-  /** Pauses or resumes a schedule with the admin's note, and mirrors `enabled`. */
+  /**
+   * An admin's pause or resume, with the admin's note. Resuming a job its service has disabled lifts the admin's
+   * pause only: the job stays paused in Temporal until its service registers it with `enabled: true`.
+   * @throws {@link JobDisabledError} on resuming a disabled job no admin has paused: nothing to resume.
+   */
   async function setPaused(name: string, paused: boolean, note: string, caller: Caller): Promise<JobView> {
-    await load(name, caller);
+    const { job, schedule } = await load(name, caller);
     const handle = client.schedule.getHandle(scheduleIdOf(name));
     const text = `${paused ? 'paused' : 'resumed'} by ${caller.name}${note ? `: ${note}` : ''}`;
-    await (paused ? handle.pause(text) : handle.unpause(text));
+    if (paused) await handle.pause(text);
+    else if (job.enabled) await handle.unpause(text);
+    else if (adminPausedOf(job, schedule.state)) await handle.pause(DISABLED_NOTE);
+    else throw new JobDisabledError(job);
     return mirror(recordOf(await handle.describe()));
   }
 
@@ -216,7 +234,7 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     async list(filter: JobFilter): Promise<JobPage> {
       const rows = await store.listJobs({
         service: filter.service,
-        enabled: filter.paused === undefined ? undefined : !filter.paused,
+        paused: filter.paused,
         after: filter.after,
         limit: filter.limit,
       });

@@ -22,9 +22,10 @@ export function toJobView(
   return {
     ...row.definition,
     schedule: scheduleWords(row.definition.cron, row.definition.timezone),
-    paused: !row.enabled,
+    paused: row.paused,
     pauseNote: row.pauseNote,
-    nextRunTimes: upcoming(row.times, now).slice(0, MAX_NEXT_RUN_TIMES),
+    // a job that will not run has no next runs, whatever Temporal lists for its paused schedule
+    nextRunTimes: runs(row) ? upcoming(row.times, now).slice(0, MAX_NEXT_RUN_TIMES) : [],
     lastExecution: row.lastExecution ?? null,
     stats: {
       ...(row.stats ?? NO_STATS),
@@ -37,6 +38,9 @@ export function toJobView(
     temporal: { scheduleId, url: links.schedule(scheduleId) },
   };
 }
+
+/** A job runs only while its service has it enabled and no admin has paused it. */
+const runs = (row: JobRecord) => row.definition.enabled && !row.paused;
 
 const words = new Map<string, string>();
 

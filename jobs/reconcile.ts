@@ -12,6 +12,11 @@ export interface ReconcileReport {
   jobsRemoved: string[];
   /** Jobs whose schedule got today's fire plan: a new horizon (once a year), or a schedule older than plans. */
   jobsReplanned: string[];
+  /**
+   * Jobs whose schedule's paused state disagreed with the job and was set right: running although its service had
+   * disabled it (an admin's resume before 0.2.0), or paused for nobody's reason. An admin's pause is kept.
+   */
+  jobsStateFixed: string[];
   executionsChecked: number;
   /** Runs whose row was missing or still `running` after the run had ended. */
   executionsRepaired: string[];

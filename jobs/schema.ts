@@ -159,6 +159,7 @@ export const ReconcileReportSchema = Type.Object({
   jobsMirrored: Type.Array(Type.String()),
   jobsRemoved: Type.Array(Type.String()),
   jobsReplanned: Type.Array(Type.String()),
+  jobsStateFixed: Type.Array(Type.String()),
   executionsChecked: Type.Integer(),
   executionsRepaired: Type.Array(Type.String()),
   failures: Type.Array(Type.String()),

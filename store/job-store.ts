@@ -17,9 +17,12 @@ export const NO_TIMES: ScheduleTimes = Object.freeze({ nextRunTimes: [], skipped
 /** A job's row in `job_schedules`: its definition and its schedule's state, written from what Temporal says. */
 export interface JobRecord {
   definition: JobDefinition;
-  /** False while the job's schedule is paused (the seed's statistics query filters on it). */
-  enabled: boolean;
-  /** The note of the last pause or resume. */
+  /**
+   * True while an admin has paused the job (column `paused`). Whether its service has it enabled is
+   * `definition.enabled` (column `enabled`); the job runs only while enabled and not paused.
+   */
+  paused: boolean;
+  /** The admin's note while paused; null while not paused. */
   pauseNote: string | null;
   times: ScheduleTimes;
   createdAt: string;
@@ -47,7 +50,8 @@ export interface JobRow extends JobRecord {
 /** In `job_name` order. */
 export interface JobQuery {
   service?: string;
-  enabled?: boolean;
+  /** Only jobs an admin has paused (true) or has not (false). */
+  paused?: boolean;
   /** Only jobs whose name sorts strictly after this one. */
   after?: string;
   limit?: number;

@@ -34,7 +34,7 @@ describe('memory store', () => {
     const now = new Date().toISOString();
     await store.upsertJob({
       definition,
-      enabled: true,
+      paused: false,
       pauseNote: null,
       times: NO_TIMES,
       createdAt: now,

@@ -80,7 +80,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): JobStore {
           .filter(
             (job) =>
               (filter.service === undefined || job.service === filter.service) &&
-              (filter.enabled === undefined || job.enabled === filter.enabled) &&
+              (filter.paused === undefined || job.paused === filter.paused) &&
               (filter.after === undefined || compareText(job.job_name, filter.after) > 0),
           )
           .sort((a, b) => compareText(a.job_name, b.job_name))

@@ -12,7 +12,10 @@ export interface JobScheduleWrite {
   method: string;
   cron_expression: string;
   timezone: string;
+  /** Whether its service has it enabled: the definition's `enabled`. */
   enabled: boolean;
+  /** Whether an admin has paused it. */
+  paused: boolean;
   description: string;
   payload: JsonObject;
   definition: JobDefinition;
@@ -31,7 +34,7 @@ export interface JobScheduleWrite {
  */
 export const JOB_READ_COLUMNS = [
   'job_name',
-  'enabled',
+  'paused',
   'definition',
   'pause_note',
   'next_run_times',
@@ -52,7 +55,7 @@ export const JOB_READ_COLUMNS = [
 /** A `job_schedules` row as a driver returns it: PostgreSQL booleans, JSON and timestamps, or SQLite 0/1 and text. */
 export interface JobScheduleRow {
   job_name: string;
-  enabled: boolean | number;
+  paused: boolean | number;
   definition: unknown;
   pause_note: string | null;
   next_run_times: unknown;
@@ -165,7 +168,8 @@ export function toJobScheduleWrite(job: JobRecord): JobScheduleWrite {
     method: definition.method,
     cron_expression: definition.cron,
     timezone: definition.timezone,
-    enabled: job.enabled,
+    enabled: definition.enabled,
+    paused: job.paused,
     description: definition.description,
     payload: definition.payload,
     definition,
@@ -182,7 +186,7 @@ export function toJobScheduleWrite(job: JobRecord): JobScheduleWrite {
 export function fromJobScheduleRow(row: JobScheduleRow): JobRow {
   return {
     definition: parseJson(row.definition) as JobDefinition,
-    enabled: Boolean(row.enabled),
+    paused: Boolean(row.paused),
     pauseNote: row.pause_note,
     times: {
       nextRunTimes: parseJson(row.next_run_times) as string[],

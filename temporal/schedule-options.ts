@@ -39,12 +39,50 @@ export function toScheduleOptions(job: JobDefinition, taskQueue: string, now = n
       catchupWindow: `${job.catchupWindowSeconds}s`,
       pauseOnFailure: false,
     },
-    state: { paused: !job.enabled, note: job.enabled ? 'registered' : 'registered disabled (enabled: false)' },
+    state: scheduleStateOf(job, null),
     typedSearchAttributes: [
       { key: JOB_NAME, value: job.name },
       { key: JOB_SERVICE, value: job.service },
     ],
   };
+}
+
+/**
+ * The note of a schedule paused only because its service registered the job with `enabled: false`; the second is what
+ * versions before 0.2.0 wrote. Any other note on a paused schedule is an admin's (ours, or Temporal Web's).
+ */
+export const DISABLED_NOTE = 'disabled by its service (enabled: false)';
+const DISABLED_NOTES: readonly string[] = [DISABLED_NOTE, 'registered disabled (enabled: false)'];
+
+/**
+ * Whether an admin has paused the job: its schedule is paused for a reason other than its service's `enabled: false`.
+ * A job runs only while its service has it enabled and no admin has paused it (docs/jobs.md, "enabled and paused").
+ */
+export function adminPausedOf(job: JobDefinition, state: { paused: boolean; note?: string }): boolean {
+  return state.paused && (job.enabled || !DISABLED_NOTES.includes(state.note ?? ''));
+}
+
+/**
+ * The schedule state a job must have: paused while its service has it disabled or an admin has paused it, with the
+ * admin's note (`adminNote`, null when no admin paused it) or {@link DISABLED_NOTE}.
+ */
+export function scheduleStateOf(job: JobDefinition, adminNote: string | null): { paused: boolean; note?: string } {
+  if (adminNote !== null) return { paused: true, note: adminNote };
+  return job.enabled ? { paused: false } : { paused: true, note: DISABLED_NOTE };
+}
+
+/**
+ * The state a job's schedule must move to, or null when it has it already. Whether an admin paused it is judged by
+ * the definition the schedule had (`previous`); the admin's pause and note are kept, the service's `enabled` applied.
+ */
+export function stateToApply(
+  state: { paused: boolean; note?: string },
+  previous: JobDefinition,
+  job: JobDefinition,
+): { paused: boolean; note?: string } | null {
+  const wanted = scheduleStateOf(job, adminPausedOf(previous, state) ? (state.note ?? '') : null);
+  const same = wanted.paused === state.paused && (!wanted.paused || wanted.note === (state.note ?? ''));
+  return same ? null : wanted;
 }
 
 /** Every job's schedule id starts so; other schedules in the namespace are not ours. */
@@ -76,10 +114,11 @@ export function jobRecordOf(schedule: ScheduleDescription): JobRecord | null {
   const job = definitionOfAction(schedule.action);
   if (!job) return null;
   const updatedAt = (schedule.info.lastUpdatedAt ?? schedule.info.createdAt).toISOString();
+  const paused = adminPausedOf(job, schedule.state);
   return {
     definition: job,
-    enabled: !schedule.state.paused,
-    pauseNote: schedule.state.note ?? null,
+    paused,
+    pauseNote: paused ? (schedule.state.note ?? '') : null,
     times: {
       nextRunTimes: schedule.info.nextActionTimes.map((t) => t.toISOString()),
       skipped: schedule.info.numActionsSkippedOverlap,

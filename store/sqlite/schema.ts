@@ -57,6 +57,17 @@ CREATE INDEX IF NOT EXISTS scheduled_jobs_status_idx ON scheduled_jobs (status);
 `;
 
 /**
+ * Rewrites rows of an earlier version when a column is added: before 0.2.0 `enabled` meant "the schedule is not
+ * paused", whoever paused it. The job's own `enabled` is in its definition; a paused job its service had enabled was
+ * paused by an admin. (The reconciler's next pass rewrites every row from Temporal anyway.)
+ */
+export const ON_ADDED_COLUMN: Record<string, string> = {
+  'job_schedules.paused': `UPDATE job_schedules SET
+    paused = CASE WHEN enabled = 0 AND coalesce(json_extract(definition, '$.enabled'), 1) = 1 THEN 1 ELSE 0 END,
+    enabled = coalesce(json_extract(definition, '$.enabled'), 1)`,
+};
+
+/**
  * Columns added after the first release, and their definitions: added at open to every database, new or from
  * before, so that each is defined once.
  */
@@ -67,6 +78,8 @@ export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
     skipped_runs: 'INTEGER NOT NULL DEFAULT 0',
     missed_runs: 'INTEGER NOT NULL DEFAULT 0',
     schedule_updated_at: 'TEXT',
+    // an admin's pause; `enabled` is the service's (before 0.2.0, `enabled` meant "not paused")
+    paused: 'INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1))',
   },
   scheduled_jobs: {
     // JSON array of the fields a refused row was written without (store/refused-writes.ts); null for a whole row

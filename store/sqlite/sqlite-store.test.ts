@@ -44,7 +44,7 @@ describe('SQLite store on a file', () => {
       catchupWindowSeconds: 3600,
       jitterSeconds: 0,
     },
-    enabled: true,
+    paused: false,
     pauseNote: null,
     times: NO_TIMES,
     scheduleUpdatedAt: null,
@@ -100,10 +100,25 @@ describe('SQLite store on a file', () => {
           created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run('from-before', 'email-service', '/x', 'POST', '@daily', 'UTC', JSON.stringify(definition), NOW, NOW);
+    // before 0.2.0 `enabled` meant "not paused": an admin's pause, and a job registered with enabled: false
+    const insertPaused = old.prepare(
+      `INSERT INTO job_schedules (job_name, service, endpoint, method, cron_expression, timezone, enabled, definition,
+        created_at, updated_at) VALUES (?, 'email-service', '/x', 'POST', '@daily', 'UTC', 0, ?, ?, ?)`,
+    );
+    insertPaused.run('admin-paused', JSON.stringify(job('admin-paused').definition), NOW, NOW);
+    insertPaused.run('disabled', JSON.stringify({ ...job('disabled').definition, enabled: false }), NOW, NOW);
     old.close();
 
     const store = createSqliteStore(file);
+    const converted = new Database(file, { readonly: true });
+    expect(converted.prepare('SELECT job_name, enabled, paused FROM job_schedules ORDER BY job_name').all()).toEqual([
+      { job_name: 'admin-paused', enabled: 1, paused: 1 },
+      { job_name: 'disabled', enabled: 0, paused: 0 },
+      { job_name: 'from-before', enabled: 1, paused: 0 },
+    ]);
+    converted.close();
     expect(await store.getJob('from-before')).toMatchObject({
+      paused: false,
       pauseNote: null,
       times: NO_TIMES,
       scheduleUpdatedAt: null,

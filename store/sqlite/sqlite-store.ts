@@ -13,12 +13,12 @@ import {
   type JobScheduleRow,
   type ScheduledJobRow,
 } from '../rows';
-import { ADDED_COLUMNS, NOW, SCHEMA } from './schema';
+import { ADDED_COLUMNS, NOW, ON_ADDED_COLUMN, SCHEMA } from './schema';
 
 const UPSERT_JOB = `
-INSERT INTO job_schedules (job_name, service, endpoint, method, cron_expression, timezone, enabled, description, payload,
-  definition, pause_note, next_run_times, skipped_runs, missed_runs, schedule_updated_at, created_at, updated_at)
-VALUES (@job_name, @service, @endpoint, @method, @cron_expression, @timezone, @enabled, @description, @payload,
+INSERT INTO job_schedules (job_name, service, endpoint, method, cron_expression, timezone, enabled, paused, description,
+  payload, definition, pause_note, next_run_times, skipped_runs, missed_runs, schedule_updated_at, created_at, updated_at)
+VALUES (@job_name, @service, @endpoint, @method, @cron_expression, @timezone, @enabled, @paused, @description, @payload,
   @definition, @pause_note, @next_run_times, @skipped_runs, @missed_runs, @schedule_updated_at, @created_at,
   @updated_at)
 ON CONFLICT (job_name) DO UPDATE SET
@@ -28,6 +28,7 @@ ON CONFLICT (job_name) DO UPDATE SET
   cron_expression = excluded.cron_expression,
   timezone = excluded.timezone,
   enabled = excluded.enabled,
+  paused = excluded.paused,
   description = excluded.description,
   payload = excluded.payload,
   definition = excluded.definition,
@@ -71,7 +72,7 @@ WHERE scheduled_jobs.status = 'running' OR excluded.status <> 'running'`;
 /** listJobs's filters as SQL conditions (`limit` is not one). */
 const LIST_FILTERS: Record<string, string> = {
   service: 'service = @service',
-  enabled: 'enabled = @enabled',
+  paused: 'paused = @paused',
   after: 'job_name > @after',
 };
 
@@ -142,6 +143,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
     upsertJob.run({
       ...row,
       enabled: row.enabled ? 1 : 0,
+      paused: row.paused ? 1 : 0,
       payload: JSON.stringify(row.payload),
       definition: JSON.stringify(row.definition),
       next_run_times: JSON.stringify(row.next_run_times),
@@ -198,8 +200,8 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
       }),
     listJobs: (filter) =>
       attempt('listJobs', (): JobRow[] => {
-        const { service, enabled, after, limit } = filter;
-        const params = { service, enabled: enabled === undefined ? undefined : Number(enabled), after, limit };
+        const { service, paused, after, limit } = filter;
+        const params = { service, paused: paused === undefined ? undefined : Number(paused), after, limit };
         const used = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
         return listJobsStatement(Object.keys(used)).all(used).map(fromJobScheduleRow);
       }),
@@ -300,7 +302,10 @@ function addMissingColumns(db: Database.Database): void {
     const info = db.pragma(`table_info(${table})`) as { name: string }[];
     const present = new Set(info.map((c) => c.name));
     for (const [column, definition] of Object.entries(columns)) {
-      if (!present.has(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+      if (present.has(column)) continue;
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+      const rewrite = ON_ADDED_COLUMN[`${table}.${column}`];
+      if (rewrite) db.exec(rewrite);
     }
   }
 }

@@ -267,7 +267,7 @@ describe('function privileges', () => {
         catchupWindowSeconds: 3600,
         jitterSeconds: 0,
       },
-      enabled: true,
+      paused: false,
       pauseNote: null,
       times: NO_TIMES,
       scheduleUpdatedAt: null,

@@ -126,7 +126,7 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
     async listJobs(filter) {
       let request = db.from('job_schedules').select(JOB_READ_COLUMNS);
       if (filter.service !== undefined) request = request.eq('service', filter.service);
-      if (filter.enabled !== undefined) request = request.eq('enabled', filter.enabled);
+      if (filter.paused !== undefined) request = request.eq('paused', filter.paused);
       if (filter.after !== undefined) request = request.gt('job_name', filter.after);
       request = request.order('job_name');
       if (filter.limit !== undefined) request = request.limit(filter.limit);

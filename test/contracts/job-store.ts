@@ -32,6 +32,7 @@ const JOB_SCHEDULES_COLUMNS = [
   'cron_expression',
   'timezone',
   'enabled',
+  'paused',
   'description',
   'payload',
   'total_runs',
@@ -85,7 +86,7 @@ function definition(name: string, service: string, overrides: Partial<JobDefinit
 function jobRecord(name: string, service: string, overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     definition: definition(name, service),
-    enabled: true,
+    paused: false,
     pauseNote: null,
     times: NO_TIMES,
     createdAt: at(0),
@@ -202,12 +203,12 @@ export function describeJobStoreContract(
         const other = uniqueName('svc');
         const [first, second, third] = [uniqueName('a'), uniqueName('b'), uniqueName('c')];
         await store().upsertJob(jobRecord(second, service));
-        await store().upsertJob(jobRecord(first, service, { enabled: false }));
+        await store().upsertJob(jobRecord(first, service, { paused: true, pauseNote: 'paused by ops' }));
         await store().upsertJob(jobRecord(third, other));
 
         const listed = await store().listJobs({ service });
         expect(listed.map((j) => j.definition.name)).toEqual([first, second]);
-        expect(listed.map((j) => j.enabled)).toEqual([false, true]);
+        expect(listed.map((j) => j.paused)).toEqual([true, false]);
         const all = (await store().listJobs({})).map((j) => j.definition.name);
         expect(all).toEqual(expect.arrayContaining([first, second, third]));
         expect(all).toEqual([...all].sort());
@@ -218,7 +219,7 @@ export function describeJobStoreContract(
         const name = uniqueName('times');
         const times = { nextRunTimes: [at(100), at(200)], skipped: 3, missed: 1 };
         const record = jobRecord(name, service, {
-          enabled: false,
+          paused: true,
           pauseNote: 'paused by ops: migration',
           times,
           scheduleUpdatedAt: at(5),
@@ -251,20 +252,20 @@ export function describeJobStoreContract(
         expect(await description()).toBe('v6');
       });
 
-      it('pages jobs in name order, after a name, and filters them by enabled', async () => {
+      it('pages jobs in name order, after a name, and filters them by paused', async () => {
         const service = uniqueName('svc');
         const names = [uniqueName('p'), uniqueName('p'), uniqueName('p'), uniqueName('p'), uniqueName('p')].sort();
         for (const [i, name] of names.entries()) {
-          await store().upsertJob(jobRecord(name, service, { enabled: i % 2 === 0 }));
+          await store().upsertJob(jobRecord(name, service, { paused: i % 2 === 1 }));
         }
-        const page = async (filter: { after?: string; limit?: number; enabled?: boolean }) =>
+        const page = async (filter: { after?: string; limit?: number; paused?: boolean }) =>
           (await store().listJobs({ service, ...filter })).map((j) => j.definition.name);
         expect(await page({ limit: 2 })).toEqual(names.slice(0, 2));
         expect(await page({ limit: 2, after: names[1] })).toEqual(names.slice(2, 4));
         expect(await page({ limit: 2, after: names[3] })).toEqual(names.slice(4));
         expect(await page({ after: names[4] })).toEqual([]);
-        expect(await page({ enabled: true })).toEqual([names[0], names[2], names[4]]);
-        expect(await page({ enabled: false, after: names[0], limit: 1 })).toEqual([names[1]]);
+        expect(await page({ paused: false })).toEqual([names[0], names[2], names[4]]);
+        expect(await page({ paused: true, after: names[0], limit: 1 })).toEqual([names[1]]);
       });
 
       it('replaces the definition on a second upsert and keeps the counters and createdAt', async () => {
@@ -277,18 +278,19 @@ export function describeJobStoreContract(
           cron: '*/5 * * * *',
           payload: { v: 2 },
           description: 'v2',
+          enabled: false,
         });
         await store().upsertJob(
           jobRecord(job.name, job.service, {
             definition: changed,
-            enabled: false,
+            paused: true,
             createdAt: at(50),
             updatedAt: at(51),
           }),
         );
 
         const row = await store().getJob(job.name);
-        expect(row).toMatchObject({ definition: changed, enabled: false, createdAt: at(1), updatedAt: at(51) });
+        expect(row).toMatchObject({ definition: changed, paused: true, createdAt: at(1), updatedAt: at(51) });
         expect(row?.stats).toEqual({ totalRuns: 2, successfulRuns: 1, failedRuns: 1 });
       });
 
@@ -327,7 +329,7 @@ export function describeJobStoreContract(
         });
         expect(await store().getJob(job.name)).toEqual({
           definition: expected,
-          enabled: true,
+          paused: false,
           pauseNote: null,
           times: NO_TIMES,
           createdAt: at(1),
@@ -1038,25 +1040,37 @@ export function describeJobStoreContract(
         expect(rows.map((r) => new Date(r.started_at as string).toISOString())).toEqual(listed.map((e) => e.startedAt));
       });
 
-      it('SELECT job_name, total_runs, … WHERE enabled = true shows the enabled jobs with their counts', async () => {
+      it('SELECT job_name, total_runs, … WHERE enabled = true shows the jobs their services have enabled', async () => {
         const service = uniqueName('svc');
-        const active = { name: uniqueName('active'), service };
-        const paused = { name: uniqueName('paused'), service };
-        await store().upsertJob(jobRecord(active.name, service));
-        await store().upsertJob(jobRecord(paused.name, service, { enabled: false }));
+        const running = { name: uniqueName('active'), service };
+        const paused = { name: uniqueName('paused'), service }; // enabled by its service, paused by an admin
+        const disabled = { name: uniqueName('disabled'), service }; // registered with enabled: false
+        await store().upsertJob(jobRecord(running.name, service));
+        await store().upsertJob(jobRecord(paused.name, service, { paused: true, pauseNote: 'paused by ops' }));
+        await store().upsertJob(
+          jobRecord(disabled.name, service, { definition: definition(disabled.name, service, { enabled: false }) }),
+        );
         for (const [i, status] of (['succeeded', 'succeeded', 'timed_out', 'cancelled'] as const).entries()) {
-          await store().recordExecution(finished(execution(uniqueName('e'), active, { startedAt: at(i) }), status));
-          await store().recordExecution(finished(execution(uniqueName('e'), paused, { startedAt: at(i) }), status));
+          for (const job of [running, paused, disabled]) {
+            await store().recordExecution(finished(execution(uniqueName('e'), job, { startedAt: at(i) }), status));
+          }
         }
 
+        const ours = (rows: Record<string, unknown>[]) =>
+          rows.filter((r) => [running.name, paused.name, disabled.name].includes(r.job_name as string));
         const rows = await rawQuery(
           'SELECT job_name, total_runs, successful_runs, failed_runs FROM job_schedules WHERE enabled = true;',
         );
-        const ours = rows.filter((r) => r.job_name === active.name || r.job_name === paused.name);
-        expect(ours).toEqual([{ job_name: active.name, total_runs: 4, successful_runs: 2, failed_runs: 1 }]);
-        expect((await store().getJob(active.name))?.stats).toEqual({ totalRuns: 4, successfulRuns: 2, failedRuns: 1 });
-        expect((await store().listJobs({ service })).filter((j) => j.enabled).map((j) => j.definition.name)).toEqual([
-          active.name,
+        const counts = { total_runs: 4, successful_runs: 2, failed_runs: 1 };
+        expect(ours(rows).sort((a, b) => (String(a.job_name) < String(b.job_name) ? -1 : 1))).toEqual(
+          [running.name, paused.name].sort().map((job_name) => ({ job_name, ...counts })),
+        );
+        // the jobs that run: enabled by their service and not paused by an admin
+        const live = await rawQuery('SELECT job_name FROM job_schedules WHERE enabled = true AND paused = false;');
+        expect(ours(live)).toEqual([{ job_name: running.name }]);
+        expect((await store().getJob(running.name))?.stats).toEqual({ totalRuns: 4, successfulRuns: 2, failedRuns: 1 });
+        expect((await store().listJobs({ service, paused: true })).map((j) => j.definition.name)).toEqual([
+          paused.name,
         ]);
       });
     });
