@@ -35,10 +35,12 @@ const mirrorWriter = () =>
  * The end row, written by the run's own worker as the run ends: no task queue round trip, no child. Short and tried
  * once: a mirror that cannot take it at once (down, locked, slow) gets it from {@link mirrorExecution} instead, so the
  * run still ends on time. A write that lands after its timeout is harmless: the child writes the same record.
+ * A write takes milliseconds; the timeouts keep a run of a job firing every second, on a loaded machine, shorter than
+ * its interval while the mirror is locked (a run that outlasts it makes overlap `skip` skip the next occurrence).
  */
 const { recordExecution: recordEndInPlace } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '500ms',
-  scheduleToCloseTimeout: '1s', // a worker short of local-activity slots hands the row on too
+  startToCloseTimeout: '250ms',
+  scheduleToCloseTimeout: '400ms', // a worker short of local-activity slots hands the row on too
   retry: { maximumAttempts: 1 },
 });
 const { executions } = proxySinks<ExecutionSinks>();
@@ -70,7 +72,7 @@ const END_ROW_IN_PLACE = 'end-row-in-place';
 
 /**
  * One execution: mirror its start, call the owning service, write its end row (or hand it to a child workflow when
- * the mirror cannot take it at once), end with it as the result (or the failure's details). The mirror never delays the call, and the run's end by a second at most.
+ * the mirror cannot take it at once), end with it as the result (or the failure's details). The mirror never delays the call, and the run's end by 0.4 s at most.
  */
 export async function runJob(input: RunJobInput): Promise<ExecutionRecord> {
   const info = workflowInfo();
