@@ -16,6 +16,7 @@ describe('the HTTP facade', () => {
       new Map([['email-service', 'http://email-service:7006']]),
     ),
     schedule: 'At 00:00 (UTC)',
+    declared: false,
     paused: false,
     pauseNote: null,
     nextRunTimes: [],

@@ -24,6 +24,7 @@ import {
   jobRecordOf,
   stateToApply,
   toScheduleOptions,
+  type ScheduleState,
 } from '../temporal/schedule-options';
 import { type TemporalLinks } from '../temporal/links';
 import { JOB_SERVICE } from '../temporal/search-attributes';
@@ -54,12 +55,22 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
+/** What a declared set did (or, with `dryRun`, would do): job names, sorted. */
 export interface ServiceJobsDiff {
+  dryRun: boolean;
   created: string[];
   updated: string[];
   unchanged: string[];
+  /** Jobs an earlier set declared that this one leaves out, and mirror rows whose schedule is gone. */
   removed: string[];
+  /** The service's jobs this set leaves out but does not remove: they were registered one at a time. */
+  kept: string[];
+  /** Why each removed or kept job was. */
+  reasons: Record<string, string>;
 }
+
+/** A job of a declared set: `service` may be left out, the path names it. */
+export type DeclaredJob = Omit<JobRegistration, 'service'> & { service?: string };
 
 export interface BackfillResult {
   executions: ExecutionView[];
@@ -98,27 +109,33 @@ export function createJobService({ client, store, services, taskQueue, links }: 
   }
 
   /**
-   * Replaces a changed definition. The schedule is paused while the job's service has it disabled or an admin has
-   * paused it: an admin's pause and note survive every registration, `enabled` is the service's to change.
-   * @returns the outcome and the schedule's mirror row after it.
+   * What registering `job` over the schedule `before` describes would change: null for nothing, else the state to
+   * apply (null to keep it). The schedule is paused while the job's service has it disabled or an admin has paused
+   * it: an admin's pause and note survive every registration, `enabled` is the service's to change.
+   * @throws {@link JobConflictError} when the schedule is another service's job, or not a job.
    */
-  async function update(handle: ScheduleHandle, job: JobDefinition): Promise<[RegisterStatus, JobRecord]> {
-    const before = await handle.describe();
+  function changeOf(before: ScheduleDescription, job: JobDefinition): { state: ScheduleState | null } | null {
     const current = definitionOfAction(before.action);
     if (!current || current.service !== job.service) throw new JobConflictError(job.name);
     const sameQueue = before.action.type === 'startWorkflow' && before.action.taskQueue === taskQueue;
     const state = stateToApply(before.state, current, job);
     // a schedule made before the plan of today (another horizon, or the cron handed to Temporal as written) is replanned
-    if (sameQueue && !state && sameDefinition(current, job) && followsPlan(before.spec, job)) {
-      return ['unchanged', recordOf(before)];
-    }
+    if (sameQueue && !state && sameDefinition(current, job) && followsPlan(before.spec, job)) return null;
+    return { state };
+  }
+
+  /** Replaces a changed definition; @returns the outcome and the schedule's mirror row after it. */
+  async function update(handle: ScheduleHandle, job: JobDefinition): Promise<[RegisterStatus, JobRecord]> {
+    const before = await handle.describe();
+    const change = changeOf(before, job);
+    if (!change) return ['unchanged', recordOf(before)];
     const { spec, action, policies } = toScheduleOptions(job, taskQueue);
     await handle.update((prev) => ({
       ...prev,
       spec,
       action,
       policies,
-      state: state ? { ...prev.state, ...state } : prev.state,
+      state: change.state ? { ...prev.state, ...change.state } : prev.state,
     }));
     return ['updated', recordOf(await handle.describe())];
   }
@@ -178,40 +195,71 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     },
 
     /**
-     * A service's whole job set: creates and updates those given, removes the service's others. Every body is
-     * validated before anything changes; a cron that Temporal itself refuses stops the run at that job.
+     * A service's declared job set: creates and updates those given (each marked `declared`), and removes the
+     * service's jobs that an earlier set declared and this one leaves out. Jobs registered one at a time are kept:
+     * only `DELETE` removes them. Every body is validated, and every name checked for another owner, before anything
+     * changes; a cron that Temporal itself refuses stops the run at that job. With `dryRun`, answers the same diff
+     * and changes nothing (Temporal's own verdict on a spec is then not asked).
+     * @throws {@link InvalidJobError} on `jobs.<i>.<field>`, e.g. `jobs.0.service` naming another service than the path.
      */
-    async replaceServiceJobs(service: string, bodies: JobRegistration[], caller: Caller): Promise<ServiceJobsDiff> {
+    async replaceServiceJobs(
+      service: string,
+      bodies: DeclaredJob[],
+      caller: Caller,
+      { dryRun = false } = {},
+    ): Promise<ServiceJobsDiff> {
       if (!mayActFor(caller, service)) throw new ForbiddenError('service: a service may only set its own jobs');
       if (!services.has(service)) throw new ServiceNotFoundError(service);
       const seen = new Set<string>();
       const jobs = await Promise.all(
         bodies.map((body, i) =>
-          nested(`jobs.${i}`, () => {
-            if (body.service !== service) throw new InvalidJobError('service', `must be ${service}`);
+          nested(`jobs.${i}`, (): JobDefinition => {
+            if (body.service !== undefined && body.service !== service) {
+              throw new InvalidJobError('service', `must be ${service}, the service the path names, or left out`);
+            }
             if (seen.has(body.name)) throw new InvalidJobError('name', `${body.name} appears twice`);
             seen.add(body.name);
-            return normalizeJob(body, services);
+            return { ...normalizeJob({ ...body, service }, services), declared: true };
           }),
         ),
       );
-      // Refuse a name another service owns before anything changes.
-      await mapLimited(jobs, async (job) => {
-        const owner = await describeSchedule(client, scheduleIdOf(job.name)).then(
-          (d) => d && definitionOfAction(d.action)?.service,
-        );
-        if (owner && owner !== service) throw new JobConflictError(job.name);
+      // One describe per job, before anything changes: a name another service owns is refused.
+      const before = await mapLimited(jobs, async (job) => {
+        const schedule = await describeSchedule(client, scheduleIdOf(job.name));
+        return schedule && { schedule, change: changeOf(schedule, job) };
       });
-      const diff: ServiceJobsDiff = { created: [], updated: [], unchanged: [], removed: [] };
+      const diff: ServiceJobsDiff = {
+        dryRun,
+        created: [],
+        updated: [],
+        unchanged: [],
+        removed: [],
+        kept: [],
+        reasons: {},
+      };
       for (const [i, job] of jobs.entries()) {
-        diff[(await nested(`jobs.${i}`, () => apply(job))).status].push(job.name);
+        const known = before[i];
+        const status = dryRun
+          ? known
+            ? known.change
+              ? 'updated'
+              : 'unchanged'
+            : 'created'
+          : (await nested(`jobs.${i}`, () => apply(job))).status;
+        diff[status].push(job.name);
       }
-      for (const name of await serviceJobNames(service)) {
+      for (const [name, declared] of await serviceJobs(service)) {
         if (seen.has(name)) continue;
-        await remove(name);
+        if (declared === false) {
+          diff.kept.push(name);
+          diff.reasons[name] = KEPT_REASON;
+          continue;
+        }
+        if (!dryRun) await remove(name);
         diff.removed.push(name);
+        diff.reasons[name] = declared ? `declared by ${service} in an earlier set, left out of this one` : GONE_REASON;
       }
-      for (const list of Object.values(diff)) list.sort();
+      for (const list of [diff.created, diff.updated, diff.unchanged, diff.removed, diff.kept]) list.sort();
       return diff;
     },
 
@@ -304,15 +352,31 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     },
   };
 
-  /** A service's jobs, as the mirror and Temporal's visibility know them (either may lag the other). */
-  async function serviceJobNames(service: string): Promise<Set<string>> {
+  /**
+   * A service's jobs, as the mirror and Temporal's visibility know them (either may lag the other), each with whether
+   * its schedule says it was declared; null for a mirror row whose schedule no longer exists.
+   */
+  async function serviceJobs(service: string): Promise<Map<string, boolean | null>> {
     const names = new Set((await store.listJobs({ service })).map((row) => row.definition.name));
     for await (const schedule of client.schedule.list({ query: `${JOB_SERVICE.name} = "${service}"` })) {
       names.add(jobNameOfScheduleId(schedule.scheduleId));
     }
-    return names;
+    const jobs = new Map<string, boolean | null>();
+    await mapLimited([...names], async (name) => {
+      const schedule = await describeSchedule(client, scheduleIdOf(name));
+      const job = schedule && definitionOfAction(schedule.action);
+      jobs.set(name, job ? job.declared === true : null);
+    });
+    return jobs;
   }
 }
+
+/** Why a declared set leaves a job of its service alone. */
+const KEPT_REASON =
+  'registered one at a time (POST /api/jobs/register), not declared: a declared set removes only the jobs it ' +
+  'declared; DELETE /api/jobs/:name removes this one';
+/** Why a declared set removes a mirror row of its service that has no schedule. */
+const GONE_REASON = 'its schedule no longer exists in Temporal; its mirror row goes with it';
 
 export type JobService = ReturnType<typeof createJobService>;
 

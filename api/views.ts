@@ -22,6 +22,7 @@ export function toJobView(
   return {
     ...row.definition,
     schedule: scheduleWords(row.definition.cron, row.definition.timezone),
+    declared: row.definition.declared === true,
     paused: row.paused,
     pauseNote: row.pauseNote,
     // a job that will not run has no next runs, whatever Temporal lists for its paused schedule

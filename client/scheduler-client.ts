@@ -27,11 +27,18 @@ export interface JobDeclaration {
   jitterSeconds?: number;
 }
 
+/** What a declared set did (with `dryRun`, would do): job names, sorted. */
 export interface DeclareResult {
+  dryRun: boolean;
   created: string[];
   updated: string[];
   unchanged: string[];
+  /** Jobs an earlier set declared that this one leaves out. */
   removed: string[];
+  /** The service's jobs left out but kept: they were registered one at a time (`register`). */
+  kept: string[];
+  /** Why each removed or kept job was, by name. */
+  reasons: Record<string, string>;
 }
 
 export interface RegisterResult {
@@ -112,11 +119,17 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
   return {
     /** Registers or updates one job (idempotent: an unchanged definition touches nothing). */
     register: (job: JobDeclaration) => call<RegisterResult>('POST', '/api/jobs/register', job),
-    /** The service's whole job set: creates, updates, and removes the service's jobs not listed. */
-    declare: (service: string, jobs: JobDeclaration[]) =>
-      call<DeclareResult>('PUT', `/api/services/${encodeURIComponent(service)}/jobs`, {
-        jobs: jobs.map((job) => ({ service, ...job })),
-      }),
+    /**
+     * The service's declared job set: creates, updates, and removes the jobs an earlier set declared that this one
+     * leaves out (jobs registered one at a time stay). With `dryRun`, answers the diff and changes nothing.
+     */
+    declare: (service: string, jobs: JobDeclaration[], { dryRun = false } = {}) =>
+      call<DeclareResult>(
+        'PUT',
+        `/api/services/${encodeURIComponent(service)}/jobs${dryRun ? '?dryRun=true' : ''}`,
+        // `service` is sent although the path names it: schedulers before 0.2.0 require it
+        { jobs: jobs.map((job) => ({ service, ...job })) },
+      ),
   };
 }
 

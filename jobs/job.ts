@@ -38,11 +38,19 @@ export interface JobDefinition {
   overlap: OverlapPolicy;
   catchupWindowSeconds: number;
   jitterSeconds: number;
+  /**
+   * Set by the scheduler, never sent: the job came from its service's declared set (`PUT
+   * /api/services/:service/jobs`), so a later set that leaves it out removes it. Absent on a job registered one at a
+   * time (`POST /api/jobs/register`), which only `DELETE` removes. The last registration decides.
+   */
+  declared?: true;
 }
 
 /** A registration body as it arrives: only name, service, endpoint and cron are required. */
 export type JobRegistration = Pick<JobDefinition, 'name' | 'service' | 'endpoint' | 'cron'> &
-  Partial<Omit<JobDefinition, 'name' | 'service' | 'endpoint' | 'cron' | 'retry'>> & { retry?: Partial<RetryPolicy> };
+  Partial<Omit<JobDefinition, 'name' | 'service' | 'endpoint' | 'cron' | 'retry' | 'declared'>> & {
+    retry?: Partial<RetryPolicy>;
+  };
 
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
   maxAttempts: 5,

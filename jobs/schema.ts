@@ -57,6 +57,18 @@ export const JobRegistrationSchema = Type.Object(
 );
 export type JobRegistrationBody = Static<typeof JobRegistrationSchema>;
 
+/** A job of a declared set (`PUT /api/services/:service/jobs`): `service` may be left out, the path names it. */
+export const DeclaredJobSchema = Type.Object(
+  {
+    ...JobRegistrationSchema.properties,
+    service: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'The service the path names; another is a 400.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DeclaredJobBody = Static<typeof DeclaredJobSchema>;
+
 const Timestamp = Type.String({ format: 'date-time' });
 
 export const LastExecutionSchema = Type.Object({
@@ -83,6 +95,8 @@ export const JobViewSchema = Type.Object({
   overlap: literals(OVERLAP_POLICIES),
   catchupWindowSeconds: Type.Integer(),
   jitterSeconds: Type.Integer(),
+  /** From its service's declared set: a later set that leaves it out removes it. */
+  declared: Type.Boolean(),
   paused: Type.Boolean(),
   pauseNote: Nullable(Type.String()),
   nextRunTimes: Type.Array(Timestamp),

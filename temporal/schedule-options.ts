@@ -47,6 +47,12 @@ export function toScheduleOptions(job: JobDefinition, taskQueue: string, now = n
   };
 }
 
+/** A schedule's paused state and its note, as Temporal keeps them. */
+export interface ScheduleState {
+  paused: boolean;
+  note?: string;
+}
+
 /**
  * The note of a schedule paused only because its service registered the job with `enabled: false`; the second is what
  * versions before 0.2.0 wrote. Any other note on a paused schedule is an admin's (ours, or Temporal Web's).
@@ -58,7 +64,7 @@ const DISABLED_NOTES: readonly string[] = [DISABLED_NOTE, 'registered disabled (
  * Whether an admin has paused the job: its schedule is paused for a reason other than its service's `enabled: false`.
  * A job runs only while its service has it enabled and no admin has paused it (docs/jobs.md, "enabled and paused").
  */
-export function adminPausedOf(job: JobDefinition, state: { paused: boolean; note?: string }): boolean {
+export function adminPausedOf(job: JobDefinition, state: ScheduleState): boolean {
   return state.paused && (job.enabled || !DISABLED_NOTES.includes(state.note ?? ''));
 }
 
@@ -66,7 +72,7 @@ export function adminPausedOf(job: JobDefinition, state: { paused: boolean; note
  * The schedule state a job must have: paused while its service has it disabled or an admin has paused it, with the
  * admin's note (`adminNote`, null when no admin paused it) or {@link DISABLED_NOTE}.
  */
-export function scheduleStateOf(job: JobDefinition, adminNote: string | null): { paused: boolean; note?: string } {
+export function scheduleStateOf(job: JobDefinition, adminNote: string | null): ScheduleState {
   if (adminNote !== null) return { paused: true, note: adminNote };
   return job.enabled ? { paused: false } : { paused: true, note: DISABLED_NOTE };
 }
@@ -75,11 +81,7 @@ export function scheduleStateOf(job: JobDefinition, adminNote: string | null): {
  * The state a job's schedule must move to, or null when it has it already. Whether an admin paused it is judged by
  * the definition the schedule had (`previous`); the admin's pause and note are kept, the service's `enabled` applied.
  */
-export function stateToApply(
-  state: { paused: boolean; note?: string },
-  previous: JobDefinition,
-  job: JobDefinition,
-): { paused: boolean; note?: string } | null {
+export function stateToApply(state: ScheduleState, previous: JobDefinition, job: JobDefinition): ScheduleState | null {
   const wanted = scheduleStateOf(job, adminPausedOf(previous, state) ? (state.note ?? '') : null);
   const same = wanted.paused === state.paused && (!wanted.paused || wanted.note === (state.note ?? ''));
   return same ? null : wanted;

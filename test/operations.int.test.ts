@@ -66,19 +66,87 @@ describe('operations', () => {
     expect((await api.call('POST', `/api/jobs/${name}/pause`)).status).toBe(200);
   });
 
-  test('pause and resume keep the note, show it in the job view, and mirror enabled', async () => {
+  test('pause and resume keep the note, show it in the job view, and mirror paused', async () => {
     const { name } = await register({ enabled: true });
+    expect(await jobOf(name)).toMatchObject({ enabled: true, paused: false, pauseNote: null });
     const paused = await api.call<{ job: JobView }>('POST', `/api/jobs/${name}/pause`, { note: 'crawler maintenance' });
     expect(paused.status).toBe(200);
     expect(paused.body.job).toMatchObject({ paused: true, pauseNote: 'paused by anonymous: crawler maintenance' });
     expect(await jobOf(name)).toMatchObject({ paused: true, pauseNote: 'paused by anonymous: crawler maintenance' });
-    expect(sql('SELECT enabled FROM job_schedules WHERE job_name = ?', name)).toEqual([{ enabled: 0 }]);
+    expect(sql('SELECT enabled, paused FROM job_schedules WHERE job_name = ?', name)).toEqual([
+      { enabled: 1, paused: 1 },
+    ]);
     const listed = await api.call<{ jobs: JobView[] }>('GET', '/api/jobs?paused=true');
     expect(listed.body.jobs.map((j) => j.name)).toContain(name);
 
     const resumed = await api.call<{ job: JobView }>('POST', `/api/jobs/${name}/resume`, { note: 'done' });
-    expect(resumed.body.job).toMatchObject({ paused: false, pauseNote: 'resumed by anonymous: done' });
-    expect(sql('SELECT enabled FROM job_schedules WHERE job_name = ?', name)).toEqual([{ enabled: 1 }]);
+    expect(resumed.body.job).toMatchObject({ paused: false, pauseNote: null });
+    expect(sql('SELECT enabled, paused, pause_note FROM job_schedules WHERE job_name = ?', name)).toEqual([
+      { enabled: 1, paused: 0, pause_note: null },
+    ]);
+  });
+
+  test('enabled is the service’s, paused an admin’s: a job runs only while enabled and not paused', async () => {
+    const endpoint = '/ops/state';
+    const body = { service: 'ops-service', endpoint, cron: '@every 1s', retry: fastRetry };
+    const name = uniqueName('state');
+    created.push(name);
+    const view = async () => {
+      const job = await jobOf(name);
+      const [row] = sql('SELECT enabled, paused FROM job_schedules WHERE job_name = ?', name);
+      const state = (await scheduler.client.schedule.getHandle(scheduleIdOf(name)).describe()).state;
+      return {
+        enabled: job.enabled,
+        paused: job.paused,
+        hasNextRuns: job.nextRunTimes.length > 0,
+        row,
+        temporalPaused: state.paused,
+      };
+    };
+    /** The job view, the mirror row and Temporal agree, and the job runs exactly when enabled and not paused. */
+    const expectState = async (enabled: boolean, paused: boolean) => {
+      const runs = enabled && !paused;
+      expect(await view()).toEqual({
+        enabled,
+        paused,
+        hasNextRuns: runs,
+        row: { enabled: Number(enabled), paused: Number(paused) },
+        temporalPaused: !runs,
+      });
+    };
+    const registered = async (enabled: boolean, status: string) =>
+      expect((await api.register({ name, ...body, enabled })).body).toMatchObject({ status });
+    const admin = async (action: 'pause' | 'resume', status = 200) =>
+      expect((await api.call('POST', `/api/jobs/${name}/${action}`, { note: action })).status).toBe(status);
+
+    await registered(false, 'created');
+    await expectState(false, false);
+    // nothing for an admin to resume: only the service runs a job it disabled
+    const refused = await api.call<{ error: { code: string; message: string } }>('POST', `/api/jobs/${name}/resume`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'job_disabled' });
+    expect(refused.body.error.message).toContain('ops-service registers it with enabled: true');
+    await expectState(false, false);
+    await registered(false, 'unchanged');
+
+    await admin('pause'); // an admin pauses a disabled job: both hold
+    await expectState(false, true);
+    await registered(true, 'updated'); // the service enables it: the admin's pause stays
+    await expectState(true, true);
+    expect((await jobOf(name)).pauseNote).toBe('paused by anonymous: pause');
+    await registered(true, 'unchanged');
+    await registered(false, 'updated'); // the service disables it again: still the admin's pause too
+    await expectState(false, true);
+    await admin('resume'); // lifts the admin's pause only: still disabled, does not run
+    await expectState(false, false);
+    await registered(true, 'updated');
+    await expectState(true, false);
+    await target.waitForCalls(endpoint, 1);
+    await registered(false, 'updated');
+    await expectState(false, false);
+    const calls = target.calls(endpoint).length;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(target.calls(endpoint).length).toBeLessThanOrEqual(calls + 1); // a run already started may still land
   });
 
   test('the job list comes in pages: following nextCursor yields every job once, in name order', async () => {
@@ -185,51 +253,80 @@ describe('operations', () => {
     expect((await api.call('DELETE', `/api/jobs/${name}`)).status).toBe(404);
   });
 
-  test('PUT /api/services/:service/jobs creates, updates and removes that service’s jobs only', async () => {
+  test('PUT /api/services/:service/jobs: service from the path; removes only jobs it declared; a dry run', async () => {
     const [a, b, c] = [uniqueName('decl'), uniqueName('decl'), uniqueName('decl')];
-    const other = uniqueName('decl');
-    created.push(a, b, c, other);
+    const [other, single] = [uniqueName('decl'), uniqueName('decl')];
+    created.push(a, b, c, other, single);
+    // as a service author writes it: the path names the service, the jobs do not
     const job = (name: string, extra: Record<string, unknown> = {}) => ({
       name,
-      service: 'ops-service',
       endpoint: '/decl',
       cron: '0 4 * * *',
       ...extra,
     });
+    const declare = (jobs: unknown[], query = '') =>
+      api.call<Record<string, unknown>>('PUT', `/api/services/ops-service/jobs${query}`, { jobs });
     await api.register({ ...job(other), service: 'other-service' });
-    const before = await api.call<{ jobs: JobView[] }>('GET', '/api/jobs?service=ops-service');
-    const existing = before.body.jobs.map((j) => j.name);
+    // registered one at a time, e.g. by an admin: a declared set never removes it
+    expect((await api.register({ ...job(single), service: 'ops-service' })).status).toBe(201);
+    const before = await api.call<{ jobs: JobView[] }>('GET', '/api/jobs?service=ops-service&limit=200');
+    const earlier = before.body.jobs.map((j) => j.name).filter((n) => n !== single);
 
-    const first = await api.call('PUT', '/api/services/ops-service/jobs', { jobs: [job(a), job(b)] });
-    expect(first).toEqual({
-      status: 200,
-      body: { created: [a, b].sort(), updated: [], unchanged: [], removed: existing.sort() },
+    const first = await declare([job(a), { ...job(b), service: 'ops-service' }]);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      dryRun: false,
+      created: [a, b].sort(),
+      updated: [],
+      unchanged: [],
+      removed: [],
     });
-    const second = await api.call('PUT', '/api/services/ops-service/jobs', {
-      jobs: [job(a, { cron: '0 5 * * *' }), job(c)],
-    });
-    expect(second.body).toEqual({ created: [c], updated: [a], unchanged: [], removed: [b] });
-    const third = await api.call('PUT', '/api/services/ops-service/jobs', {
-      jobs: [job(a, { cron: '0 5 * * *' }), job(c)],
-    });
-    expect(third.body).toEqual({ created: [], updated: [], unchanged: [a, c].sort(), removed: [] });
+    expect(first.body.kept).toEqual(expect.arrayContaining([single, ...earlier]));
+    expect((first.body.reasons as Record<string, string>)[single]).toMatch(/registered one at a time/);
+    expect(await jobOf(a)).toMatchObject({ service: 'ops-service', declared: true });
+    expect(await jobOf(single)).toMatchObject({ declared: false });
+
+    // a dry run answers the diff and changes nothing
+    const next = [job(a, { cron: '0 5 * * *' }), job(c)];
+    const dry = await declare(next, '?dryRun=true');
+    expect(dry.body).toMatchObject({ dryRun: true, created: [c], updated: [a], unchanged: [], removed: [b] });
+    expect((dry.body.reasons as Record<string, string>)[b]).toBe(
+      'declared by ops-service in an earlier set, left out of this one',
+    );
+    expect((await api.call('GET', `/api/jobs/${b}`)).status).toBe(200);
+    expect((await api.call('GET', `/api/jobs/${c}`)).status).toBe(404);
+    expect((await jobOf(a)).cron).toBe('0 4 * * *');
+
+    const second = await declare(next);
+    expect(second.body).toMatchObject({ dryRun: false, created: [c], updated: [a], unchanged: [], removed: [b] });
+    const third = await declare(next);
+    expect(third.body).toMatchObject({ created: [], updated: [], unchanged: [a, c].sort(), removed: [] });
     expect((await api.call('GET', `/api/jobs/${b}`)).status).toBe(404);
     expect((await api.call('GET', `/api/jobs/${other}`)).status).toBe(200);
+    expect((await api.call('GET', `/api/jobs/${single}`)).status).toBe(200);
+    expect((await declare(next, '?dryRun=true')).body).toMatchObject({ unchanged: [a, c].sort(), removed: [] });
+
+    // a job registered one at a time leaves the declared set: the last registration decides
+    expect((await api.register({ ...job(c), service: 'ops-service' })).body).toMatchObject({ status: 'updated' });
+    expect((await declare([job(a, { cron: '0 5 * * *' })])).body).toMatchObject({
+      removed: [],
+      kept: expect.arrayContaining([c, single]),
+    });
 
     const wrong = await api.call<{ error: { message: string } }>('PUT', '/api/services/ops-service/jobs', {
       jobs: [job(a), { ...job(b), service: 'other-service' }],
     });
     expect(wrong.status).toBe(400);
-    expect(wrong.body.error.message).toMatch(/^jobs\.1\.service: /);
+    expect(wrong.body.error.message).toBe(
+      'jobs.1.service: must be ops-service, the service the path names, or left out',
+    );
     const bad = await api.call<{ error: { message: string } }>('PUT', '/api/services/ops-service/jobs', {
       jobs: [job(a), job(b, { endpoint: '/../x' })],
     });
     expect(bad.body.error.message).toMatch(/^jobs\.1\.endpoint: /);
     expect((await api.call('GET', `/api/jobs/${b}`)).status).toBe(404); // nothing applied
 
-    const taken = await api.call('PUT', '/api/services/ops-service/jobs', {
-      jobs: [job(b), job(other, { endpoint: '/steal' })],
-    });
+    const taken = await declare([job(b), job(other, { endpoint: '/steal' })]);
     expect(taken.status).toBe(409); // the other service's name: refused before anything changes
     expect((await api.call('GET', `/api/jobs/${b}`)).status).toBe(404);
     expect((await api.call('PUT', '/api/services/billing-service/jobs', { jobs: [] })).status).toBe(404);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { scheduleIdOf } from '../jobs/ids';
+import { DISABLED_NOTE } from '../temporal/schedule-options';
 import type { ReconcileReport } from '../jobs/reconcile';
 import type { JobView } from '../jobs/schema';
 import { RECONCILE_SCHEDULE_ID } from '../temporal/reconcile';
@@ -128,10 +129,30 @@ describe('the reconciler', () => {
     const report = await reconcile();
     expect(report.jobsMirrored).toContain(paused.name);
     expect(report.jobsRemoved).toContain(deleted.name);
-    expect(sql('SELECT enabled FROM job_schedules WHERE job_name = ?', paused.name)).toEqual([{ enabled: 0 }]);
+    expect(sql('SELECT enabled, paused FROM job_schedules WHERE job_name = ?', paused.name)).toEqual([
+      { enabled: 1, paused: 1 },
+    ]);
     expect(sql('SELECT job_name FROM job_schedules WHERE job_name = ?', deleted.name)).toEqual([]);
     const job = (await api.call<{ job: JobView }>('GET', `/api/jobs/${paused.name}`)).body.job;
     expect(job).toMatchObject({ paused: true, pauseNote: 'from Temporal Web' });
+  });
+
+  test('a job its service disabled but unpaused in Temporal (as an admin resume before 0.2.0 did) is paused again', async () => {
+    const disabled = await register(); // enabled: false
+    const adminPaused = await register({ enabled: true });
+    await scheduler.client.schedule.getHandle(scheduleIdOf(disabled.name)).unpause('resumed from Temporal Web');
+    await scheduler.client.schedule.getHandle(scheduleIdOf(adminPaused.name)).pause('from Temporal Web');
+
+    const report = await reconcile();
+    expect(report.jobsStateFixed).toContain(disabled.name);
+    expect(report.jobsStateFixed).not.toContain(adminPaused.name); // an admin's pause is the admin's
+    const state = async (name: string) =>
+      (await scheduler.client.schedule.getHandle(scheduleIdOf(name)).describe()).state;
+    expect(await state(disabled.name)).toMatchObject({ paused: true, note: DISABLED_NOTE });
+    expect(await state(adminPaused.name)).toMatchObject({ paused: true, note: 'from Temporal Web' });
+    const job = (await api.call<{ job: JobView }>('GET', `/api/jobs/${disabled.name}`)).body.job;
+    expect(job).toMatchObject({ enabled: false, paused: false, pauseNote: null, nextRunTimes: [] });
+    expect((await reconcile()).jobsStateFixed).not.toContain(disabled.name);
   });
 
   test('a row left running for a run Temporal no longer knows ends terminated, with the reason', async () => {

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { Client as PgClient } from 'pg';
 import { scheduleIdOf } from '../jobs/ids';
 import { describeSchedule } from '../temporal/schedules';
+import { DISABLED_NOTE } from '../temporal/schedule-options';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';
@@ -200,7 +201,7 @@ describe.each(stores)('text on the %s mirror', (_store, storeEnv, rawRow) => {
       expect((await api.call('GET', `/api/jobs/${absent}`)).status).toBe(404);
     }
     const schedule = await describeSchedule(scheduler.client, scheduleIdOf(name));
-    expect(schedule?.state).toMatchObject({ paused: true, note: 'registered disabled (enabled: false)' });
+    expect(schedule?.state).toMatchObject({ paused: true, note: DISABLED_NOTE });
     expect(await jobNow()).toEqual(before);
     expect(before).toMatchObject({ description: `${SMILE} kept`, payload: { [SMILE]: SMILE } });
     expect(target.calls(endpoint)).toEqual([]);
