@@ -37,11 +37,13 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 
-# Memory flags measured by `npm run bench` for the seed's 256 MiB pod (docs/deployment.md, Memory).
+# Memory flags measured by `npm run bench` for the seed's 256 MiB pod (docs/deployment.md, Memory). HOST: a container
+# is reached through its network, so every interface (left unset, an open-mode API would bind loopback only).
 ENV NODE_ENV=production \
     NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=1 --v8-pool-size=1" \
     MALLOC_ARENA_MAX=2 \
-    PORT=8080
+    PORT=8080 \
+    HOST=0.0.0.0
 
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json

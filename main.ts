@@ -11,7 +11,7 @@ import { createJobService } from './api/job-service';
 import { createTemporalLinks } from './temporal/links';
 import { ensureReconcileSchedule, reconcileNow } from './temporal/reconcile';
 import { registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './temporal/search-attributes';
-import { ConfigError, loadConfig, type Config } from './config/config';
+import { ConfigError, isLoopback, loadConfig, type Config } from './config/config';
 import { freeLoopbackPort, startDevServer } from './devserver/dev-server';
 import { openStore } from './store/open-store';
 import { keepRefusedRows } from './store/refused-writes';
@@ -145,14 +145,21 @@ export async function startScheduler(
           );
     closers.push({ name: 'http', close: () => app.close() });
     await app.listen({ port: config.port, host: config.host });
-    if (config.identity.open) {
+    const openApi = config.identity.open && config.role !== 'worker';
+    if (openApi && !isLoopback(config.host)) {
       log.warn(
-        'OPEN MODE: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set: anyone who reaches this port is admin "anonymous". Fine on a laptop, never behind a public ingress.',
+        `OPEN MODE ON ${config.host}: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set, and HOST=${config.host} serves other machines: anyone who reaches port ${config.port} is admin "anonymous". Configure tokens, or unset HOST to stay on loopback.`,
+      );
+    } else if (openApi) {
+      log.warn(
+        'OPEN MODE: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set: every caller is admin "anonymous", so the API listens on loopback only. Fine on a laptop; configure tokens before serving other machines.',
       );
     }
+    const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+    const scope = openApi && !config.hostSet ? ' (open mode: loopback only; set tokens and HOST to serve others)' : '';
     log.info(
       { services: [...config.services.keys()], store: config.store.supabaseUrl ? 'supabase' : 'sqlite' },
-      `scheduler-service up (role ${config.role})${config.role !== 'worker' ? `: API on http://${config.host}:${config.port}` : `: probes and metrics on http://${config.host}:${config.port}`}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
+      `scheduler-service up (role ${config.role})${config.role !== 'worker' ? `: API on ${where}${scope}` : `: probes and metrics on ${where}`}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
     );
     return { app, stop: () => closeAll(closers.splice(0), log) };
   } catch (err) {

@@ -15,13 +15,28 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       port: 8080,
-      host: '0.0.0.0',
+      host: '127.0.0.1', // open mode: an API where every caller is admin stays on loopback
+      hostSet: false,
       role: 'all',
       temporal: { address: undefined, devPort: 7233, devUiPort: 8233, namespace: 'default', taskQueue: 'scheduler' },
       store: { dataDir: './data', supabaseUrl: undefined },
       identity: { open: true },
     });
     expect(config.services.size).toBe(0);
+  });
+
+  test('HOST unset: loopback for an open API, every interface with identity or for a worker; HOST set: as given', () => {
+    const tokens = { SCHEDULER_ADMIN_TOKENS: 'alice=a-token-of-32-characters-or-more-0001' };
+    const hostOf = (env: NodeJS.ProcessEnv) => {
+      const { host, hostSet } = loadConfig(env);
+      return { host, hostSet };
+    };
+    expect(hostOf({})).toEqual({ host: '127.0.0.1', hostSet: false });
+    expect(hostOf({ SCHEDULER_ROLE: 'api' })).toEqual({ host: '127.0.0.1', hostSet: false });
+    expect(hostOf({ SCHEDULER_ROLE: 'worker' })).toEqual({ host: '0.0.0.0', hostSet: false });
+    expect(hostOf(tokens)).toEqual({ host: '0.0.0.0', hostSet: false });
+    expect(hostOf({ HOST: '0.0.0.0' })).toEqual({ host: '0.0.0.0', hostSet: true });
+    expect(hostOf({ ...tokens, HOST: '10.0.0.5' })).toEqual({ host: '10.0.0.5', hostSet: true });
   });
 
   test('every <NAME>_SERVICE_URL is a target service', () => {

@@ -22,7 +22,13 @@ export const Env = Type.Object({
     default: 8080,
     description: 'The HTTP port (API, probes, metrics).',
   }),
-  HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'The address the HTTP server binds.' }),
+  HOST: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'The address the HTTP server binds. Unset: `0.0.0.0` (every interface), except in open mode (no identity configured) in a process serving the API: `127.0.0.1`, so an API where every caller is admin stays on this machine. The image sets `0.0.0.0`.',
+    }),
+  ),
   SCHEDULER_ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], {
     default: 'all',
     description:
@@ -234,7 +240,10 @@ export interface AdminJwtConfig {
 
 export interface Config {
   port: number;
+  /** The address to bind: `HOST`, else {@link defaultHost}. */
   host: string;
+  /** Whether `HOST` chose it (binding an open API off loopback is then the operator's explicit choice). */
+  hostSet: boolean;
   role: 'all' | 'api' | 'worker';
   logLevel: EnvValues['LOG_LEVEL'];
   temporal: {
@@ -271,6 +280,19 @@ export interface Config {
   trustProxyHops: number;
 }
 
+/**
+ * Where the HTTP server listens when `HOST` is unset: every interface, except for an API in open mode (every caller
+ * is admin), which stays on loopback. A worker-only process serves no API, only probes and metrics.
+ */
+export function defaultHost(role: Config['role'], open: boolean): string {
+  return open && role !== 'worker' ? '127.0.0.1' : '0.0.0.0';
+}
+
+/** Whether an address is this machine's own: `localhost`, 127.0.0.0/8 or ::1. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Reads the environment once, at start. @throws {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   let values: EnvValues;
@@ -297,7 +319,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
   return Object.freeze({
     port: values.PORT,
-    host: values.HOST,
+    host: values.HOST ?? defaultHost(values.SCHEDULER_ROLE, identity.open),
+    hostSet: values.HOST !== undefined,
     role: values.SCHEDULER_ROLE,
     logLevel: values.LOG_LEVEL,
     temporal: {

@@ -19,7 +19,7 @@ describe('the embedded default', () => {
     ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
   });
 
-  function start(extra: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
+  function start(extra: Record<string, string | undefined> = {}): { child: ChildProcess; output: () => string } {
     let output = '';
     const env: Record<string, string | undefined> = {
       ...process.env,
@@ -51,17 +51,19 @@ describe('the embedded default', () => {
 
   test('starts its own Temporal, serves, survives a restart with its jobs, and stops cleanly on SIGTERM', async () => {
     const api = apiClient(`http://127.0.0.1:${ports.api}`);
-    const first = start();
+    const first = start({ HOST: undefined }); // as the README's quick start runs it
     try {
       await api.ready();
       // the start-up lines are logged just after the port opens: wait for them to come through the pipe
       await eventually(
         async () => first.output(),
-        (out) => out.includes(`API on http://127.0.0.1:${ports.api}`),
+        (out) => out.includes(`API on http://127.0.0.1:${ports.api} (open mode: loopback only;`),
         10_000,
       );
       expect(first.output()).toContain(`Temporal Web at http://localhost:${ports.ui}`);
-      expect(first.output()).toMatch(/"level":40,.*OPEN MODE: .*anyone who reaches this port is admin/); // a warning
+      expect(first.output()).toMatch(/"level":40,.*OPEN MODE: .*every caller is admin .*listens on loopback only/);
+      // bound to 127.0.0.1 alone: another address of this machine (as a neighbour would reach it) is refused
+      expect(await refused(`http://127.0.0.2:${ports.api}/health`)).toBe(true);
       expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
       const job = { name: 'embedded-digest', service: 'email-service', endpoint: '/digest', cron: '0 9 * * MON' };
       expect((await api.register(job)).status).toBe(201);
@@ -109,9 +111,18 @@ describe('the embedded default', () => {
 
   test('each run logs one line as it starts and one as it ends; /metrics counts it, with the SDK metrics', async () => {
     const api = apiClient(`http://127.0.0.1:${ports.api}`);
-    const proc = start();
+    const proc = start({ HOST: '0.0.0.0' }); // an open API off loopback: the operator's explicit choice, warned
     try {
       await api.ready();
+      expect((await fetch(`http://127.0.0.2:${ports.api}/health`)).status).toBe(200);
+      const warning = /"level":40,.*OPEN MODE ON 0\.0\.0\.0: .*anyone who reaches port \d+ is admin/;
+      expect(
+        await eventually(
+          async () => proc.output(),
+          (out) => warning.test(out),
+          10_000,
+        ),
+      ).toMatch(warning);
       const job = {
         name: 'embedded-logged',
         service: 'email-service',
@@ -162,6 +173,7 @@ describe('the embedded default', () => {
     const base = `http://127.0.0.1:${own.api}`;
     const proc = start({
       SCHEDULER_ROLE: 'worker',
+      HOST: undefined, // no API to keep on loopback: the probes must reach it
       PORT: String(own.api),
       TEMPORAL_DEV_PORT: String(own.temporal),
       TEMPORAL_DEV_UI_PORT: String(own.ui),
@@ -175,7 +187,7 @@ describe('the embedded default', () => {
         throw new Error(`${err.message}\nexit ${proc.child.exitCode}; output:\n${proc.output()}`);
       });
       // the start-up line is logged just after the port opens: wait for it to come through the pipe
-      const line = `probes and metrics on http://127.0.0.1:${own.api}`;
+      const line = `probes and metrics on http://0.0.0.0:${own.api}`;
       expect(
         await eventually(
           async () => proc.output(),
@@ -184,6 +196,7 @@ describe('the embedded default', () => {
         ),
       ).toContain(line);
       expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^temporal_\w+/m);
+      expect((await fetch(`http://127.0.0.2:${own.api}/ready`)).status).toBe(200);
       expect((await fetch(`${base}/api/jobs`)).status).toBe(404);
     } finally {
       proc.child.kill('SIGTERM');
