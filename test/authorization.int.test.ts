@@ -24,8 +24,7 @@ describe('authorization matrix', () => {
     name: uniqueName('authz'),
     service: 'email-service',
     endpoint: '/authz',
-    cron: '0 0 1 1 *',
-    enabled: false,
+    cron: '0 0 1 1 *', // enabled, but fires only on 1 January
   };
   const names = [job.name];
   let failedRun = '';

@@ -63,8 +63,22 @@ describe('the client services use, against the real scheduler', () => {
       SCHEDULER_ADMIN_TOKENS: `ops=${tokens.admin}`,
       SCHEDULER_SIGNING_SECRET: secret,
     });
-    expect(await declared).toEqual({ created: [jobs[0]!.name], updated: [], unchanged: [], removed: [] });
+    expect(await declared).toEqual({
+      dryRun: false,
+      created: [jobs[0]!.name],
+      updated: [],
+      unchanged: [],
+      removed: [],
+      kept: [],
+      reasons: {},
+    });
     expect(retries.length).toBeGreaterThan(0);
+    expect(await client.declare('email-service', jobs)).toMatchObject({ unchanged: [jobs[0]!.name] });
+    // a dry run of an empty set shows what it would remove, and removes nothing
+    expect(await client.declare('email-service', [], { dryRun: true })).toMatchObject({
+      dryRun: true,
+      removed: [jobs[0]!.name],
+    });
     expect(await client.declare('email-service', jobs)).toMatchObject({ unchanged: [jobs[0]!.name] });
 
     const admin = apiClient(scheduler.url, tokens.admin);

@@ -102,7 +102,8 @@ describe('registration', () => {
   });
 
   test("a job's view comes from the mirror: its next run times appear after creation and stay ahead of now", async () => {
-    const body = job({ cron: '@every 1s', enabled: false });
+    // enabled: a job that will not run shows no next run times (its calls fail: nothing listens on port 9)
+    const body = job({ cron: '@every 1s', enabled: true });
     expect((await api.register(body)).status).toBe(201);
     const view = async () => (await api.call<{ job: JobView }>('GET', `/api/jobs/${body.name}`)).body.job;
     // created without a describe; a background refresh brings Temporal's times into the row
@@ -124,12 +125,16 @@ describe('registration', () => {
     expect(current.body.job).toMatchObject({ service: 'email-service', endpoint: '/api/jobs/digest' });
   });
 
-  test('enabled: false registers the job paused; re-enabling it through registration resumes it', async () => {
+  test('enabled: false registers the job stopped (not paused: that is an admin’s); enabled: true starts it', async () => {
     const body = job({ enabled: false });
     const res = await api.register(body);
-    expect(res.body.job).toMatchObject({ paused: true, enabled: false });
+    expect(res.body.job).toMatchObject({ enabled: false, paused: false, pauseNote: null, nextRunTimes: [] });
+    const state = async () => (await scheduler.client.schedule.getHandle(scheduleIdOf(body.name)).describe()).state;
+    expect(await state()).toMatchObject({ paused: true });
     const enabled = await api.register({ ...body, enabled: true });
-    expect(enabled.body).toMatchObject({ status: 'updated', job: { paused: false, enabled: true } });
+    expect(enabled.body).toMatchObject({ status: 'updated', job: { enabled: true, paused: false, pauseNote: null } });
+    expect(enabled.body.job.nextRunTimes.length).toBeGreaterThan(0);
+    expect(await state()).toMatchObject({ paused: false });
   });
 
   test('the schedule carries the job policies and search attributes', async () => {
