@@ -976,7 +976,7 @@ export function describeJobStoreContract(
       /** Calls pruneExecutions until it removes nothing; answers what each call removed. */
       async function pruneAll(limit: number, endedBefore = CUTOFF): Promise<number[]> {
         const calls: number[] = [];
-        for (let removed = -1; removed !== 0 && calls.length < 1000; ) {
+        for (let removed = -1; removed !== 0 && calls.length < 1000;) {
           removed = await store().pruneExecutions(endedBefore, limit);
           calls.push(removed);
         }
