@@ -94,6 +94,7 @@ export async function startScheduler(
           fetch: globalThis.fetch,
           signer: config.signingSecret ? createSigner(config.signingSecret) : undefined,
           observer: observability.calls,
+          historyPruned: (rows) => observability.historyPruned(rows),
         }),
         sinks: observability.sinks,
       });

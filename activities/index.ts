@@ -1,8 +1,8 @@
 import { callActivities, type CallDeps } from './call-service';
 import { mirrorActivities, type MirrorDeps } from './mirror';
-import { reconcileActivities } from './reconcile';
+import { reconcileActivities, type ReconcileDeps } from './reconcile';
 
-export type ActivityDeps = CallDeps & MirrorDeps;
+export type ActivityDeps = CallDeps & MirrorDeps & ReconcileDeps;
 
 export const createActivities = (deps: ActivityDeps) => ({
   ...callActivities(deps),

@@ -2,7 +2,10 @@ import { CancelledFailure } from '@temporalio/activity';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { startedExecution } from '../jobs/execution';
+import { NO_TIMES } from '../store/job-store';
 import { createMemoryStore } from '../store/memory';
+import { DEFAULT_RETRY, JOB_DEFAULTS } from '../jobs/job';
 import { reconcileActivities } from './reconcile';
 
 describe('reconcileMirror', () => {
@@ -33,5 +36,51 @@ describe('reconcileMirror', () => {
     await expect(env.run(reconcileMirror, { lookbackHours: 24 })).rejects.toBeInstanceOf(CancelledFailure);
     expect(described.length).toBeGreaterThanOrEqual(9);
     expect(described.length).toBeLessThan(20);
+  });
+});
+
+describe('pruneHistory', () => {
+  const minute = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
+
+  test('removes the rows ended before the cutoff in batches of 500, until none is left', async () => {
+    const store = createMemoryStore();
+    const job = { name: 'nightly', service: 'email-service' };
+    await store.upsertJob({
+      definition: { ...JOB_DEFAULTS, ...job, endpoint: '/nightly', cron: '@daily', payload: {}, retry: DEFAULT_RETRY },
+      paused: false,
+      pauseNote: null,
+      times: NO_TIMES,
+      createdAt: minute(0),
+      updatedAt: minute(0),
+      scheduleUpdatedAt: null,
+    });
+    for (let i = 0; i < 1_201; i++) {
+      const start = startedExecution({
+        id: `run-${i}`,
+        jobName: job.name,
+        service: job.service,
+        trigger: 'schedule',
+        triggeredBy: null,
+        retryOf: null,
+        scheduledAt: minute(i),
+        startedAt: minute(i),
+        runId: null,
+      });
+      await store.recordExecution({ ...start, status: 'succeeded', completedAt: minute(i), durationMs: 0 });
+    }
+    const batches: number[] = [];
+    const { pruneHistory } = reconcileActivities({ store, historyPruned: (rows) => batches.push(rows) });
+    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    let heartbeats = 0;
+    env.on('heartbeat', () => heartbeats++);
+
+    const report = await env.run(pruneHistory, { endedBefore: minute(1_100) });
+
+    // rows 0-1099 ended before the cutoff; the rest, and so the job's newest, stay
+    expect(report).toEqual({ endedBefore: minute(1_100), rowsRemoved: 1_100, finished: true });
+    expect(batches).toEqual([500, 500, 100, 0]);
+    expect(heartbeats).toBe(4);
+    expect((await store.getJob(job.name))?.stats.totalRuns).toBe(1_201);
+    expect((await store.listExecutions({ jobName: job.name, limit: 200 })).length).toBe(101);
   });
 });

@@ -4,7 +4,13 @@ import { type Client, type ScheduleDescription, type WorkflowExecutionInfo } fro
 import { scheduleIdOf } from '../jobs/ids';
 import { sameDefinition } from '../jobs/job';
 import type { ExecutionRecord } from '../jobs/execution';
-import type { ReconcileInput, ReconcileReport } from '../jobs/reconcile';
+import {
+  MAX_PRUNE_BATCHES,
+  PRUNE_BATCH_ROWS,
+  type MirrorReport,
+  type ReconcileInput,
+  type RetentionReport,
+} from '../jobs/reconcile';
 import type { JobStore } from '../store/job-store';
 import { describeRun, recordedExecutionOf, runOf } from '../temporal/runs';
 import {
@@ -25,26 +31,52 @@ const BATCH = 100;
  * Temporal, and runs whose mirror write never landed (terminated from Temporal Web, store down for too long).
  * One item that cannot be mended is reported in `failures` and does not stop the others.
  */
-export function reconcileActivities({ store }: { store: JobStore }) {
+export function reconcileActivities({ store, historyPruned }: ReconcileDeps) {
   return {
-    async reconcileMirror(input: ReconcileInput): Promise<ReconcileReport> {
+    async reconcileMirror(input: ReconcileInput): Promise<MirrorReport> {
       const ctx = Context.current();
-      // between items: a pass over thousands of jobs must stop when cancelled (a worker shutting down waits for it)
-      const pass = new Pass(ctx.client, store, () => {
-        ctx.heartbeat();
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('reconcile pass cancelled');
-      });
+      const pass = new Pass(ctx.client, store, betweenItems(ctx));
       await pass.jobs();
       await pass.recentRuns(input.lookbackHours);
       await pass.staleRows();
       await pass.counters();
       return pass.report;
     },
+
+    /**
+     * History retention: removes execution rows that ended before `endedBefore`, {@link PRUNE_BATCH_ROWS} at a time
+     * (the store keeps the counters lifetime totals, see {@link JobStore.pruneExecutions}), until none is left or
+     * {@link MAX_PRUNE_BATCHES} batches have run; the next pass goes on from there.
+     */
+    async pruneHistory({ endedBefore }: { endedBefore: string }): Promise<RetentionReport> {
+      const between = betweenItems(Context.current());
+      let rowsRemoved = 0;
+      for (let batch = 0; batch < MAX_PRUNE_BATCHES; batch++) {
+        between();
+        const removed = await store.pruneExecutions(endedBefore, PRUNE_BATCH_ROWS);
+        rowsRemoved += removed;
+        historyPruned?.(removed);
+        if (removed === 0) return { endedBefore, rowsRemoved, finished: true };
+      }
+      return { endedBefore, rowsRemoved, finished: false };
+    },
   };
 }
 
+export interface ReconcileDeps {
+  store: JobStore;
+  /** Told how many execution rows each retention batch removed (the metric). */
+  historyPruned?: (rows: number) => void;
+}
+
+/** Between items: a pass over thousands of jobs must stop when cancelled (a worker shutting down waits for it). */
+const betweenItems = (ctx: Context) => () => {
+  ctx.heartbeat();
+  if (ctx.cancellationSignal.aborted) throw new CancelledFailure('reconcile pass cancelled');
+};
+
 class Pass {
-  readonly report: ReconcileReport = {
+  readonly report: MirrorReport = {
     jobsMirrored: [],
     jobsRemoved: [],
     jobsReplanned: [],
@@ -131,8 +163,9 @@ class Pass {
   }
 
   /**
-   * Every job's counters recounted from its rows: a write moves them by its own step, which does not see rows
-   * changed behind the store's back (a retention delete, a hand-made insert), nor rows restored by this pass.
+   * Every job's counters recounted from its rows and what retention removed: a write moves them by its own step,
+   * which does not see rows changed behind the store's back (a hand-made delete or insert), nor rows restored by
+   * this pass.
    */
   async counters(): Promise<void> {
     for (const row of await this.store.listJobs({})) {

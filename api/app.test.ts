@@ -21,7 +21,15 @@ describe('the HTTP facade', () => {
     pauseNote: null,
     nextRunTimes: [],
     lastExecution: null,
-    stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0, skipped: 0, missed: 0, dstSkipped: 0 },
+    stats: {
+      totalRuns: 0,
+      successfulRuns: 0,
+      failedRuns: 0,
+      pruned: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
+      skipped: 0,
+      missed: 0,
+      dstSkipped: 0,
+    },
     createdAt: '2026-11-26T00:00:00.000Z',
     updatedAt: '2026-11-26T00:00:00.000Z',
     temporal: {

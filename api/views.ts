@@ -14,7 +14,7 @@ const MAX_NEXT_RUN_TIMES = 5;
  * mirror derived them. Next run times already past are left out (the row's list is refreshed as they pass).
  */
 export function toJobView(
-  row: JobRecord & Partial<Pick<JobRow, 'stats' | 'lastExecution'>>,
+  row: JobRecord & Partial<Pick<JobRow, 'stats' | 'pruned' | 'lastExecution'>>,
   links: TemporalLinks,
   now = Date.now(),
 ): JobView {
@@ -30,6 +30,7 @@ export function toJobView(
     lastExecution: row.lastExecution ?? null,
     stats: {
       ...(row.stats ?? NO_STATS),
+      pruned: row.pruned ?? NO_STATS,
       skipped: row.times.skipped,
       missed: row.times.missed,
       dstSkipped: dstSkipped(row.definition, row.createdAt, now),

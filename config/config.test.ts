@@ -68,6 +68,25 @@ describe('loadConfig', () => {
     expect(message).not.toContain('\n');
   });
 
+  test('history retention keeps 90 days by default; 0 keeps every row', () => {
+    expect(loadConfig({}).reconcile).toEqual({ everyMinutes: 10, lookbackHours: 24, retentionDays: 90 });
+    expect(loadConfig({ SCHEDULER_HISTORY_RETENTION_DAYS: '0' }).reconcile.retentionDays).toBe(0);
+    expect(
+      loadConfig({ SCHEDULER_HISTORY_RETENTION_DAYS: '2', SCHEDULER_RECONCILE_LOOKBACK_HOURS: '47' }).reconcile,
+    ).toMatchObject({ retentionDays: 2, lookbackHours: 47 });
+  });
+
+  test.each([
+    [{ SCHEDULER_HISTORY_RETENTION_DAYS: '-1' }],
+    [{ SCHEDULER_HISTORY_RETENTION_DAYS: 'ninety' }],
+    [{ SCHEDULER_HISTORY_RETENTION_DAYS: '1' }], // 24 h: not more than the default lookback of 24 h
+    [{ SCHEDULER_HISTORY_RETENTION_DAYS: '30', SCHEDULER_RECONCILE_LOOKBACK_HOURS: '720' }],
+  ])('%j is refused: retention must outlast the reconciler lookback, or its restored rows would count twice', (env) => {
+    const message = errorOf(env);
+    expect(message).toMatch(/^SCHEDULER_HISTORY_RETENTION_DAYS: /);
+    expect(message).not.toContain('\n');
+  });
+
   test('production runs open only when allowed explicitly', () => {
     expect(loadConfig({ NODE_ENV: 'production', SCHEDULER_ALLOW_OPEN: 'true' }).identity.open).toBe(true);
   });

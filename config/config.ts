@@ -179,6 +179,13 @@ export const Env = Type.Object({
     default: 24,
     description: 'How far back the reconciler compares closed runs with their rows.',
   }),
+  SCHEDULER_HISTORY_RETENTION_DAYS: Type.Integer({
+    minimum: 0,
+    maximum: 36_500,
+    default: 90,
+    description:
+      'Execution rows (`scheduled_jobs`) that ended more than this many days ago are removed by each reconciler pass, in batches of 500; job counters stay lifetime totals. `0` keeps every row. Must exceed `SCHEDULER_RECONCILE_LOOKBACK_HOURS` (the reconciler restores only rows of that window). 90: a quarter of history to look back on, at ~130,000 rows a year for a job every minute instead of 525,600.',
+  }),
   SCHEDULER_WORKFLOW_BUNDLE: Type.Optional(
     Type.String({ minLength: 1, description: 'The prebuilt workflow bundle. Default: `dist/workflow-bundle.js`.' }),
   ),
@@ -270,8 +277,11 @@ export interface Config {
     workflowThreads: number;
     bundlePath?: string;
   };
-  /** The reconciler's schedule (every 0 = off) and how far back it compares closed runs. */
-  reconcile: { everyMinutes: number; lookbackHours: number };
+  /**
+   * The reconciler's schedule (every 0 = off), how far back it compares closed runs, and the history retention its
+   * passes apply (days; 0 = keep every row).
+   */
+  reconcile: { everyMinutes: number; lookbackHours: number; retentionDays: number };
   /** HMAC secret for `X-Scheduler-Signature` on every call to a service. */
   signingSecret?: string;
   /** Requests a minute per caller on /api; 0 = no limit. */
@@ -309,6 +319,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     const missing = values.SUPABASE_URL ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL';
     throw new ConfigError(
       `${missing}: must be set together with ${missing === 'SUPABASE_URL' ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL'}`,
+    );
+  }
+  const retentionHours = values.SCHEDULER_HISTORY_RETENTION_DAYS * 24;
+  if (retentionHours > 0 && retentionHours <= values.SCHEDULER_RECONCILE_LOOKBACK_HOURS) {
+    // a row retention removed inside the lookback would be restored by the reconciler, and counted again
+    const days = values.SCHEDULER_HISTORY_RETENTION_DAYS;
+    throw new ConfigError(
+      `SCHEDULER_HISTORY_RETENTION_DAYS: ${days} day(s) (${retentionHours} h) must exceed SCHEDULER_RECONCILE_LOOKBACK_HOURS (${values.SCHEDULER_RECONCILE_LOOKBACK_HOURS} h), or the reconciler could restore rows retention removed; set more days, or 0 to keep every row`,
     );
   }
   const identity = identityFrom(values);
@@ -354,6 +372,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     reconcile: {
       everyMinutes: values.SCHEDULER_RECONCILE_MINUTES,
       lookbackHours: values.SCHEDULER_RECONCILE_LOOKBACK_HOURS,
+      retentionDays: values.SCHEDULER_HISTORY_RETENTION_DAYS,
     },
   });
 }

@@ -102,9 +102,12 @@ export const JobViewSchema = Type.Object({
   nextRunTimes: Type.Array(Timestamp),
   lastExecution: Nullable(LastExecutionSchema),
   stats: Type.Object({
+    /** Lifetime totals: the rows still kept plus `pruned`. */
     totalRuns: Type.Integer(),
     successfulRuns: Type.Integer(),
     failedRuns: Type.Integer(),
+    /** The part of the three counts above whose rows history retention removed. */
+    pruned: Type.Object({ totalRuns: Type.Integer(), successfulRuns: Type.Integer(), failedRuns: Type.Integer() }),
     /** Occurrences Temporal skipped under the overlap policy. */
     skipped: Type.Integer(),
     /** Occurrences missed for longer than the catch-up window, and so skipped. */
@@ -177,4 +180,5 @@ export const ReconcileReportSchema = Type.Object({
   executionsChecked: Type.Integer(),
   executionsRepaired: Type.Array(Type.String()),
   failures: Type.Array(Type.String()),
+  retention: Nullable(Type.Object({ endedBefore: Timestamp, rowsRemoved: Type.Integer(), finished: Type.Boolean() })),
 });

@@ -20,6 +20,8 @@ export interface Observability {
    * fields, error when nothing could be written) and `scheduler_mirror_refused_rows_total`.
    */
   mirrorRefused(refusal: MirrorRefusal): void;
+  /** Execution rows a history retention batch removed: `scheduler_history_pruned_rows_total`. */
+  historyPruned(rows: number): void;
   /** The API's requests, by route template (never the raw URL: bounded label values). */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
   /** Ours, Node's, and the Temporal SDK's own metrics (its Prometheus exporter on loopback), in one text. */
@@ -73,6 +75,11 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
     name: 'scheduler_mirror_refused_rows_total',
     help: 'Execution rows the store refused for their content: written without their free text (degraded), or not at all (unwritten)',
     labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const pruned = new Counter({
+    name: 'scheduler_history_pruned_rows_total',
+    help: 'Execution rows removed by history retention (SCHEDULER_HISTORY_RETENTION_DAYS); job counters keep them',
     registers: [registry],
   });
   const requests = new Histogram({
@@ -143,6 +150,7 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
         );
       }
     },
+    historyPruned: (rows) => pruned.inc(rows),
     observeRequest: (method, route, statusCode, seconds) =>
       requests.observe({ method, route, status_code: String(statusCode) }, seconds),
     async render() {

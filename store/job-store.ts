@@ -43,7 +43,10 @@ export interface LastExecution {
 
 /** A job's row with what the mirror derived from its executions. */
 export interface JobRow extends JobRecord {
+  /** Lifetime totals: the job's rows plus what retention removed ({@link JobRow.pruned}). */
   stats: JobStats;
+  /** The part of `stats` whose rows history retention removed ({@link JobStore.pruneExecutions}). */
+  pruned: JobStats;
   lastExecution: LastExecution | null;
 }
 
@@ -95,10 +98,22 @@ export interface JobStore {
    */
   recordExecution(execution: ExecutionRecord): Promise<void>;
   /**
-   * Recounts a job's counters and last execution from all its rows: the reconciler's repair for rows changed behind
-   * the store's back (deleted by a retention job, inserted by hand), which a write's step does not see.
+   * Recounts a job's counters and last execution from all its rows, plus what retention removed (its `pruned`
+   * counts): the reconciler's repair for rows changed behind the store's back (deleted or inserted by hand), which a
+   * write's step does not see.
    */
   recountJob(name: string): Promise<void>;
+  /**
+   * History retention: removes up to `limit` execution rows that ended (`completedAt`) before `endedBefore`
+   * (ISO-8601), oldest first, in one short atomic step, and answers how many it removed. Never a `running` row, nor
+   * a job's newest row (its last execution stays shown). The counts of the removed rows move to their job's `pruned`
+   * counts in the same step, under the job's serialisation with its writes, so the job's counters do not change:
+   * they stay lifetime totals, equal to its rows plus `pruned`. A later write of a removed row (a repeated end write,
+   * a late start write) is not written back: a new row of a pruned job that ended, or still running started, before
+   * the latest `endedBefore` applied to the job is dropped. It never waits on the mirror's writes: rows a write holds
+   * are left to a later call, so 0 means only that nothing could be removed now.
+   */
+  pruneExecutions(endedBefore: string, limit: number): Promise<number>;
   getExecution(id: string): Promise<ExecutionRecord | null>;
   /** The executions among `ids` that exist, each once, in no particular order; unknown ids are left out. */
   getExecutions(ids: readonly string[]): Promise<ExecutionRecord[]>;

@@ -1,4 +1,4 @@
-import { FAILED_STATUSES, type ExecutionRecord } from '../jobs/execution';
+import { FAILED_STATUSES, type ExecutionRecord, type JobStats } from '../jobs/execution';
 import { StoreError, type JobRecord, type JobStore } from './job-store';
 import {
   fromJobScheduleRow,
@@ -37,16 +37,22 @@ export interface MemoryStoreOptions {
 export function createMemoryStore(options: MemoryStoreOptions = {}): JobStore {
   const jobs = new Map<string, JobScheduleWrite>();
   const executions = new Map<string, ScheduledJobWrite>();
+  /** What retention removed per job, and its latest cutoff: kept with the job's row, as the databases' columns are. */
+  const pruned = new Map<string, JobStats & { through: string }>();
   let closed = false;
 
   const jobRow = (job: JobScheduleWrite): JobScheduleRow => {
     const own = [...executions.values()].filter((e) => e.job_name === job.job_name);
     const newest = own.sort(newestFirst)[0];
+    const removed = pruned.get(job.job_name) ?? { totalRuns: 0, successfulRuns: 0, failedRuns: 0 };
     return {
       ...structuredClone(job),
-      total_runs: own.length,
-      successful_runs: own.filter((e) => e.status === 'succeeded').length,
-      failed_runs: own.filter((e) => FAILED_STATUSES.includes(e.status)).length,
+      total_runs: own.length + removed.totalRuns,
+      successful_runs: own.filter((e) => e.status === 'succeeded').length + removed.successfulRuns,
+      failed_runs: own.filter((e) => FAILED_STATUSES.includes(e.status)).length + removed.failedRuns,
+      pruned_runs: removed.totalRuns,
+      pruned_successful_runs: removed.successfulRuns,
+      pruned_failed_runs: removed.failedRuns,
       last_run_at: newest?.started_at ?? null,
       last_status: newest?.status ?? null,
       last_execution_id: newest?.id ?? null,
@@ -68,7 +74,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): JobStore {
         if (existing && !replaces(row.schedule_updated_at, existing.schedule_updated_at)) return;
         jobs.set(row.job_name, existing ? { ...row, created_at: existing.created_at } : row);
       }),
-    deleteJob: (name) => attempt('deleteJob', () => void jobs.delete(name)),
+    deleteJob: (name) =>
+      attempt('deleteJob', () => {
+        jobs.delete(name);
+        pruned.delete(name);
+      }),
     getJob: (name) =>
       attempt('getJob', () => {
         const job = jobs.get(name);
@@ -98,10 +108,42 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): JobStore {
         }
         const existing = executions.get(row.id);
         if (existing && existing.status !== 'running' && row.status === 'running') return;
+        const through = pruned.get(row.job_name)?.through;
+        if (!existing && through !== undefined && (row.completed_at ?? row.started_at) < through) return;
         executions.set(row.id, row);
       }),
     // counters are derived from the rows at every read: nothing to recount
     recountJob: () => attempt('recountJob', () => undefined),
+    pruneExecutions: (endedBefore, limit) =>
+      attempt('pruneExecutions', () => {
+        const cutoff = isoTimestamp(endedBefore);
+        const newest = new Map<string, ScheduledJobWrite>();
+        for (const e of executions.values()) {
+          const kept = newest.get(e.job_name);
+          if (!kept || newestFirst(e, kept) < 0) newest.set(e.job_name, e);
+        }
+        const removed = [...executions.values()]
+          .filter(
+            (e) =>
+              e.status !== 'running' &&
+              e.completed_at !== null &&
+              e.completed_at < cutoff &&
+              newest.get(e.job_name) !== e,
+          )
+          .sort((a, b) => compareText(a.completed_at!, b.completed_at!) || compareText(a.id, b.id))
+          .slice(0, limit);
+        for (const e of removed) {
+          executions.delete(e.id);
+          if (!jobs.has(e.job_name)) continue;
+          const counts = pruned.get(e.job_name) ?? { totalRuns: 0, successfulRuns: 0, failedRuns: 0, through: cutoff };
+          counts.totalRuns++;
+          if (e.status === 'succeeded') counts.successfulRuns++;
+          if (FAILED_STATUSES.includes(e.status)) counts.failedRuns++;
+          if (counts.through < cutoff) counts.through = cutoff;
+          pruned.set(e.job_name, counts);
+        }
+        return removed.length;
+      }),
     getExecution: (id) =>
       attempt('getExecution', () => {
         const row = executions.get(id);

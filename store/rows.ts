@@ -44,6 +44,9 @@ export const JOB_READ_COLUMNS = [
   'total_runs',
   'successful_runs',
   'failed_runs',
+  'pruned_runs',
+  'pruned_successful_runs',
+  'pruned_failed_runs',
   'last_run_at',
   'last_status',
   'last_execution_id',
@@ -65,6 +68,9 @@ export interface JobScheduleRow {
   total_runs: number | string;
   successful_runs: number | string;
   failed_runs: number | string;
+  pruned_runs: number | string;
+  pruned_successful_runs: number | string;
+  pruned_failed_runs: number | string;
   last_run_at: string | Date | null;
   last_status: string | null;
   last_execution_id: string | null;
@@ -200,6 +206,11 @@ export function fromJobScheduleRow(row: JobScheduleRow): JobRow {
       totalRuns: Number(row.total_runs),
       successfulRuns: Number(row.successful_runs),
       failedRuns: Number(row.failed_runs),
+    },
+    pruned: {
+      totalRuns: Number(row.pruned_runs),
+      successfulRuns: Number(row.pruned_successful_runs),
+      failedRuns: Number(row.pruned_failed_runs),
     },
     lastExecution:
       row.last_execution_id === null || row.last_run_at === null

@@ -1,15 +1,23 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
+import type { ReconcileInput } from '../jobs/reconcile';
 import { deleteSchedule } from './schedules';
 
 export const RECONCILE_SCHEDULE_ID = 'scheduler-reconcile';
 
-/** The reconciler's input and report, as the `reconcile` workflow takes and returns them. */
+/** The reconciler's schedule and the input its passes take (`ReconcileInput`). */
 export interface ReconcileSettings {
   taskQueue: string;
   /** 0 turns the schedule off (and deletes it). */
   everyMinutes: number;
   lookbackHours: number;
+  /** History retention in days; 0 keeps every row. */
+  retentionDays: number;
 }
+
+const inputOf = ({ lookbackHours, retentionDays }: ReconcileSettings): ReconcileInput => ({
+  lookbackHours,
+  retentionDays,
+});
 
 /** Creates, updates or (every 0) deletes the reconciler's own schedule. Safe from every replica at every start. */
 export async function ensureReconcileSchedule(client: Client, settings: ReconcileSettings): Promise<void> {
@@ -22,7 +30,7 @@ export async function ensureReconcileSchedule(client: Client, settings: Reconcil
       workflowType: 'reconcile',
       taskQueue: settings.taskQueue,
       workflowId: `${RECONCILE_SCHEDULE_ID}-run`,
-      args: [{ lookbackHours: settings.lookbackHours }],
+      args: [inputOf(settings)],
     },
     policies: { overlap: 'SKIP', catchupWindow: '1m' },
     state: { note: 'reconciles the mirror with Temporal' },
@@ -53,7 +61,7 @@ export async function reconcileNow<R>(
     taskQueue: settings.taskQueue,
     workflowId: `${RECONCILE_SCHEDULE_ID}-manual`,
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ lookbackHours: settings.lookbackHours }],
+    args: [inputOf(settings)],
     workflowExecutionTimeout: '15m',
   });
   let timer: NodeJS.Timeout | undefined;

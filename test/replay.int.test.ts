@@ -71,6 +71,22 @@ describe('replaying run histories', () => {
     }
   });
 
+  test('a fresh reconcile pass, history retention on, replays', async () => {
+    const workflowId = uniqueName('replay-reconcile');
+    const handle = await scheduler.client.workflow.start('reconcile', {
+      taskQueue: scheduler.taskQueue,
+      workflowId,
+      args: [{ lookbackHours: 1, retentionDays: 1 }],
+    });
+    await handle.result();
+    const history = await handle.fetchHistory();
+    await expect(replay(history, workflowId)).resolves.toBeUndefined();
+    if (process.env.UPDATE_HISTORY_FIXTURES === '1') {
+      const encoded = Buffer.from(History.encode(history).finish()).toString('base64');
+      writeFileSync(path.join(FIXTURES, 'reconcile-pass.json'), JSON.stringify({ workflowId, history: encoded }));
+    }
+  });
+
   const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
   test('there are recorded histories to replay', () => expect(fixtures.length).toBeGreaterThanOrEqual(2));
   test.each(fixtures)('the recorded history %s still replays', async (file) => {

@@ -183,6 +183,7 @@ describe.each(stores)('seed checklist on %s', (_label, storeEnv, sqlOf) => {
       totalRuns: 1,
       successfulRuns: 1,
       failedRuns: 0,
+      pruned: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
       skipped: 0,
       missed: 0,
       dstSkipped: 0,

@@ -54,6 +54,7 @@ CREATE INDEX IF NOT EXISTS scheduled_jobs_job_started_idx ON scheduled_jobs (job
 CREATE INDEX IF NOT EXISTS scheduled_jobs_started_idx ON scheduled_jobs (started_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS scheduled_jobs_service_started_idx ON scheduled_jobs (service, started_at DESC);
 CREATE INDEX IF NOT EXISTS scheduled_jobs_status_idx ON scheduled_jobs (status);
+CREATE INDEX IF NOT EXISTS scheduled_jobs_completed_idx ON scheduled_jobs (completed_at) WHERE status <> 'running';
 `;
 
 /**
@@ -80,6 +81,11 @@ export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
     schedule_updated_at: 'TEXT',
     // an admin's pause; `enabled` is the service's (before 0.2.0, `enabled` meant "not paused")
     paused: 'INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1))',
+    // what history retention removed, and its latest cutoff (supabase/migrations/20261129010000_history_retention.sql)
+    pruned_runs: 'INTEGER NOT NULL DEFAULT 0',
+    pruned_successful_runs: 'INTEGER NOT NULL DEFAULT 0',
+    pruned_failed_runs: 'INTEGER NOT NULL DEFAULT 0',
+    pruned_through: 'TEXT',
   },
   scheduled_jobs: {
     // JSON array of the fields a refused row was written without (store/refused-writes.ts); null for a whole row

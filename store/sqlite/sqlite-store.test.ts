@@ -122,7 +122,9 @@ describe('SQLite store on a file', () => {
       pauseNote: null,
       times: NO_TIMES,
       scheduleUpdatedAt: null,
+      pruned: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 }, // history retention's counts, from 0
     });
+    await expect(store.pruneExecutions(NOW, 500)).resolves.toBe(0);
     const times = { nextRunTimes: ['2026-11-27T00:00:00.000Z'], skipped: 0, missed: 0 };
     await store.upsertJob({ ...job('from-before'), times, scheduleUpdatedAt: NOW });
     expect((await store.getJob('from-before'))?.times).toEqual(times);

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { ExecutionRecord } from '../../jobs/execution';
+import { FAILED_STATUSES, type ExecutionRecord, type ExecutionStatus } from '../../jobs/execution';
 import { StoreError, type ExecutionQuery, type JobRecord, type JobRow, type JobStore } from '../job-store';
 import {
   fromJobScheduleRow,
@@ -95,15 +96,48 @@ UPDATE job_schedules SET
   ${LAST_EXECUTION}
 WHERE job_name = @job_name`;
 
-/** The same recount as the migrations' refresh_job_stats: for a job row created after its executions. */
+/**
+ * The same recount as the migrations' refresh_job_stats: the rows plus what retention removed. For a job row created
+ * after its executions, and for the reconciler.
+ */
 const REFRESH_JOB_STATS = `
 UPDATE job_schedules SET
   (total_runs, successful_runs, failed_runs) = (
-    SELECT count(*), count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status IN ('failed', 'timed_out'))
+    SELECT count(*) + job_schedules.pruned_runs,
+      count(*) FILTER (WHERE status = 'succeeded') + job_schedules.pruned_successful_runs,
+      count(*) FILTER (WHERE status IN ('failed', 'timed_out')) + job_schedules.pruned_failed_runs
     FROM scheduled_jobs WHERE job_name = @job_name
   ),
   ${LAST_EXECUTION}
 WHERE job_name = @job_name`;
+
+/** As the migrations' prune_executions: ended rows before the cutoff, oldest first, each job's newest row kept. */
+const PRUNE_CANDIDATES = `
+SELECT id, job_name, status FROM scheduled_jobs s
+WHERE status <> 'running' AND completed_at < @ended_before
+  AND EXISTS (
+    SELECT 1 FROM scheduled_jobs n WHERE n.job_name = s.job_name AND (n.started_at, n.id) > (s.started_at, s.id)
+  )
+ORDER BY completed_at, id
+LIMIT @limit`;
+
+const ADD_PRUNED = `
+UPDATE job_schedules SET
+  pruned_runs = pruned_runs + @runs,
+  pruned_successful_runs = pruned_successful_runs + @successful,
+  pruned_failed_runs = pruned_failed_runs + @failed,
+  pruned_through = max(coalesce(pruned_through, @ended_before), @ended_before)
+WHERE job_name = @job_name`;
+
+/** A new row of a pruned job that ended (or, running, started) before its cutoff: a removed row coming back. */
+const PRUNED_BEFORE = `
+SELECT 1 FROM job_schedules WHERE job_name = @job_name AND coalesce(@completed_at, @started_at) < pruned_through`;
+
+interface PruneCandidate {
+  id: string;
+  job_name: string;
+  status: ExecutionStatus;
+}
 
 /** The store over a better-sqlite3 database, for tests that also need to query the database directly. */
 export function createSqliteStoreWithDb(filename: string): { store: JobStore; db: Database.Database } {
@@ -130,6 +164,10 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
     'SELECT status, job_name FROM scheduled_jobs WHERE id = ?',
   );
   const deleteJob = db.prepare('DELETE FROM job_schedules WHERE job_name = ?');
+  const pruneCandidates = db.prepare<{ ended_before: string; limit: number }, PruneCandidate>(PRUNE_CANDIDATES);
+  const deleteExecution = db.prepare<[string]>('DELETE FROM scheduled_jobs WHERE id = ?');
+  const addPruned = db.prepare(ADD_PRUNED);
+  const prunedBefore = db.prepare(PRUNED_BEFORE);
   const getJob = db.prepare<[string], JobScheduleRow>(
     `SELECT ${JOB_READ_COLUMNS} FROM job_schedules WHERE job_name = ?`,
   );
@@ -155,6 +193,8 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
   const writeExecution = db.transaction((execution: ExecutionRecord) => {
     const row = toScheduledJobWrite(execution);
     const before = executionBefore.get(row.id);
+    const { job_name, completed_at, started_at } = row;
+    if (!before && prunedBefore.get({ job_name, completed_at, started_at })) return; // a row retention removed, written again
     const dropped = row.dropped_fields && JSON.stringify(row.dropped_fields);
     if (upsertExecution.run({ ...row, dropped_fields: dropped }).changes === 0) return; // a late `running` write, refused
     if (before && before.job_name !== row.job_name) {
@@ -163,6 +203,21 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
       return;
     }
     countStep.run({ job_name: row.job_name, before: before?.status ?? null, after: row.status });
+  });
+
+  const pruneBatch = db.transaction((endedBefore: string, limit: number) => {
+    const ended_before = isoTimestamp(endedBefore);
+    const byJob = new Map<string, { runs: number; successful: number; failed: number }>();
+    for (const { id, job_name, status } of pruneCandidates.all({ ended_before, limit })) {
+      deleteExecution.run(id);
+      const counts = byJob.get(job_name) ?? { runs: 0, successful: 0, failed: 0 };
+      counts.runs++;
+      if (status === 'succeeded') counts.successful++;
+      if (FAILED_STATUSES.includes(status)) counts.failed++;
+      byJob.set(job_name, counts);
+    }
+    for (const [job_name, counts] of byJob) addPruned.run({ job_name, ended_before, ...counts });
+    return [...byJob.values()].reduce((sum, c) => sum + c.runs, 0);
   });
 
   /** One statement per combination of filters, prepared once. */
@@ -207,6 +262,11 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
       }),
     recordExecution: (execution) => attempt('recordExecution', () => writeExecution.immediate(execution)),
     recountJob: (name) => attempt('recountJob', () => recountJob.immediate(name)),
+    pruneExecutions: async (endedBefore, limit) => {
+      // SQLite writes hold the event loop: each batch starts on a turn of its own, after the writes already waiting
+      await setImmediate();
+      return attempt('pruneExecutions', () => pruneBatch.immediate(endedBefore, limit));
+    },
     getExecution: (id) =>
       attempt('getExecution', () => {
         const row = getExecution.get(id);

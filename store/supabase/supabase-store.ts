@@ -139,6 +139,13 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
     async recountJob(name) {
       await call('recountJob', db.rpc('recount_job', { p_job_name: name }));
     },
+    async pruneExecutions(endedBefore, limit) {
+      const removed = await call<number>(
+        'pruneExecutions',
+        db.rpc('prune_executions', { p_ended_before: isoTimestamp(endedBefore), p_limit: limit }),
+      );
+      return Number(removed ?? 0);
+    },
     async getExecution(id) {
       const row = await call<ScheduledJobRow>(
         'getExecution',

@@ -1,6 +1,6 @@
 /** The behaviour every JobStore shares (SPEC §6), run against the memory fake, SQLite and real PostgREST. */
 import { randomBytes } from 'node:crypto';
-import type { ExecutionRecord, ExecutionStatus } from '../../jobs/execution';
+import { FAILED_STATUSES, type ExecutionRecord, type ExecutionStatus } from '../../jobs/execution';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../../jobs/job';
 import type { MirrorRefusal } from '../../jobs/execution-events';
 import { NO_TIMES, StoreError, type ExecutionQuery, type JobRecord, type JobStore } from '../../store/job-store';
@@ -190,6 +190,7 @@ export function describeJobStoreContract(
         expect(await store().getJob(job.name)).toEqual({
           ...record,
           stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
+          pruned: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
           lastExecution: null,
         });
       });
@@ -336,6 +337,7 @@ export function describeJobStoreContract(
           updatedAt: at(2),
           scheduleUpdatedAt: null,
           stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
+          pruned: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
           lastExecution: null,
         });
         expect((await store().listJobs({ service: job.service })).map((j) => j.definition)).toEqual([expected]);
@@ -959,6 +961,159 @@ export function describeJobStoreContract(
 
         await expect(closing.getExecutions([])).resolves.toEqual([]);
         await expect(closing.getExecutions([uniqueName('e')])).rejects.toBeInstanceOf(StoreError);
+      });
+    });
+
+    describe('history retention', () => {
+      /** Long before every other test's rows (2026 and later), so a cutoff here removes only this block's rows. */
+      const old = (n: number) => new Date(Date.UTC(2001, 0, 1) + n * 1000).toISOString();
+      const CUTOFF = old(10_000);
+
+      /** A run that started at old(n) and ended a second later. */
+      const oldRun = (job: { name: string; service: string }, n: number, status: ExecutionStatus) =>
+        finished(execution(uniqueName('e'), job, { scheduledAt: old(n), startedAt: old(n) }), status, {
+          completedAt: old(n + 1),
+        });
+
+      /** Calls pruneExecutions until it removes nothing; answers what each call removed. */
+      async function pruneAll(limit: number, endedBefore = CUTOFF): Promise<number[]> {
+        const calls: number[] = [];
+        for (let removed = -1; removed !== 0 && calls.length < 1000;) {
+          removed = await store().pruneExecutions(endedBefore, limit);
+          calls.push(removed);
+        }
+        return calls;
+      }
+
+      async function rowsOf(name: string): Promise<ExecutionRecord[]> {
+        return (await allPages(store(), { jobName: name, limit: 200 })).flat();
+      }
+
+      /** SPEC §6 with retention: each counter equals the job's rows plus what retention removed. */
+      async function expectCountersEqualRowsPlusPruned(name: string): Promise<void> {
+        const rows = await rowsOf(name);
+        const job = await store().getJob(name);
+        expect(job).not.toBeNull();
+        const { stats, pruned } = job!;
+        expect({
+          totalRuns: stats.totalRuns - pruned.totalRuns,
+          successfulRuns: stats.successfulRuns - pruned.successfulRuns,
+          failedRuns: stats.failedRuns - pruned.failedRuns,
+        }).toEqual({
+          totalRuns: rows.length,
+          successfulRuns: rows.filter((r) => r.status === 'succeeded').length,
+          failedRuns: rows.filter((r) => FAILED_STATUSES.includes(r.status)).length,
+        });
+      }
+
+      it("removes only ended rows older than the cutoff, never a running row nor the job's newest", async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const succeeded = oldRun(job, 1, 'succeeded');
+        const failed = oldRun(job, 3, 'failed');
+        const timedOut = oldRun(job, 5, 'timed_out');
+        const running = execution(uniqueName('e'), job, { scheduledAt: old(7), startedAt: old(7) }); // years on
+        const endedAfter = oldRun(job, 9, 'cancelled');
+        endedAfter.completedAt = old(20_000); // started before the cutoff, ended after it
+        const newest = oldRun(job, 11, 'terminated');
+        for (const e of [succeeded, failed, timedOut, running, endedAfter, newest]) await store().recordExecution(e);
+        const before = await store().getJob(job.name);
+
+        await pruneAll(100);
+
+        expect(ids(await rowsOf(job.name)).sort()).toEqual(ids([running, endedAfter, newest]).sort());
+        const after = await store().getJob(job.name);
+        expect(after?.stats).toEqual(before?.stats);
+        expect(after?.stats).toEqual({ totalRuns: 6, successfulRuns: 1, failedRuns: 2 });
+        expect(after?.pruned).toEqual({ totalRuns: 3, successfulRuns: 1, failedRuns: 2 });
+        expect(after?.lastExecution).toEqual(before?.lastExecution);
+        await expectCountersEqualRowsPlusPruned(job.name);
+      });
+
+      it('removes in batches of at most the limit, until none is left', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        for (let i = 0; i < 25; i++) await store().recordExecution(oldRun(job, 2 * i, i % 3 ? 'succeeded' : 'failed'));
+        await store().recordExecution(execution(uniqueName('e'), job)); // the newest, running
+
+        const calls = await pruneAll(10);
+
+        expect(calls.every((n) => n <= 10)).toBe(true);
+        expect(calls.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+        expect(await rowsOf(job.name)).toHaveLength(1);
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 26, successfulRuns: 16, failedRuns: 9 });
+        expect((await store().getJob(job.name))?.pruned).toEqual({ totalRuns: 25, successfulRuns: 16, failedRuns: 9 });
+      });
+
+      it('keeps lifetime totals through a recount, a rewrite of the job and new runs', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        for (let i = 0; i < 4; i++) await store().recordExecution(oldRun(job, 2 * i, 'succeeded'));
+        await store().recordExecution(oldRun(job, 100, 'timed_out'));
+        await pruneAll(3);
+        expect((await store().getJob(job.name))?.pruned.totalRuns).toBe(4);
+
+        await store().recountJob(job.name);
+        await job.upsert({ updatedAt: at(99) });
+        const later = execution(uniqueName('e'), job);
+        await store().recordExecution(later);
+        await store().recordExecution(finished(later, 'succeeded'));
+        await store().recountJob(job.name);
+
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 6, successfulRuns: 5, failedRuns: 1 });
+        await expectCountersEqualRowsPlusPruned(job.name);
+      });
+
+      it('does not write back, nor count again, a late write of a row it removed', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const removed = oldRun(job, 1, 'succeeded');
+        const stillRunning = execution(uniqueName('e'), job, { scheduledAt: old(2), startedAt: old(2) });
+        await store().recordExecution(removed);
+        await store().recordExecution(stillRunning);
+        await pruneAll(10);
+        expect(await store().getExecution(removed.id)).toBeNull();
+        const before = (await store().getJob(job.name))?.stats;
+
+        await store().recordExecution(removed); // its end write, repeated
+        await store().recordExecution({ ...removed, status: 'running', completedAt: null }); // its start write, late
+        expect(await store().getExecution(removed.id)).toBeNull();
+        expect((await store().getJob(job.name))?.stats).toEqual(before);
+
+        // the rows retention never had are written as ever: a run still running ends, a new run starts
+        await store().recordExecution(finished(stillRunning, 'failed', { completedAt: old(50_000) }));
+        const fresh = finished(execution(uniqueName('e'), job), 'succeeded');
+        await store().recordExecution(fresh);
+        expect(await store().getExecution(fresh.id)).toEqual(fresh);
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 3, successfulRuns: 2, failedRuns: 1 });
+        await expectCountersEqualRowsPlusPruned(job.name);
+      });
+
+      it('loses no write racing it and counts none twice', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const ended = Array.from({ length: 30 }, (_, i) => oldRun(job, 2 * i, i % 4 ? 'succeeded' : 'failed'));
+        const running = Array.from({ length: 10 }, (_, i) =>
+          execution(uniqueName('e'), job, { scheduledAt: old(100 + i), startedAt: old(100 + i) }),
+        );
+        for (const e of [...ended, ...running]) await store().recordExecution(e);
+        const fresh = Array.from({ length: 5 }, (_, i) => execution(uniqueName('e'), job, { startedAt: at(i) }));
+
+        const writes = async () => {
+          for (const [i, e] of running.entries()) {
+            await store().recordExecution(finished(e, i % 2 ? 'succeeded' : 'timed_out', { completedAt: at(10) }));
+            await store().recordExecution(ended[3 * i]!); // an old end write repeated, as retention removes it
+            if (fresh[i]) await store().recordExecution(fresh[i]);
+          }
+        };
+        await Promise.all([pruneAll(4), writes(), pruneAll(4)]);
+        await pruneAll(4);
+
+        const rows = await rowsOf(job.name);
+        expect(ids(rows).sort()).toEqual(ids([...running, ...fresh]).sort());
+        expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 45, successfulRuns: 27, failedRuns: 13 });
+        expect((await store().getJob(job.name))?.pruned.totalRuns).toBe(30);
+        await expectCountersEqualRowsPlusPruned(job.name);
       });
     });
 

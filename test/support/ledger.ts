@@ -14,7 +14,7 @@ export interface Ledger {
   /** Runs of Temporal with no row, and rows of no run. */
   lostRows: string[];
   extraRows: string[];
-  /** The job's counters equal its rows (all, succeeded, failed or timed out). */
+  /** The job's counters equal its rows (all, succeeded, failed or timed out) plus what history retention removed. */
   countersEqualRows: boolean;
 }
 
@@ -59,10 +59,11 @@ export async function ledgerOf(
     extraRows: rows.filter((r) => !runIds.has(r.id)).map((r) => r.id),
     countersEqualRows:
       stats !== null &&
-      // as refresh_job_stats counts: every row; succeeded; failed or timed out
-      stats.totalRuns === rows.length &&
-      stats.successfulRuns === rows.filter((r) => r.status === 'succeeded').length &&
-      stats.failedRuns === rows.filter((r) => r.status === 'failed' || r.status === 'timed_out').length,
+      // as refresh_job_stats counts: every row; succeeded; failed or timed out; each plus what retention removed
+      stats.totalRuns === rows.length + stats.pruned.totalRuns &&
+      stats.successfulRuns === rows.filter((r) => r.status === 'succeeded').length + stats.pruned.successfulRuns &&
+      stats.failedRuns ===
+        rows.filter((r) => r.status === 'failed' || r.status === 'timed_out').length + stats.pruned.failedRuns,
   };
 }
 
