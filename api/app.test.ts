@@ -79,6 +79,7 @@ describe('the HTTP facade', () => {
   const tokens = {
     SCHEDULER_ADMIN_TOKENS: 'alice=admin-token-0123456789',
     SCHEDULER_SERVICE_TOKENS: 'email-service=email-token-0123456789',
+    EMAIL_SERVICE_URL: 'http://email-service:7006',
   };
 
   beforeEach(() => calls.splice(0));
