@@ -113,6 +113,26 @@ describe('the HTTP facade', () => {
     ]);
   });
 
+  test('a service lists its own jobs and executions with ?service=<its name>; another service or none is a 403', async () => {
+    const a = app(tokens);
+    const headers = { authorization: 'Bearer email-token-0123456789' };
+    for (const list of ['/api/jobs', '/api/executions']) {
+      expect((await a.inject({ method: 'GET', url: `${list}?service=email-service`, headers })).statusCode).toBe(200);
+      for (const url of [list, `${list}?service=crawler-service`]) {
+        const refused = await a.inject({ method: 'GET', url, headers });
+        expect(refused.statusCode).toBe(403);
+        expect(refused.json()).toEqual({
+          error: {
+            code: 'forbidden',
+            message: `service: a service lists only its own ${list.slice(5)}: ask with ?service=email-service`,
+            field: 'service',
+          },
+        });
+      }
+    }
+    expect(calls).toEqual([{ method: 'list' }]);
+  });
+
   test('health needs no token; ready is 503 while the store is down', async () => {
     const a = app(tokens, false);
     expect((await a.inject({ method: 'GET', url: '/health' })).json()).toEqual({
