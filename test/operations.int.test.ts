@@ -213,8 +213,9 @@ describe('operations', () => {
   });
 
   test('backfill: from == to runs that one occurrence, paused or not; too large a range states its real count', async () => {
-    const { name, endpoint } = await register({ cron: '*/1 * * * *' });
-    expect(await jobOf(name)).toMatchObject({ paused: true }); // registered with enabled: false
+    const { name, endpoint } = await register({ cron: '*/1 * * * *' }); // enabled: false, its service's off switch
+    expect((await api.call('POST', `/api/jobs/${name}/pause`, { note: 'hold' })).status).toBe(200); // an admin's too
+    expect(await jobOf(name)).toMatchObject({ enabled: false, paused: true });
     const minute = 60_000;
     const at = new Date(Math.floor(Date.now() / minute) * minute - 3 * minute).toISOString();
     const one = await api.call<{ executions: ExecutionView[]; skipped: unknown[] }>(
@@ -226,7 +227,7 @@ describe('operations', () => {
     expect(one.body.executions.map((e) => e.scheduledAt)).toEqual([at]);
     expect(await api.finished(one.body.executions[0]!.id)).toMatchObject({ status: 'succeeded', trigger: 'backfill' });
     expect(target.calls(endpoint).map((c) => c.json?.scheduledAt)).toEqual([at]);
-    expect(await jobOf(name)).toMatchObject({ paused: true }); // the backfill left the pause alone
+    expect(await jobOf(name)).toMatchObject({ enabled: false, paused: true }); // the backfill left both alone
 
     // two days of every minute, both ends included: 2881, more than Temporal answers in one call (1000)
     const from = new Date(Date.parse(at) - 2 * 24 * 60 * minute);
