@@ -11,7 +11,7 @@ import { createJobService } from './api/job-service';
 import { createTemporalLinks } from './temporal/links';
 import { ensureReconcileSchedule, reconcileNow } from './temporal/reconcile';
 import { registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './temporal/search-attributes';
-import { ConfigError, isLoopback, loadConfig, type Config } from './config/config';
+import { configWarnings, ConfigError, isLoopback, loadConfig, type Config } from './config/config';
 import { freeLoopbackPort, startDevServer } from './devserver/dev-server';
 import { openStore } from './store/open-store';
 import { keepRefusedRows } from './store/refused-writes';
@@ -43,6 +43,7 @@ export async function startScheduler(
   { closers = [], signal, sdkMetricsUrl }: StartOptions = {},
 ): Promise<RunningScheduler> {
   try {
+    for (const warning of configWarnings(config)) log.warn(warning);
     const observability = createObservability({ log, sdkMetricsUrl });
     const { temporal } = config;
     let address = temporal.address;

@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../jobs/job';
-import type { CallResult } from '../jobs/run-input';
+import type { CallFailureDetails, CallResult } from '../jobs/run-input';
 import { startTarget, type Target } from '../test/support/target';
 import { callActivities, type CallRequest } from './call-service';
 import { createSigner } from './signing';
@@ -68,7 +68,8 @@ describe('callService', () => {
       expect(Buffer.byteLength(response!)).toBeLessThanOrEqual(2048);
 
       target.answer('/jobs/digest', [{ status: 500, body }]);
-      const { message } = await failureOf(call(request()));
+      const { message, details } = await failureOf(call(request()));
+      expect((details?.[0] as CallFailureDetails).response).toBe(response); // a failure keeps the answer the same way
       expect(message.isWellFormed()).toBe(true);
       expect(message).toMatch(new RegExp(`answered HTTP 500: ${prefix}(😀){${200 - prefix.length}}$`, 'u'));
     },
@@ -78,7 +79,7 @@ describe('callService', () => {
     target.answer('/jobs/digest', [{ status }]);
     const failure = await failureOf(call(request()));
     expect(failure).toMatchObject({ type: 'HttpRetryableError', nonRetryable: false });
-    expect(failure.details?.[0]).toEqual({ attempt: 1, httpStatus: status, timedOut: false });
+    expect(failure.details?.[0]).toEqual({ attempt: 1, httpStatus: status, timedOut: false, response: null });
   });
 
   test.each([400, 401, 404, 409, 422, 301])('%i fails at once', async (status) => {
@@ -86,6 +87,7 @@ describe('callService', () => {
     const failure = await failureOf(call(request()));
     expect(failure).toMatchObject({ type: 'HttpClientError', nonRetryable: true });
     expect(failure.message).toContain(`HTTP ${status}`);
+    expect(failure.details?.[0]).toEqual({ attempt: 1, httpStatus: status, timedOut: false, response: 'nope' });
   });
 
   test('Retry-After sets the next delay, capped by maxIntervalSeconds', async () => {

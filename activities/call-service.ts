@@ -70,7 +70,7 @@ export function callActivities(deps: CallDeps) {
         const status = res.status;
         observer?.answered(job, String(status));
         if (status >= 200 && status < 300) return { httpStatus: status, attempt, response };
-        const details: CallFailureDetails = { attempt, httpStatus: status, timedOut: false };
+        const details: CallFailureDetails = { attempt, httpStatus: status, timedOut: false, response };
         const message = `${job.method} ${url.pathname} answered HTTP ${status}${response ? `: ${cutChars(response, ERROR_EXCERPT_CHARS)}` : ''}`;
         if (status >= 500 || RETRYABLE_STATUSES.has(status)) {
           throw fail(message, CALL_FAILURE.retryable, details, retryAfterMs(res, job.retry.maxIntervalSeconds));

@@ -79,6 +79,7 @@ describe('the HTTP facade', () => {
   const tokens = {
     SCHEDULER_ADMIN_TOKENS: 'alice=admin-token-0123456789',
     SCHEDULER_SERVICE_TOKENS: 'email-service=email-token-0123456789',
+    EMAIL_SERVICE_URL: 'http://email-service:7006',
   };
 
   beforeEach(() => calls.splice(0));
@@ -110,6 +111,26 @@ describe('the HTTP facade', () => {
       { method: 'register', caller: { kind: 'service', name: 'email-service' } },
       { method: 'list' }, // only the admin got through
     ]);
+  });
+
+  test('a service lists its own jobs and executions with ?service=<its name>; another service or none is a 403', async () => {
+    const a = app(tokens);
+    const headers = { authorization: 'Bearer email-token-0123456789' };
+    for (const list of ['/api/jobs', '/api/executions']) {
+      expect((await a.inject({ method: 'GET', url: `${list}?service=email-service`, headers })).statusCode).toBe(200);
+      for (const url of [list, `${list}?service=crawler-service`]) {
+        const refused = await a.inject({ method: 'GET', url, headers });
+        expect(refused.statusCode).toBe(403);
+        expect(refused.json()).toEqual({
+          error: {
+            code: 'forbidden',
+            message: `service: a service lists only its own ${list.slice(5)}: ask with ?service=email-service`,
+            field: 'service',
+          },
+        });
+      }
+    }
+    expect(calls).toEqual([{ method: 'list' }]);
   });
 
   test('health needs no token; ready is 503 while the store is down', async () => {

@@ -41,6 +41,7 @@ describe('admin JWTs', () => {
         SCHEDULER_ADMIN_ROLE_CLAIM: 'metadata.role',
         SCHEDULER_ADMIN_NAME_CLAIM: 'email',
         SCHEDULER_SERVICE_TOKENS: 'email-service=email-token-0123456789',
+        EMAIL_SERVICE_URL: 'http://email-service:7006',
       }).identity,
     );
   type JwtOptions = {

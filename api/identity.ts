@@ -58,5 +58,18 @@ export function requireAdmin(caller: Caller): void {
   if (caller.kind !== 'admin') throw new ForbiddenError('This action is for admins only');
 }
 
+/**
+ * A list across services is for admins; a service lists its own (`what`: jobs, executions) by naming itself in
+ * `?service=`, so the same URL means the same list for every caller.
+ * @throws {@link ForbiddenError} on `service` for a service that names another service, or none.
+ */
+export function requireListOf(caller: Caller, service: string | undefined, what: string): void {
+  if (caller.kind === 'admin' || service === caller.name) return;
+  throw new ForbiddenError(
+    `service: a service lists only its own ${what}: ask with ?service=${caller.name}`,
+    'service',
+  );
+}
+
 /** Admins may act on any service's jobs, a service only on its own. */
 export const mayActFor = (caller: Caller, service: string) => caller.kind === 'admin' || caller.name === service;

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleAlreadyRunning, type Client, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
+import { parseCron } from '../jobs/cron';
+import { countFires } from '../jobs/fire-plan';
 import { jobNameOfScheduleId, scheduledRunIdOf, scheduleIdOf, startedRunIdOf } from '../jobs/ids';
 import { sameDefinition, type JobDefinition, type JobRegistration, type JsonObject } from '../jobs/job';
 import type { ExecutionView, JobView } from '../jobs/schema';
@@ -315,19 +317,23 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     },
 
     /**
-     * Runs each occurrence of the job's schedule in [from, to] once, with `trigger: "backfill"`. A backfilled run
-     * takes the id the scheduled run of that occurrence has, so an occurrence that already ran is skipped.
+     * Runs each occurrence of the job's schedule in [from, to] (both inclusive) once, with `trigger: "backfill"`,
+     * paused or not: an admin asked for these occurrences. A backfilled run takes the id the scheduled run of that
+     * occurrence has, so an occurrence that already ran is skipped.
      */
     async backfill(name: string, range: { from: string; to: string }, caller: Caller): Promise<BackfillResult> {
       const { job } = await load(name, caller);
       const from = new Date(range.from);
       const to = new Date(range.to);
-      if (!(from < to)) throw new InvalidRequestError('to: must be after from');
-      if (to.getTime() > Date.now()) throw new InvalidRequestError('to: must not be in the future');
-      const times = await scheduleMatchingTimes(client, scheduleIdOf(name), from, to);
+      if (to < from) throw new InvalidRequestError('to: must not be before from', 'to');
+      if (to.getTime() > Date.now()) throw new InvalidRequestError('to: must not be in the future', 'to');
+      const times = await scheduleMatchingTimes(client, scheduleIdOf(name), from, to, MAX_BACKFILL + 1);
       if (times.length > MAX_BACKFILL) {
+        // counted by the plan the schedule follows: listing them all from Temporal takes a call per 1000
+        const count = countFires(parseCron(job.cron), job.timezone, from, to);
         throw new InvalidRequestError(
-          `from: the range holds ${times.length} occurrences; at most ${MAX_BACKFILL} per backfill`,
+          `from: the range holds ${count} occurrences; at most ${MAX_BACKFILL} per backfill: split it`,
+          'from',
         );
       }
       const result: BackfillResult = { executions: [], skipped: [] };

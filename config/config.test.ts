@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { configWarnings, ConfigError, Env, loadConfig } from './config';
 
 const errorOf = (env: NodeJS.ProcessEnv) => {
   try {
@@ -61,6 +61,7 @@ describe('loadConfig', () => {
     [{ SUPABASE_SERVICE_KEY: 'key' }, /^SUPABASE_URL: /],
     [{ SCHEDULER_ADMIN_TOKENS: 'alice' }, /^SCHEDULER_ADMIN_TOKENS: /],
     [{ SCHEDULER_SERVICE_TOKENS: 'email-service=short' }, /^SCHEDULER_SERVICE_TOKENS: /],
+    [{ SCHEDULER_SERVICE_TOKENS: 'email-service=eeeeeeeeeeeeeeeeeeee' }, /^SCHEDULER_SERVICE_TOKENS: /],
     [{ NODE_ENV: 'production' }, /^SCHEDULER_ADMIN_TOKENS: .*SCHEDULER_ALLOW_OPEN/],
   ])('%j fails with one line naming the variable', (env, pattern) => {
     const message = errorOf(env);
@@ -85,6 +86,68 @@ describe('loadConfig', () => {
     const message = errorOf(env);
     expect(message).toMatch(/^SCHEDULER_HISTORY_RETENTION_DAYS: /);
     expect(message).not.toContain('\n');
+  });
+
+  test.each([
+    [{ SCHEDULER_ROLE: 'foo' }, 'SCHEDULER_ROLE: must be one of all, api, worker (got "foo")'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
+    [{ TEMPORAL_TLS: 'yes' }, 'TEMPORAL_TLS: must be one of true, false, 1, 0 (got "yes")'],
+    [{ SCHEDULER_ALLOW_OPEN: 'on' }, 'SCHEDULER_ALLOW_OPEN: must be one of true, false, 1, 0 (got "on")'],
+  ])('an enumeration names its accepted values: %j', (env, line) => {
+    expect(errorOf(env)).toBe(line);
+  });
+
+  test('every enumeration of the schema is one a bad value lists', () => {
+    const enums = Object.entries(Env.properties).filter(([, schema]) => Array.isArray(schema.anyOf));
+    expect(enums.length).toBeGreaterThanOrEqual(4);
+    for (const [name] of enums) expect(errorOf({ [name]: 'no-such-value' })).toMatch(`${name}: must be one of `);
+  });
+
+  test('a service token whose service has no URL stops the start with one line', () => {
+    const token = 'crawler-token-0123456789';
+    expect(errorOf({ SCHEDULER_SERVICE_TOKENS: `crawler-service=${token}`, EMAIL_SERVICE_URL: 'http://e:7006' })).toBe(
+      'SCHEDULER_SERVICE_TOKENS: crawler-service has a token but CRAWLER_SERVICE_URL is not set',
+    );
+    expect(errorOf({ SCHEDULER_SERVICE_TOKENS: `crawler=${token}`, CRAWLER_SERVICE_URL: 'http://c:7004' })).toMatch(
+      /^SCHEDULER_SERVICE_TOKENS: crawler is no service name: /,
+    );
+    expect(
+      loadConfig({ SCHEDULER_SERVICE_TOKENS: `crawler-service=${token}`, CRAWLER_SERVICE_URL: 'http://c:7004' })
+        .identity.serviceTokens.size,
+    ).toBe(1);
+  });
+
+  test.each([
+    [
+      { SCHEDULER_SERVICE_TOKENS: 'email-service=shared-token-0123456789,crawler-service=shared-token-0123456789' },
+      'SCHEDULER_SERVICE_TOKENS: email-service and crawler-service share a token; each needs its own',
+    ],
+    [
+      { SCHEDULER_ADMIN_TOKENS: 'alice=shared-token-0123456789,bob=shared-token-0123456789' },
+      'SCHEDULER_ADMIN_TOKENS: alice and bob share a token; each needs its own',
+    ],
+    [
+      {
+        SCHEDULER_ADMIN_TOKENS: 'alice=shared-token-0123456789',
+        SCHEDULER_SERVICE_TOKENS: 'email-service=shared-token-0123456789',
+      },
+      'SCHEDULER_ADMIN_TOKENS: admin alice and service email-service (SCHEDULER_SERVICE_TOKENS) share a token; each needs its own',
+    ],
+  ])('two names sharing one token are refused, and the token is not echoed: %j', (env, line) => {
+    const message = errorOf({ EMAIL_SERVICE_URL: 'http://e:7006', CRAWLER_SERVICE_URL: 'http://c:7004', ...env });
+    expect(message).toBe(line);
+  });
+
+  test('one name may hold two tokens (a rotation)', () => {
+    const { identity } = loadConfig({
+      SCHEDULER_ADMIN_TOKENS: 'alice=old-token-0123456789,alice=new-token-0123456789',
+    });
+    expect([...identity.adminTokens.values()]).toEqual(['alice', 'alice']);
+  });
+
+  test('no service URL at all is a warning at start, not an error', () => {
+    expect(configWarnings(loadConfig({}))).toEqual([expect.stringMatching(/^no <NAME>_SERVICE_URL set: /)]);
+    expect(configWarnings(loadConfig({ EMAIL_SERVICE_URL: 'http://e:7006' }))).toEqual([]);
   });
 
   test('production runs open only when allowed explicitly', () => {
@@ -112,6 +175,8 @@ describe('loadConfig', () => {
     const { identity } = loadConfig({
       SCHEDULER_ADMIN_TOKENS: 'alice=aaaaaaaaaaaaaaaaaaaa',
       SCHEDULER_SERVICE_TOKENS: 'email-service=eeeeeeeeeeeeeeeeeeee, crawler-service=cccccccccccccccccccc',
+      EMAIL_SERVICE_URL: 'http://email-service:7006',
+      CRAWLER_SERVICE_URL: 'http://crawler:7004',
     });
     expect(identity.open).toBe(false);
     expect(identity.adminTokens.get('aaaaaaaaaaaaaaaaaaaa')).toBe('alice');

@@ -1,6 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AssertError, Value } from '@sinclair/typebox/value';
-import { serviceNameOfVariable, type ServiceRegistry } from '../jobs/services';
+import { serviceNameOfVariable, serviceUrlVariableOf, type ServiceRegistry } from '../jobs/services';
 
 /** Thrown by {@link loadConfig} with one line naming the bad variable. */
 export class ConfigError extends Error {
@@ -107,12 +107,12 @@ export const Env = Type.Object({
   }),
   SCHEDULER_SERVICE_TOKENS: Type.Optional(
     Type.String({
-      description: `\`service=token,…\` (tokens ≥ 16 characters): a service registers, changes, deletes and reads only its own jobs. ${SECRET_NOTE}`,
+      description: `\`service=token,…\` (tokens ≥ 16 characters): a service registers, changes, deletes and reads only its own jobs. Each service named needs its \`<NAME>_SERVICE_URL\`; no two names (here or in \`SCHEDULER_ADMIN_TOKENS\`) may share a token. ${SECRET_NOTE}`,
     }),
   ),
   SCHEDULER_ADMIN_TOKENS: Type.Optional(
     Type.String({
-      description: `\`name=token,…\` (tokens ≥ 16 characters): admins; the name is what \`triggeredBy\` records. ${SECRET_NOTE}`,
+      description: `\`name=token,…\` (tokens ≥ 16 characters): admins; the name is what \`triggeredBy\` records. One name may hold several tokens (a rotation); no two names may share one. ${SECRET_NOTE}`,
     }),
   ),
   SCHEDULER_ALLOW_OPEN: Flag(
@@ -313,7 +313,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     if (!(err instanceof AssertError)) throw err;
     const name = err.error?.path.slice(1) || 'environment';
     const shown = SECRET.test(name) ? '(value hidden)' : `(got ${JSON.stringify(env[name] ?? null)})`;
-    throw new ConfigError(`${name}: ${err.error?.message ?? err.message} ${shown}`);
+    const choices = err.error && choicesOf(err.error.schema);
+    const problem = choices ? `must be one of ${choices.join(', ')}` : (err.error?.message ?? err.message);
+    throw new ConfigError(`${name}: ${problem} ${shown}`);
   }
   if (Boolean(values.SUPABASE_URL) !== Boolean(values.SUPABASE_SERVICE_KEY)) {
     const missing = values.SUPABASE_URL ? 'SUPABASE_SERVICE_KEY' : 'SUPABASE_URL';
@@ -330,6 +332,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     );
   }
   const identity = identityFrom(values);
+  const services = servicesFrom(env);
+  for (const service of new Set(identity.serviceTokens.values())) {
+    if (services.has(service)) continue;
+    const variable = serviceUrlVariableOf(service);
+    throw new ConfigError(
+      variable
+        ? `SCHEDULER_SERVICE_TOKENS: ${service} has a token but ${variable} is not set`
+        : `SCHEDULER_SERVICE_TOKENS: ${service} is no service name: a service is named by its <NAME>_SERVICE_URL (EMAIL_SERVICE_URL → email-service)`,
+    );
+  }
   if (identity.open && values.NODE_ENV === 'production' && !isTrue(values.SCHEDULER_ALLOW_OPEN)) {
     throw new ConfigError(
       'SCHEDULER_ADMIN_TOKENS: no tokens (nor SCHEDULER_ADMIN_JWKS_URL) configured in production; set them or SCHEDULER_ALLOW_OPEN=true',
@@ -358,7 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       supabaseServiceKey: values.SUPABASE_SERVICE_KEY,
       dataDir: values.SCHEDULER_DATA_DIR,
     },
-    services: servicesFrom(env),
+    services,
     identity,
     worker: {
       maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES,
@@ -375,6 +387,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       retentionDays: values.SCHEDULER_HISTORY_RETENTION_DAYS,
     },
   });
+}
+
+/**
+ * What a process started with this configuration should warn about at start (one line each): it runs, but not as
+ * a user likely meant.
+ */
+export function configWarnings(config: Pick<Config, 'services'>): string[] {
+  return config.services.size > 0
+    ? []
+    : [
+        'no <NAME>_SERVICE_URL set: there is no service to register jobs for or to call (EMAIL_SERVICE_URL=http://localhost:7006 defines email-service)',
+      ];
+}
+
+/** The accepted values of an enumeration (a union of literals), in order; null for any other schema. */
+export function choicesOf(schema: TSchema): string[] | null {
+  const members = schema.anyOf as TSchema[] | undefined;
+  if (!Array.isArray(members) || !members.every((m) => 'const' in m)) return null;
+  return members.map((m) => String(m.const));
 }
 
 /** Variables whose values never appear in an error line (they would end up in the pod's logs). */
@@ -407,8 +438,13 @@ function servicesFrom(env: NodeJS.ProcessEnv): ServiceRegistry {
 function identityFrom(values: EnvValues): IdentityConfig {
   const serviceTokens = tokenPairs('SCHEDULER_SERVICE_TOKENS', values.SCHEDULER_SERVICE_TOKENS);
   const adminTokens = tokenPairs('SCHEDULER_ADMIN_TOKENS', values.SCHEDULER_ADMIN_TOKENS);
-  for (const token of adminTokens.keys()) {
-    if (serviceTokens.has(token)) throw new ConfigError('SCHEDULER_ADMIN_TOKENS: a token is also a service token');
+  for (const [token, admin] of adminTokens) {
+    const service = serviceTokens.get(token);
+    if (service !== undefined) {
+      throw new ConfigError(
+        `SCHEDULER_ADMIN_TOKENS: admin ${admin} and service ${service} (SCHEDULER_SERVICE_TOKENS) share a token; each needs its own`,
+      );
+    }
   }
   const adminJwt: AdminJwtConfig | undefined = values.SCHEDULER_ADMIN_JWKS_URL
     ? {
@@ -424,7 +460,7 @@ function identityFrom(values: EnvValues): IdentityConfig {
   return { serviceTokens, adminTokens, adminJwt, open };
 }
 
-/** `name=token,name=token` → token → name. */
+/** `name=token,name=token` → token → name. One name may have several tokens (a rotation), never two names one. */
 function tokenPairs(variable: string, raw: string | undefined): Map<string, string> {
   const pairs = new Map<string, string>();
   for (const entry of (raw ?? '')
@@ -436,6 +472,10 @@ function tokenPairs(variable: string, raw: string | undefined): Map<string, stri
     const token = entry.slice(at + 1).trim();
     if (at <= 0 || !token) throw new ConfigError(`${variable}: entries must look like name=token`);
     if (token.length < 16) throw new ConfigError(`${variable}: the token of ${name} must be at least 16 characters`);
+    const holder = pairs.get(token);
+    if (holder !== undefined && holder !== name) {
+      throw new ConfigError(`${variable}: ${holder} and ${name} share a token; each needs its own`);
+    }
     pairs.set(token, name);
   }
   return pairs;

@@ -1,5 +1,5 @@
 import { OptionalKind, type TSchema } from '@sinclair/typebox';
-import { Env } from './config';
+import { choicesOf, Env } from './config';
 
 const HEADER = `# Configuration reference
 
@@ -25,7 +25,8 @@ export function configurationReference(): string {
 }
 
 function accepted(schema: TSchema): string {
-  if (Array.isArray(schema.anyOf)) return (schema.anyOf as TSchema[]).map((s) => `\`${String(s.const)}\``).join(', ');
+  const choices = choicesOf(schema);
+  if (choices) return choices.map((c) => `\`${c}\``).join(', ');
   if (schema.type === 'integer') return `integer ${String(schema.minimum)}–${String(schema.maximum)}`;
   if (schema.pattern === '^https?://') return 'an http(s) URL';
   if (typeof schema.pattern === 'string') return `\`${schema.pattern}\``;

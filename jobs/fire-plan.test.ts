@@ -1,5 +1,5 @@
 import { parseCron } from './cron';
-import { FireCalendar, gapSkips, nextFires, planFires, planHorizon } from './fire-plan';
+import { countFires, FireCalendar, gapSkips, nextFires, planFires, planHorizon } from './fire-plan';
 import { oracleFires, wallsOf } from '../test/support/dst-oracle';
 import { changeCrons, changesOf, DST_CRONS, DST_ZONES } from '../test/support/dst-cases';
 
@@ -159,6 +159,44 @@ describe('nextFires', () => {
   test('a date that never exists has no fire time', () => {
     expect(at('0 0 31 2 *', 'UTC', '2026-11-29T00:00:00Z')).toEqual([]);
     expect(at('0 0 30 2 *', 'Europe/Paris', '2026-11-29T00:00:00Z')).toEqual([]);
+  });
+});
+
+describe('countFires: how many occurrences a range holds, without listing them', () => {
+  const count = (cron: string, zone: string, from: string, to: string) =>
+    countFires(parseCron(cron), zone, new Date(from), new Date(to), NOW);
+  const listed = (cron: string, zone: string, from: string, to: string) =>
+    calendarOf(cron, zone).fires(Date.parse(from) / 1000, Date.parse(to) / 1000 + 1).length;
+
+  test.each([
+    ['*/1 * * * *', 'UTC', '2026-03-01T00:00:00Z', '2026-03-03T00:00:00Z'],
+    ['*/15 * * * *', 'Europe/Berlin', '2025-10-25T00:00:00Z', '2025-10-28T00:00:30Z'],
+    ['30 2 * * *', 'America/New_York', '2026-03-01T00:00:00Z', '2026-03-31T12:00:00Z'],
+    ['*/10 * * * * *', 'Australia/Lord_Howe', '2026-04-04T00:00:00Z', '2026-04-06T00:00:00Z'],
+    ['0 9 L * *', 'Europe/Paris', '2025-01-01T00:00:00Z', '2026-05-31T23:59:59Z'],
+  ])('%s in %s: as many as the planner lists, both ends included', (cron, zone, from, to) => {
+    expect(count(cron, zone, from, to)).toBe(listed(cron, zone, from, to));
+  });
+
+  test('the range is inclusive at both ends: from == to on an occurrence is one', () => {
+    expect(count('*/1 * * * *', 'UTC', '2026-03-01T10:00:00Z', '2026-03-01T10:00:00Z')).toBe(1);
+    expect(count('*/1 * * * *', 'UTC', '2026-03-01T10:00:30Z', '2026-03-01T10:00:30Z')).toBe(0);
+    expect(count('*/1 * * * *', 'UTC', '2026-03-01T10:00:00Z', '2026-03-01T10:02:00Z')).toBe(3);
+  });
+
+  test('intervals count from the epoch, offsets included', () => {
+    expect(count('@every 15m', 'UTC', '2026-03-01T00:00:00Z', '2026-03-02T00:00:00Z')).toBe(97);
+    expect(count('@every 1h/5m', 'UTC', '2026-03-01T00:00:00Z', '2026-03-01T02:59:59Z')).toBe(3);
+    expect(count('@every 1h/5m', 'UTC', '2026-03-01T00:06:00Z', '2026-03-01T00:07:00Z')).toBe(0);
+  });
+
+  test('a year of every minute in UTC is counted in full (what Temporal answers stops at 1000)', () => {
+    expect(count('* * * * *', 'UTC', '2025-06-01T00:00:00Z', '2026-05-31T23:59:00Z')).toBe(365 * 1440);
+  });
+
+  test('a plan by dates holds nothing before its horizon (the start of last year)', () => {
+    expect(count('0 12 * * *', 'Europe/Paris', '2020-01-01T00:00:00Z', '2025-01-01T10:59:59Z')).toBe(0);
+    expect(count('0 12 * * *', 'Europe/Paris', '2020-01-01T00:00:00Z', '2025-01-01T11:00:00Z')).toBe(1);
   });
 });
 

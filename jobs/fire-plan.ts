@@ -107,6 +107,18 @@ export class FireCalendar {
     return out;
   }
 
+  /** How many fire times fall in [from, to) (epoch seconds), without listing them: whole days by their pattern. */
+  count(from: number, to: number): number {
+    let n = 0;
+    for (let day = Math.floor(from / 86_400); day * 86_400 < to; day++) {
+      const start = day * 86_400;
+      const fires = this.day(day);
+      if (start >= from && start + 86_400 <= to) n += fires.length;
+      else n += fires.filter((f) => start + f.second >= from && start + f.second < to).length;
+    }
+    return n;
+  }
+
   /**
    * The wall times a wildcard job does not run because a spring-forward gap skips them (the policy's one kind of
    * skip), for changes in [from, to) (epoch seconds): each as the wall clock that never showed (epoch seconds read
@@ -366,6 +378,24 @@ export function nextFires(cron: Cron, zone: string, from: Date, count: number): 
   }
   const { from: start, to } = planHorizon(from);
   return fireCalendarOf(cron.fields, zone, start, to).fires(at, to * 60, count);
+}
+
+/**
+ * How many times the plan of `now` fires in [from, to] (both inclusive), counted without listing them: the
+ * occurrences Temporal holds there (a plan by dates holds none before its horizon).
+ */
+export function countFires(cron: Cron, zone: string, from: Date, to: Date, now = new Date()): number {
+  const first = Math.ceil(from.getTime() / 1000);
+  const end = Math.floor(to.getTime() / 1000) + 1;
+  if (cron.kind === 'interval') {
+    const { everySeconds: every, offsetSeconds: offset } = cron;
+    return Math.max(0, Math.ceil((end - offset) / every) - Math.ceil((first - offset) / every));
+  }
+  const span = horizonOf(cron, zone, now)
+    ? planHorizon(now)
+    : { from: Math.floor(first / 86_400) * DAY, to: Math.ceil(end / 86_400) * DAY };
+  const [start, stop] = [Math.max(first, span.from * 60), Math.min(end, span.to * 60)];
+  return start < stop ? fireCalendarOf(cron.fields, zone, span.from, span.to).count(start, stop) : 0;
 }
 
 /** A zone's offsets over a span and two days either side (the days a span's UTC days touch), cached. */

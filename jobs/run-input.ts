@@ -22,6 +22,11 @@ export interface CallFailureDetails {
   attempt: number;
   httpStatus: number | null;
   timedOut: boolean;
+  /**
+   * The first 2 KiB of the body the service answered with (as {@link CallResult.response}); absent when no answer
+   * came, and in the failures of runs started before it was carried.
+   */
+  response?: string | null;
 }
 
 /** ApplicationFailure types of the call activity. */

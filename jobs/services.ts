@@ -11,6 +11,12 @@ export function serviceNameOfVariable(variable: string): string | null {
   return match?.[1] ? `${match[1].toLowerCase().replace(/_/g, '-')}-service` : null;
 }
 
+/** `email-service` → `EMAIL_SERVICE_URL`, the variable that defines it; null for a name no variable defines. */
+export function serviceUrlVariableOf(service: string): string | null {
+  const match = /^([a-z0-9]+(?:-[a-z0-9]+)*)-service$/.exec(service);
+  return match?.[1] ? `${match[1].toUpperCase().replace(/-/g, '_')}_SERVICE_URL` : null;
+}
+
 /** Thrown by {@link targetUrl} when a job's service or endpoint does not resolve to that service's own origin. */
 export class TargetUrlError extends Error {
   override readonly name = 'TargetUrlError';

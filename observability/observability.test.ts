@@ -56,8 +56,8 @@ describe('observability', () => {
     });
     await new Promise((r) => setImmediate(r));
     expect(lines.map((l) => l.msg)).toEqual([
-      `execution ${run.executionId} of weekly-digest started (schedule)`,
-      `execution ${run.executionId} of weekly-digest failed after 3 attempt(s) in 4200 ms`,
+      `execution started: ${run.executionId} of weekly-digest (schedule)`,
+      `execution failed: ${run.executionId} of weekly-digest after 3 attempt(s) in 4200 ms, HTTP 503`,
     ]);
     expect(lines[1]).toMatchObject({ level: 40, job: 'weekly-digest', executionId: run.executionId, httpStatus: 503 });
     expect(obs.sinks.executions.ended.callDuringReplay).toBe(false); // a replayed run is not counted twice

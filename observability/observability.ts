@@ -105,7 +105,7 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
                 trigger: e.trigger,
                 scheduledAt: e.scheduledAt,
               },
-              `execution ${e.executionId} of ${e.job} started (${e.trigger})`,
+              `execution started: ${e.executionId} of ${e.job} (${e.trigger})`,
             ),
         },
         ended: {
@@ -124,7 +124,8 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
               durationMs: e.durationMs,
               ...(e.error ? { error: e.error } : {}),
             };
-            const message = `execution ${e.executionId} of ${e.job} ${e.status} after ${e.attempts ?? 0} attempt(s) in ${e.durationMs} ms`;
+            const http = e.httpStatus === null ? '' : `, HTTP ${e.httpStatus}`;
+            const message = `execution ${e.status}: ${e.executionId} of ${e.job} after ${e.attempts ?? 0} attempt(s) in ${e.durationMs} ms${http}`;
             if (e.status === 'succeeded') log.info(fields, message);
             else log.warn(fields, message);
           },

@@ -20,22 +20,39 @@ export async function deleteSchedule(client: Client, scheduleId: string): Promis
   }
 }
 
+/** Temporal answers at most this many times per ListScheduleMatchingTimes call (`maxListMatchingTimesCount`). */
+const MATCHING_TIMES_PER_CALL = 1000;
+
 /**
  * A schedule's nominal times in [from, to] (inclusive), as Temporal computes them from its spec
- * (ListScheduleMatchingTimes).
+ * (ListScheduleMatchingTimes), the first `limit` of them; pages past Temporal's 1000 a call.
  * @throws {@link ScheduleNotFoundError}-like `ServiceError` when there is no such schedule.
  */
-export async function scheduleMatchingTimes(client: Client, scheduleId: string, from: Date, to: Date): Promise<Date[]> {
-  // The server's bounds are exclusive; widen them by a second and filter to the inclusive range asked for.
-  const response = (await client.workflowService.listScheduleMatchingTimes({
-    namespace: client.options.namespace,
-    scheduleId,
-    startTime: timestampOf(from.getTime() - 1000),
-    endTime: timestampOf(to.getTime() + 1000),
-  })) as temporal.api.workflowservice.v1.IListScheduleMatchingTimesResponse;
-  return (response.startTime ?? [])
-    .map((t) => new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)))
-    .filter((t) => t >= from && t <= to);
+export async function scheduleMatchingTimes(
+  client: Client,
+  scheduleId: string,
+  from: Date,
+  to: Date,
+  limit = Infinity,
+): Promise<Date[]> {
+  const times: Date[] = [];
+  // The server's start bound is exclusive: widen it by a second, then filter to the inclusive range asked for.
+  let after = from.getTime() - 1000;
+  while (times.length < limit) {
+    const response = (await client.workflowService.listScheduleMatchingTimes({
+      namespace: client.options.namespace,
+      scheduleId,
+      startTime: timestampOf(after),
+      endTime: timestampOf(to.getTime() + 1000),
+    })) as temporal.api.workflowservice.v1.IListScheduleMatchingTimesResponse;
+    const page = (response.startTime ?? []).map(
+      (t) => new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)),
+    );
+    times.push(...page.filter((t) => t >= from && t <= to));
+    if (page.length < MATCHING_TIMES_PER_CALL) break;
+    after = page[page.length - 1]!.getTime();
+  }
+  return times.slice(0, limit);
 }
 
 /** A protobuf Timestamp; `seconds` is a Long in the generated types, which protobufjs also accepts as a number. */

@@ -72,6 +72,28 @@ describe('calls to the owning service', () => {
     expect(target.calls(path)).toHaveLength(2);
   });
 
+  test("a failed run keeps the target's last answer in response: a 422 at once, a 500 after its retries", async () => {
+    const refused = await runOnce();
+    target.answer(refused.path, [{ status: 422, body: '{"error":"unknown template","field":"template"}' }]);
+    const once = await api.finished((await api.trigger(refused.name)).body.execution.id);
+    expect(once).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      httpStatus: 422,
+      response: '{"error":"unknown template","field":"template"}',
+    });
+
+    const broken = await runOnce({ retry: { maxAttempts: 2, initialIntervalSeconds: 1, maxIntervalSeconds: 1 } });
+    const long = `last: ${'ü'.repeat(3000)}`; // cut to 2 KiB of UTF-8 on a whole character, as a success's
+    target.answer(broken.path, [
+      { status: 500, body: 'first answer' },
+      { status: 503, body: long },
+    ]);
+    const exhausted = await api.finished((await api.trigger(broken.name)).body.execution.id);
+    expect(exhausted).toMatchObject({ status: 'failed', attempts: 2, httpStatus: 503 });
+    expect(exhausted.response).toBe(`last: ${'ü'.repeat((2048 - 6) / 2)}`);
+  });
+
   test('a target slower than the timeout is retried, and a run that always times out ends timed_out', async () => {
     const slowOnce = await runOnce({ timeoutSeconds: 1 });
     target.answer(slowOnce.path, [

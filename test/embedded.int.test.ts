@@ -137,7 +137,7 @@ describe('the embedded default', () => {
         proc
           .output()
           .split('\n')
-          .filter((l) => l.includes(`"msg":"execution ${id}`));
+          .filter((l) => l.includes('"msg":"execution ') && l.includes(id)); // the runbook's grep, and the run
       await eventually(
         async () => lines(),
         (l) => l.length >= 2,
@@ -145,11 +145,11 @@ describe('the embedded default', () => {
       expect(lines()).toEqual([
         expect.stringMatching(
           new RegExp(
-            `"level":30.*"job":"embedded-logged".*"msg":"execution ${id} of embedded-logged started \\(manual\\)"`,
+            `"level":30.*"job":"embedded-logged".*"msg":"execution started: ${id} of embedded-logged \\(manual\\)"`,
           ),
         ),
         expect.stringMatching(
-          new RegExp(`"level":40.*"msg":"execution ${id} of embedded-logged failed after 1 attempt\\(s\\)`),
+          new RegExp(`"level":40.*"msg":"execution failed: ${id} of embedded-logged after 1 attempt\\(s\\)`),
         ),
       ]);
       const metrics = await (await fetch(`http://127.0.0.1:${ports.api}/metrics`)).text();

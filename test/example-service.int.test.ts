@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobView } from '../jobs/schema';
 import { apiClient } from './support/api';
@@ -17,6 +18,7 @@ describe('the example email-service', () => {
   let example: ChildProcess;
   let output = '';
   let exampleUrl: string;
+  const walkthroughJobs: string[] = [];
 
   beforeAll(async () => {
     const port = await freePort();
@@ -45,7 +47,7 @@ describe('the example email-service', () => {
   });
   afterAll(async () => {
     if (example.exitCode === null) process.kill(-example.pid!, 'SIGTERM');
-    await deleteSchedules(scheduler.client, SEED_JOBS);
+    await deleteSchedules(scheduler.client, [...SEED_JOBS, ...walkthroughJobs]);
     await scheduler.stop();
   });
 
@@ -83,6 +85,28 @@ describe('the example email-service', () => {
       status: 'ok',
       processed: { 'queue-cleanup': 1, 're-engagement': 1, 'weekly-digest': 1 },
     });
+  });
+
+  test("the README's walkthrough answers what it says, next to the example", async () => {
+    const readme = readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
+    const walkthrough = readme.slice(readme.indexOf('## Register a job and watch it run'));
+    const body = JSON.parse(
+      /register -H 'content-type: application\/json' -d '(\{[^']*\})'/.exec(walkthrough)![1]!,
+    ) as {
+      name: string;
+    };
+    walkthroughJobs.push(body.name);
+    expect(SEED_JOBS).not.toContain(body.name); // its own job: the example's stay as the example declared them
+    const admin = apiClient(scheduler.url, tokens.admin);
+    expect(await admin.register(body)).toMatchObject({ status: 201, body: { status: 'created' } });
+    expect(await admin.register(body)).toMatchObject({ status: 200, body: { status: 'unchanged' } });
+    const run = await admin.trigger(body.name);
+    expect(run.status).toBe(202);
+    const done = await admin.finished(run.body.execution.id);
+    expect(done).toMatchObject({ status: 'succeeded', httpStatus: 200 });
+    expect(JSON.parse(done.response!)).toMatchObject({ ok: true });
+    const weekly = await admin.call<{ job: JobView }>('GET', '/api/jobs/weekly-digest');
+    expect(weekly.body.job).toMatchObject({ cron: '0 9 * * MON', timezone: 'America/New_York' }); // untouched
   });
 
   test('stops on SIGTERM and releases its port', async () => {

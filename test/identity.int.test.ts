@@ -82,6 +82,31 @@ describe('identity', () => {
     expect((await apiClient(scheduler.url, tokens.crawler).execution(done.id)).status).toBe(404);
   });
 
+  test('a service lists its own jobs and executions with ?service=<its name>, and nothing of another service', async () => {
+    const email = apiClient(scheduler.url, tokens.email);
+    const jobs = await email.call<{ jobs: { name: string; service: string }[] }>(
+      'GET',
+      '/api/jobs?service=email-service',
+    );
+    expect(jobs.status).toBe(200);
+    expect(jobs.body.jobs.map((j) => j.name)).toContain(name);
+    expect(jobs.body.jobs.every((j) => j.service === 'email-service')).toBe(true);
+    const runs = await email.call<{ executions: { jobName: string; service: string }[] }>(
+      'GET',
+      '/api/executions?service=email-service',
+    );
+    expect(runs.status).toBe(200);
+    expect(runs.body.executions.map((e) => e.jobName)).toContain(name);
+    expect(runs.body.executions.every((e) => e.service === 'email-service')).toBe(true);
+    for (const url of ['/api/jobs', '/api/jobs?service=crawler-service', '/api/executions?service=crawler-service']) {
+      const refused = await email.call<{ error: { field?: string } }>('GET', url);
+      expect([url, refused.status, refused.body.error.field]).toEqual([url, 403, 'service']);
+    }
+    // an admin still lists across services
+    const all = await apiClient(scheduler.url, tokens.alice).call<{ jobs: { name: string }[] }>('GET', '/api/jobs');
+    expect(all.body.jobs.map((j) => j.name)).toEqual(expect.arrayContaining([name, other]));
+  });
+
   test('after a delete the owner still reads the job history; another service still learns nothing', async () => {
     const email = apiClient(scheduler.url, tokens.email);
     expect((await email.call('DELETE', `/api/jobs/${name}`)).status).toBe(204);

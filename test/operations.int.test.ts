@@ -2,6 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
+import { scheduleMatchingTimes } from '../temporal/schedules';
 import type { ExecutionView, JobView } from '../jobs/schema';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
@@ -209,6 +210,36 @@ describe('operations', () => {
     expect(
       (await api.call('POST', `/api/jobs/${name}/backfill`, { from: to.toISOString(), to: from.toISOString() })).status,
     ).toBe(400);
+  });
+
+  test('backfill: from == to runs that one occurrence, paused or not; too large a range states its real count', async () => {
+    const { name, endpoint } = await register({ cron: '*/1 * * * *' }); // enabled: false, its service's off switch
+    expect((await api.call('POST', `/api/jobs/${name}/pause`, { note: 'hold' })).status).toBe(200); // an admin's too
+    expect(await jobOf(name)).toMatchObject({ enabled: false, paused: true });
+    const minute = 60_000;
+    const at = new Date(Math.floor(Date.now() / minute) * minute - 3 * minute).toISOString();
+    const one = await api.call<{ executions: ExecutionView[]; skipped: unknown[] }>(
+      'POST',
+      `/api/jobs/${name}/backfill`,
+      { from: at, to: at },
+    );
+    expect(one.status).toBe(202);
+    expect(one.body.executions.map((e) => e.scheduledAt)).toEqual([at]);
+    expect(await api.finished(one.body.executions[0]!.id)).toMatchObject({ status: 'succeeded', trigger: 'backfill' });
+    expect(target.calls(endpoint).map((c) => c.json?.scheduledAt)).toEqual([at]);
+    expect(await jobOf(name)).toMatchObject({ enabled: false, paused: true }); // the backfill left both alone
+
+    // two days of every minute, both ends included: 2881, more than Temporal answers in one call (1000)
+    const from = new Date(Date.parse(at) - 2 * 24 * 60 * minute);
+    const range = { from: from.toISOString(), to: at };
+    const paged = await scheduleMatchingTimes(scheduler.client, scheduleIdOf(name), from, new Date(at));
+    expect(paged).toHaveLength(2881);
+    const tooMany = await api.call<{ error: { message: string } }>('POST', `/api/jobs/${name}/backfill`, range);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.message).toBe(
+      'from: the range holds 2881 occurrences; at most 500 per backfill: split it',
+    );
+    expect(target.calls(endpoint)).toHaveLength(1);
   });
 
   test('retry: a failed run is run again as a new execution; running or succeeded runs are a 409', async () => {

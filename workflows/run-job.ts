@@ -185,6 +185,8 @@ function failureOutcome(err: unknown, job: JobDefinition): Partial<ExecutionReco
     status,
     attempts,
     httpStatus: details?.httpStatus ?? null,
+    // the last answer's body: a failed run keeps what the service said, as a succeeded one does
+    response: details?.response ?? null,
     error: cause instanceof Error ? cause.message : String(cause),
   };
 }

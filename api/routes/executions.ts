@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ExecutionViewSchema } from '../../jobs/schema';
 import type { ExecutionService } from '../execution-service';
-import { requireAdmin } from '../identity';
+import { requireAdmin, requireListOf } from '../identity';
 import { ExecutionFilters, ExecutionPageSchema } from './jobs';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false });
@@ -23,7 +23,7 @@ export const executionRoutes: FastifyPluginAsyncTypebox<{ executions: ExecutionS
       },
     },
     async (req) => {
-      requireAdmin(req.caller);
+      requireListOf(req.caller, req.query.service, 'executions');
       const { job, ...filters } = req.query;
       return executions.list({ ...filters, jobName: job }, req.caller);
     },

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { EXECUTION_STATUSES } from '../../jobs/execution';
 import { ExecutionViewSchema, JobNameSchema, literals, JobRegistrationSchema, JobViewSchema } from '../../jobs/schema';
 import type { ExecutionService } from '../execution-service';
-import { requireAdmin } from '../identity';
+import { requireAdmin, requireListOf } from '../identity';
 import type { JobService } from '../job-service';
 
 const NameParams = Type.Object({ name: JobNameSchema }, { additionalProperties: false });
@@ -57,7 +57,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions
       },
     },
     async (req) => {
-      requireAdmin(req.caller);
+      requireListOf(req.caller, req.query.service, 'jobs');
       return jobs.list(req.query);
     },
   );

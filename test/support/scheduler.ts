@@ -24,7 +24,11 @@ export interface TestScheduler {
  * The real composition root (main.ts) against the integration run's Temporal dev server, on its own task queue
  * and data directory. `env` adds or overrides variables, e.g. `EMAIL_SERVICE_URL` or `SUPABASE_URL`.
  */
-export async function startTestScheduler(env: Record<string, string | undefined> = {}): Promise<TestScheduler> {
+export async function startTestScheduler(
+  env: Record<string, string | undefined> = {},
+  /** `log`: where the process logs (its level stays `LOG_LEVEL`'s); default: stdout. */
+  { log }: { log?: pino.Logger } = {},
+): Promise<TestScheduler> {
   quietRuntime();
   const dataDir = mkdtempSync(path.join(process.env.INTEGRATION_TMP_DIR ?? '/tmp', 'data-'));
   const taskQueue = `test-${randomUUID()}`;
@@ -39,7 +43,7 @@ export async function startTestScheduler(env: Record<string, string | undefined>
     SCHEDULER_RECONCILE_MINUTES: '0', // test schedulers share one namespace; the reconcile test turns it on
     ...env,
   });
-  const running = await startScheduler(config, pino({ level: config.logLevel }));
+  const running = await startScheduler(config, log ?? pino({ level: config.logLevel }));
   const app = running.app;
   if (!app) throw new Error('the test scheduler runs with an API');
   const address = app.server.address();
