@@ -360,10 +360,12 @@ export function createJobService({ client, store, services, taskQueue, links }: 
 
   /**
    * A service's jobs, as the mirror and Temporal's visibility know them (either may lag the other), each with whether
-   * its schedule says it was declared; null for a mirror row whose schedule no longer exists.
+   * its schedule says it was declared; null for a mirror row whose schedule no longer exists. A name only visibility
+   * still lists, with neither a schedule nor a row, is already gone and left out.
    */
   async function serviceJobs(service: string): Promise<Map<string, boolean | null>> {
-    const names = new Set((await store.listJobs({ service })).map((row) => row.definition.name));
+    const rows = new Set((await store.listJobs({ service })).map((row) => row.definition.name));
+    const names = new Set(rows);
     for await (const schedule of client.schedule.list({ query: `${JOB_SERVICE.name} = "${service}"` })) {
       names.add(jobNameOfScheduleId(schedule.scheduleId));
     }
@@ -371,7 +373,8 @@ export function createJobService({ client, store, services, taskQueue, links }: 
     await mapLimited([...names], async (name) => {
       const schedule = await describeSchedule(client, scheduleIdOf(name));
       const job = schedule && definitionOfAction(schedule.action);
-      jobs.set(name, job ? job.declared === true : null);
+      if (job) jobs.set(name, job.declared === true);
+      else if (rows.has(name)) jobs.set(name, null);
     });
     return jobs;
   }

@@ -63,6 +63,18 @@ describe('observability', () => {
     expect(obs.sinks.executions.ended.callDuringReplay).toBe(false); // a replayed run is not counted twice
   });
 
+  test('a run whose last workflow task runs again ends once: one line, counted once', async () => {
+    const { obs, lines } = observed(sdkUrl);
+    const end = { ...run, status: 'failed' as const, attempts: 1, httpStatus: null, error: 'bad port' };
+    void obs.sinks.executions.ended.fn(info, { ...end, durationMs: 129 });
+    void obs.sinks.executions.ended.fn(info, { ...end, durationMs: 158 }); // the task run again, 30 ms on
+    await new Promise((r) => setImmediate(r));
+    expect(lines.map((l) => l.durationMs)).toEqual([129]);
+    expect((await obs.render()).body).toContain(
+      'scheduler_executions_total{job="weekly-digest",service="email-service",trigger="schedule",status="failed"} 1',
+    );
+  });
+
   test('executions by job and status, durations, lateness, call outcomes and API timings, then the SDK metrics', async () => {
     const { obs } = observed(sdkUrl);
     void obs.sinks.executions.ended.fn(info, {

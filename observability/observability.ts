@@ -91,6 +91,7 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
   });
 
   const noReplay = { callDuringReplay: false } as const;
+  const ended = recentIds(10_000);
   return {
     sinks: {
       executions: {
@@ -111,6 +112,10 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
         ended: {
           ...noReplay,
           fn: (_info, e) => {
+            // Sinks run at least once: a run's last workflow task is run again (not replayed) when Temporal refuses
+            // its completion because an event came in meanwhile (its start row's write finishing), so its end
+            // arrives twice, milliseconds apart. Logged and counted once.
+            if (!ended.add(e.executionId)) return;
             executions.inc({ job: e.job, service: e.service, trigger: e.trigger, status: e.status });
             duration.observe({ service: e.service, status: e.status }, e.durationMs / 1000);
             const fields = {
@@ -170,4 +175,20 @@ async function sdkMetrics(url: string): Promise<string> {
   } catch {
     return '# Temporal SDK metrics unavailable\n';
   }
+}
+
+/**
+ * The last `max` ids seen; `add` answers false for one already among them. Hand-written on purpose: a Map keeps
+ * insertion order, so dropping its first key is an eviction of the oldest, and no cache library is needed for that.
+ */
+function recentIds(max: number) {
+  const seen = new Map<string, true>();
+  return {
+    add(id: string): boolean {
+      if (seen.has(id)) return false;
+      seen.set(id, true);
+      if (seen.size > max) seen.delete(seen.keys().next().value!);
+      return true;
+    },
+  };
 }
