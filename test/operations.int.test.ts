@@ -129,6 +129,10 @@ describe('operations', () => {
     expect(refused.body.error.message).toContain('ops-service registers it with enabled: true');
     await expectState(false, false);
     await registered(false, 'unchanged');
+    // running against its definition (unpaused in Temporal itself): registering it again sets it right
+    await scheduler.client.schedule.getHandle(scheduleIdOf(name)).unpause('by hand');
+    await registered(false, 'updated');
+    await expectState(false, false);
 
     await admin('pause'); // an admin pauses a disabled job: both hold
     await expectState(false, true);
@@ -140,9 +144,10 @@ describe('operations', () => {
     await expectState(false, true);
     await admin('resume'); // lifts the admin's pause only: still disabled, does not run
     await expectState(false, false);
+    const before = target.calls(endpoint).length;
     await registered(true, 'updated');
     await expectState(true, false);
-    await target.waitForCalls(endpoint, 1);
+    await target.waitForCalls(endpoint, before + 1);
     await registered(false, 'updated');
     await expectState(false, false);
     const calls = target.calls(endpoint).length;
