@@ -310,32 +310,27 @@ export function routerRefusals(maxParamLength: number) {
     onRoute: (route: { url: string }) => {
       if (route.url.includes(':')) templates.push(route.url);
     },
-    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-      const path = req.url.split('?')[0] ?? '';
-      if (err.code === 'FST_ERR_BAD_URL') {
-        const param = paramAt(templates, path, (segment) => !decodes(segment));
-        const message = 'is not valid percent-encoding (each byte of its UTF-8 as %XX)';
-        return sendError(
-          reply,
-          400,
-          param ? errorBody('invalid_request', `${param}: ${message}`, param) : errorBody('invalid_request', message),
-        );
-      }
-      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-        const param = paramAt(templates, path, (segment) => segment.length > maxParamLength);
-        const message = `longer than ${maxParamLength} characters`;
-        return sendError(
-          reply,
-          414,
-          param
-            ? errorBody('uri_too_long', `${param}: ${message}`, param)
-            : errorBody('uri_too_long', `a segment of the path is ${message}`),
-        );
-      }
-      req.log.error({ err }, 'router failed');
-      return sendError(reply, 500, INTERNAL_ERROR);
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+      const [status, body] = routerRefusal(err, req);
+      void sendError(reply, status, body);
     },
   };
+
+  function routerRefusal(err: FastifyError, req: FastifyRequest): [number, ErrorBody] {
+    const path = req.url.split('?')[0] ?? '';
+    const named = (code: ErrorCode, param: string | null, message: string) =>
+      param ? errorBody(code, `${param}: ${message}`, param) : errorBody(code, `a segment of the path ${message}`);
+    if (err.code === 'FST_ERR_BAD_URL') {
+      const param = paramAt(templates, path, (segment) => !decodes(segment));
+      return [400, named('invalid_request', param, 'is not valid percent-encoding (each byte of its UTF-8 as %XX)')];
+    }
+    if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+      const param = paramAt(templates, path, (segment) => segment.length > maxParamLength);
+      return [414, named('uri_too_long', param, `is longer than ${maxParamLength} characters`)];
+    }
+    req.log.error({ err }, 'router failed');
+    return [500, INTERNAL_ERROR];
+  }
 }
 
 function decodes(segment: string): boolean {
