@@ -95,7 +95,9 @@ describe('the HTTP facade', () => {
     expect((await a.inject({ method: 'GET', url: '/api/jobs' })).statusCode).toBe(401);
     const bad = await a.inject({ method: 'GET', url: '/api/jobs', headers: { authorization: 'Bearer wrong' } });
     expect(bad.statusCode).toBe(401);
-    expect(bad.json()).toEqual({ error: { code: 'unauthorized', message: 'Authorization: unknown token' } });
+    expect(bad.json()).toEqual({
+      error: { code: 'unauthorized', message: 'Authorization: unknown token', field: null },
+    });
     const service = { authorization: 'Bearer email-token-0123456789' };
     expect((await a.inject({ method: 'GET', url: '/api/jobs', headers: service })).statusCode).toBe(403);
     expect(
@@ -198,9 +200,13 @@ describe('the HTTP facade', () => {
       payload: { ...body, retry: { maxAttempts: 0 } },
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json().error).toEqual({ code: 'invalid_request', message: 'retry.maxAttempts: must be >= 1' });
+    expect(res.json().error).toEqual({
+      code: 'invalid_request',
+      message: 'retry.maxAttempts: must be >= 1',
+      field: 'retry.maxAttempts',
+    });
     const limit = await app().inject({ method: 'GET', url: '/api/executions?limit=500' });
-    expect(limit.json().error.message).toBe('limit: must be <= 200');
+    expect(limit.json().error).toMatchObject({ message: 'limit: must be <= 200', field: 'limit' });
   });
 
   test('a body that is no JSON, or poisons prototypes at any depth, is a 400 saying which', async () => {
@@ -228,7 +234,7 @@ describe('the HTTP facade', () => {
       const res = await post(raw);
       expect({ status: res.statusCode, error: res.json().error }).toEqual({
         status: 400,
-        error: { code: 'invalid_request', message },
+        error: { code: 'invalid_request', message, field: 'body' },
       });
     }
     // a key merely named constructor is data like any other
@@ -288,7 +294,7 @@ describe('the HTTP facade', () => {
     expect(down.body).not.toContain('10.0.0.7');
     const broken = await app().inject({ method: 'POST', url: '/api/jobs/weekly-digest/trigger', payload: {} });
     expect(broken.statusCode).toBe(500);
-    expect(broken.json()).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
+    expect(broken.json()).toEqual({ error: { code: 'internal_error', message: 'Internal server error', field: null } });
   });
 
   test('rate limit per caller: the 4th request a minute is a 429 with Retry-After, other callers unaffected', async () => {
@@ -322,6 +328,7 @@ describe('the HTTP facade', () => {
     expect(shed.json().error).toEqual({
       code: 'overloaded',
       message: 'the scheduler is overloaded (heap); retry in 5 s',
+      field: null,
     });
     expect(calls).toEqual([]); // refused before any work
     expect((await a.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
@@ -345,7 +352,11 @@ describe('the HTTP facade', () => {
       payload: { ...body, payload: { blob: 'x'.repeat(1024 * 1024) } },
     });
     expect(huge.statusCode).toBe(413);
-    expect(huge.json().error.code).toBe('fst_err_ctp_body_too_large');
+    expect(huge.json().error).toEqual({
+      code: 'payload_too_large',
+      message: 'body: larger than 1048576 bytes',
+      field: 'body',
+    });
     expect(huge.body).not.toMatch(/at \w+ \(/); // no stack trace
   });
 
@@ -378,7 +389,19 @@ describe('the HTTP facade', () => {
       'endpoint',
       'cron',
     ]);
-    expect(Object.keys(register.responses)).toEqual(['200', '201']);
+    expect(Object.keys(register.responses)).toEqual([
+      '200',
+      '201',
+      '400',
+      '401',
+      '403',
+      '409',
+      '413',
+      '415',
+      '429',
+      '500',
+      '503',
+    ]);
     expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
     const ui = await a.inject({ method: 'GET', url: '/docs' });
     expect(ui.statusCode).toBe(200);

@@ -9,7 +9,19 @@ import underPressure from '@fastify/under-pressure';
 import { getHeapStatistics } from 'node:v8';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { scan } from 'secure-json-parse';
-import { errorHandler, InvalidRequestError, OverloadedError, RateLimitedError, schemaErrorFormatter } from './errors';
+import {
+  clientErrorHandler,
+  documentRefusals,
+  errorHandler,
+  ErrorSchema,
+  InvalidRequestError,
+  notFoundHandler,
+  OverloadedError,
+  RateLimitedError,
+  routerRefusals,
+  schemaErrorFormatter,
+  ShuttingDownError,
+} from './errors';
 import type { ReconcileReport } from '../jobs/reconcile';
 import type { ExecutionService } from './execution-service';
 import { ANONYMOUS, requireAdmin, type Caller } from './identity';
@@ -88,30 +100,58 @@ const OPENAPI = {
   security: [{ bearer: [] }],
 };
 
+/**
+ * The longest path parameter the router takes: above every parameter's own `maxLength`, so that a long name or id is
+ * a 400 naming its rule, and only a path no route could accept is a 414.
+ */
+const MAX_PARAM_LENGTH = 500;
+
 /** Limits for a service on a public ingress; `opts` may override them. */
 const SERVER_LIMITS: FastifyServerOptions = {
   bodyLimit: 1024 * 1024, // a registration's payload is at most 64 KiB
   requestTimeout: 15_000, // the whole request must arrive within 15 s (slow-loris)
-  routerOptions: { maxParamLength: 200 },
-  return503OnClosing: true,
+  routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
 };
 
 /**
  * `/health`, `/ready` and `/metrics`, with security headers and the error format: every role serves these. With
  * `docs`, the OpenAPI document of every route registered afterwards is served at `/docs/json`, its UI at `/docs`.
+ * Every refusal, from every layer (Node's parser, the router, content-type parsers, schemas, our services, shutdown),
+ * is `{ error: { code, message, field } }` (docs/errors.md).
  */
 export function buildOpsApp(deps: OpsDeps, opts: FastifyServerOptions = {}, { docs = false } = {}) {
-  const app = Fastify({ ...SERVER_LIMITS, ...opts, schemaErrorFormatter }).withTypeProvider<TypeBoxTypeProvider>();
+  const router = routerRefusals(MAX_PARAM_LENGTH);
+  const app = Fastify({
+    ...SERVER_LIMITS,
+    ...opts,
+    schemaErrorFormatter,
+    frameworkErrors: router.frameworkErrors,
+    clientErrorHandler,
+    return503OnClosing: false, // Fastify's 503 is in its own shape: ShuttingDownError below answers ours
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRoute', router.onRoute);
+  app.addSchema(ErrorSchema);
+  app.addHook('onRoute', documentRefusals);
   if (docs) {
-    app.register(swagger, { openapi: OPENAPI });
+    app.register(swagger, {
+      openapi: OPENAPI,
+      // shared schemas by their $id (`ApiError`), not `def-0`
+      refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    });
     app.register(swaggerUi, { routePrefix: '/docs' });
   }
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({
-      error: { code: 'route_not_found', message: `${req.method} ${req.url.split('?')[0]} is not an endpoint` },
-    }),
-  );
+  app.setNotFoundHandler(notFoundHandler(app));
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new ShuttingDownError();
+  });
   app.register(helmet, { global: true });
   app.register(healthRoutes, { checks: deps.checks });
   const { metrics } = deps;
@@ -130,7 +170,7 @@ export function buildOpsApp(deps: OpsDeps, opts: FastifyServerOptions = {}, { do
   return app;
 }
 
-/** The HTTP facade: no env, no listen. Unknown fields are 400, errors are `{ error: { code, message } }`. */
+/** The HTTP facade: no env, no listen. Unknown fields are 400, errors are `{ error: { code, message, field } }`. */
 export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
   const app = buildOpsApp(deps, opts, { docs: true });
   app.setValidatorCompiler(({ schema, httpPart }) => {
@@ -141,7 +181,8 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
     const optional = (data: unknown) => data === undefined || data === null || validate(data);
     return Object.defineProperty(optional, 'errors', { get: () => validate.errors });
   });
-  app.removeContentTypeParser('application/json');
+  // JSON only: a text/plain body would otherwise reach the schema as a string (`body: must be object`), not a 415
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJsonBody(body as string));

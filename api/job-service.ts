@@ -116,9 +116,13 @@ export function createJobService({ client, store, services, taskQueue, links }: 
    * it: an admin's pause and note survive every registration, `enabled` is the service's to change.
    * @throws {@link JobConflictError} when the schedule is another service's job, or not a job.
    */
-  function changeOf(before: ScheduleDescription, job: JobDefinition): { state: ScheduleState | null } | null {
+  function changeOf(
+    before: ScheduleDescription,
+    job: JobDefinition,
+    field = 'name',
+  ): { state: ScheduleState | null } | null {
     const current = definitionOfAction(before.action);
-    if (!current || current.service !== job.service) throw new JobConflictError(job.name);
+    if (!current || current.service !== job.service) throw new JobConflictError(job.name, field);
     const sameQueue = before.action.type === 'startWorkflow' && before.action.taskQueue === taskQueue;
     const state = stateToApply(before.state, current, job);
     // a schedule made before the plan of today (another horizon, or the cron handed to Temporal as written) is replanned
@@ -226,9 +230,9 @@ export function createJobService({ client, store, services, taskQueue, links }: 
         ),
       );
       // One describe per job, before anything changes: a name another service owns is refused.
-      const before = await mapLimited(jobs, async (job) => {
+      const before = await mapLimited([...jobs.entries()], async ([i, job]) => {
         const schedule = await describeSchedule(client, scheduleIdOf(job.name));
-        return schedule && { schedule, change: changeOf(schedule, job) };
+        return schedule && { schedule, change: changeOf(schedule, job, `jobs.${i}.name`) };
       });
       const diff: ServiceJobsDiff = {
         dryRun,

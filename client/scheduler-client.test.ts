@@ -67,10 +67,14 @@ describe('the scheduler client services use', () => {
   test('a refused registration is thrown at once with the field the scheduler named, not retried', async () => {
     const port = await freePort();
     const seen: Seen[] = [];
-    await serve(port, [[400, { error: { code: 'invalid_job', message: 'cron: not a cron expression' } }]], seen);
+    const refusal = { code: 'invalid_job', message: 'cron: not a cron expression', field: 'cron' };
+    await serve(port, [[400, { error: refusal }]], seen);
     const client = createSchedulerClient({ url: `http://127.0.0.1:${port}`, initialDelayMs: 10 });
     const attempt = client.register({ name: 'x', service: 'email-service', endpoint: '/x', cron: 'soon' });
-    await expect(attempt).rejects.toThrow(new SchedulerRequestError(400, 'invalid_job', 'cron: not a cron expression'));
+    const error = await attempt.catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(SchedulerRequestError);
+    expect(error).toMatchObject({ status: 400, code: 'invalid_job', field: 'cron' });
+    expect((error as Error).message).toBe('scheduler answered 400: cron: not a cron expression');
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/api/jobs/register', auth: undefined });
   });

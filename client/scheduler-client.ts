@@ -63,13 +63,18 @@ export interface SchedulerClientOptions {
   fetch?: typeof fetch;
 }
 
-/** The scheduler refused the request (a 4xx other than 429): retrying the same request would not help. */
+/**
+ * The scheduler refused the request (a 4xx other than 429): retrying the same request would not help. `code` and
+ * `field` are the scheduler's (its docs/errors.md): `field` names the part of the request at fault (`jobs.0.cron`),
+ * null when no single part is.
+ */
 export class SchedulerRequestError extends Error {
   override readonly name = 'SchedulerRequestError';
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly field: string | null = null,
   ) {
     super(`scheduler answered ${status}: ${message}`);
   }
@@ -101,7 +106,9 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
         const text = await res.text();
         if (res.ok) return JSON.parse(text) as T;
         const error = errorOf(text);
-        if (!RETRY_STATUSES.has(res.status)) throw new SchedulerRequestError(res.status, error.code, error.message);
+        if (!RETRY_STATUSES.has(res.status)) {
+          throw new SchedulerRequestError(res.status, error.code, error.message, error.field);
+        }
         reason = `HTTP ${res.status}: ${error.message}`;
         retryAfterMs = retryAfter(res.headers.get('retry-after'));
       } catch (err) {
@@ -141,12 +148,16 @@ function describe(err: unknown): string {
   return String(cause?.message ?? message ?? err);
 }
 
-function errorOf(text: string): { code: string; message: string } {
+function errorOf(text: string): { code: string; message: string; field: string | null } {
   try {
-    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    return { code: parsed.error?.code ?? 'unknown', message: parsed.error?.message ?? excerpt(text) };
+    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string | null } };
+    return {
+      code: parsed.error?.code ?? 'unknown',
+      message: parsed.error?.message ?? excerpt(text),
+      field: parsed.error?.field ?? null,
+    };
   } catch {
-    return { code: 'unknown', message: excerpt(text) };
+    return { code: 'unknown', message: excerpt(text), field: null };
   }
 }
 

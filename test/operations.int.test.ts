@@ -125,7 +125,7 @@ describe('operations', () => {
     // nothing for an admin to resume: only the service runs a job it disabled
     const refused = await api.call<{ error: { code: string; message: string } }>('POST', `/api/jobs/${name}/resume`);
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toMatchObject({ code: 'job_disabled' });
+    expect(refused.body.error).toMatchObject({ code: 'job_disabled', field: 'name' });
     expect(refused.body.error.message).toContain('ops-service registers it with enabled: true');
     await expectState(false, false);
     await registered(false, 'unchanged');
@@ -364,6 +364,7 @@ describe('operations', () => {
 
     const taken = await declare([job(b), job(other, { endpoint: '/steal' })]);
     expect(taken.status).toBe(409); // the other service's name: refused before anything changes
+    expect(taken.body).toMatchObject({ error: { code: 'job_name_taken', field: 'jobs.1.name' } });
     expect((await api.call('GET', `/api/jobs/${b}`)).status).toBe(404);
     expect((await api.call('PUT', '/api/services/billing-service/jobs', { jobs: [] })).status).toBe(404);
   });

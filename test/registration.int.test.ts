@@ -74,12 +74,42 @@ describe('registration', () => {
     const body = job(overrides);
     const res = await api.register(body);
     expect(res.status).toBe(400);
-    const error = (res.body as unknown as { error: { code: string; message: string } }).error;
-    expect(error.message.startsWith(`${field}:`)).toBe(true);
+    const error = (res.body as unknown as { error: { code: string; message: string; field: string | null } }).error;
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`${field}: `)).toBe(true);
     if (typeof body.name === 'string' && /^[a-z0-9][a-z0-9-]{0,62}$/.test(body.name)) {
       expect(await scheduleExists(body.name)).toBe(false);
       expect((await api.call('GET', `/api/jobs/${body.name}`)).status).toBe(404);
     }
+  });
+
+  test("over real HTTP, the router's refusals are ours too: a path parameter too long, or not percent-encoding", async () => {
+    // inject() hands the router a URL as given; a real server gets it from Node's parser, so check it here
+    const get = async (path: string) => {
+      const res = await fetch(`${scheduler.url}${path}`);
+      return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as unknown };
+    };
+    expect(await get(`/api/jobs/${'a'.repeat(501)}/executions`)).toEqual({
+      status: 414,
+      type: 'application/json; charset=utf-8',
+      body: { error: { code: 'uri_too_long', message: 'name: is longer than 500 characters', field: 'name' } },
+    });
+    expect(await get('/api/executions/%ff%ff%ff')).toEqual({
+      status: 400,
+      type: 'application/json; charset=utf-8',
+      body: {
+        error: {
+          code: 'invalid_request',
+          message: 'id: is not valid percent-encoding (each byte of its UTF-8 as %XX)',
+          field: 'id',
+        },
+      },
+    });
+    // a name of 201 characters is within the router's limit, so the schema names its rule
+    expect(await get(`/api/jobs/${'a'.repeat(201)}`)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', field: 'name', message: expect.stringMatching(/^name: must match/) } },
+    });
   });
 
   test('registering is idempotent: created, then unchanged, then updated only when the definition changes', async () => {
