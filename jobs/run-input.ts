@@ -24,7 +24,7 @@ export interface CallFailureDetails {
   timedOut: boolean;
   /**
    * The first 2 KiB of the body the service answered with (as {@link CallResult.response}); absent when no answer
-   * came, and in the failures of runs started before it was carried.
+   * came.
    */
   response?: string | null;
 }

@@ -1,32 +1,27 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { NO_EXECUTION_SINKS } from '../worker/worker';
+import { existsSync } from 'node:fs';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';
+import {
+  historyFixturePath,
+  historyFixturesOnDisk,
+  keepHistoryIfRecording,
+  readHistoryFixture,
+  replayHistory,
+  WORKFLOW_VERSIONS,
+} from './support/workflow-histories';
 
 /**
- * Workflow code must replay the histories of runs already in flight. Each case records a real run's history; the
- * committed ones under test/fixtures/histories (written with UPDATE_HISTORY_FIXTURES=1) are replayed against the
- * current workflow code, so a change that breaks determinism fails here and needs `patched()`.
+ * Workflow code must replay the histories of runs already in flight. Each fresh case records a real run's history
+ * and replays it; the committed histories of every workflow version still in the code (WORKFLOW_VERSIONS, written
+ * with UPDATE_HISTORY_FIXTURES=1 by this file and test/run-job.int.test.ts) are replayed against today's code, so
+ * a change that breaks determinism fails here and needs a new version (docs/workflow-versions.md).
  */
-const FIXTURES = path.join(__dirname, 'fixtures', 'histories');
-const { History } = temporal.api.history.v1;
-
 describe('replaying run histories', () => {
   let target: Target;
   let scheduler: TestScheduler;
   let api: ReturnType<typeof apiClient>;
   const created: string[] = [];
-  const replay = (history: unknown, workflowId: string) =>
-    Worker.runReplayHistory(
-      // the worker's sinks, as no-ops: sinks are never called on replay, but a workflow must find them registered
-      { workflowBundle: { codePath: process.env.SCHEDULER_WORKFLOW_BUNDLE! }, sinks: NO_EXECUTION_SINKS },
-      history,
-      workflowId,
-    );
 
   beforeAll(async () => {
     target = await startTarget();
@@ -61,14 +56,8 @@ describe('replaying run histories', () => {
     // history is recorded
     await handle.result().catch(() => undefined);
     const history = await handle.fetchHistory();
-    await expect(replay(history, run.id)).resolves.toBeUndefined();
-    if (process.env.UPDATE_HISTORY_FIXTURES === '1') {
-      const encoded = Buffer.from(History.encode(history).finish()).toString('base64');
-      writeFileSync(
-        path.join(FIXTURES, `run-job-${kind}.json`),
-        JSON.stringify({ workflowId: run.id, history: encoded }),
-      );
-    }
+    await expect(replayHistory(history, run.id)).resolves.toBeUndefined();
+    keepHistoryIfRecording(`run-job-${kind}`, run.id, history);
   });
 
   test('a fresh reconcile pass, history retention on, replays', async () => {
@@ -80,20 +69,19 @@ describe('replaying run histories', () => {
     });
     await handle.result();
     const history = await handle.fetchHistory();
-    await expect(replay(history, workflowId)).resolves.toBeUndefined();
-    if (process.env.UPDATE_HISTORY_FIXTURES === '1') {
-      const encoded = Buffer.from(History.encode(history).finish()).toString('base64');
-      writeFileSync(path.join(FIXTURES, 'reconcile-pass.json'), JSON.stringify({ workflowId, history: encoded }));
-    }
+    await expect(replayHistory(history, workflowId)).resolves.toBeUndefined();
+    keepHistoryIfRecording('reconcile-pass', workflowId, history);
   });
 
-  const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
-  test('there are recorded histories to replay', () => expect(fixtures.length).toBeGreaterThanOrEqual(2));
-  test.each(fixtures)('the recorded history %s still replays', async (file) => {
-    const { workflowId, history } = JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')) as {
-      workflowId: string;
-      history: string; // protobuf, base64: exactly what the server sent
-    };
-    await expect(replay(History.decode(Buffer.from(history, 'base64')), workflowId)).resolves.toBeUndefined();
+  const recorded = Object.entries(WORKFLOW_VERSIONS).flatMap(([version, cases]) =>
+    cases.map((kase) => [version, kase] as const),
+  );
+  test('every workflow version has its recorded histories, and every recorded history its version', () => {
+    expect(recorded.filter(([version, kase]) => !existsSync(historyFixturePath(version, kase)))).toEqual([]);
+    expect(historyFixturesOnDisk().sort()).toEqual(recorded.map(([version, kase]) => `${version}/${kase}`).sort());
+  });
+  test.each(recorded)('the recorded history of version %s, %s, still replays', async (version, kase) => {
+    const { workflowId, history } = readHistoryFixture(version, kase);
+    await expect(replayHistory(history, workflowId)).resolves.toBeUndefined();
   });
 });

@@ -4,7 +4,6 @@ import {
   CancellationScope,
   isCancellation,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   proxySinks,
@@ -15,22 +14,26 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { startedExecution, type ExecutionRecord, type ExecutionStatus } from '../jobs/execution';
-import type { ExecutionSinks } from '../jobs/execution-events';
+import type { ExecutionSinks, ExecutionStarted } from '../jobs/execution-events';
 import { mirrorTaskQueueOf, nominalTimeOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import { NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type RunJobInput } from '../jobs/run-input';
 
-// No attempt limit on purpose: a store outage only delays the rows, it never loses them.
-const MIRROR_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m' },
-};
-/** Runs started before the mirror's own task queue (the bulkhead) write on the run's queue, as they always did. */
-const { recordExecution: recordOnRunQueue } = proxyActivities<Activities>(MIRROR_OPTIONS);
-/** The mirror writes, on their own task queue, so that writes stuck on the store never take the calls' slots. */
+/*
+ * Workflow version 1.0 (docs/workflow-versions.md). A change to what this file asks of Temporal, or in which order,
+ * is a new version: it goes behind `patched()`, with recorded histories of both versions (test/replay.int.test.ts).
+ */
+
+/**
+ * The mirror writes, on their own task queue, so that writes stuck on the store never take the calls' slots. No
+ * attempt limit on purpose: a store outage only delays the rows, it never loses them.
+ */
 const mirrorWriter = () =>
-  proxyActivities<Activities>({ ...MIRROR_OPTIONS, taskQueue: mirrorTaskQueueOf(workflowInfo().taskQueue) })
-    .recordExecution;
+  proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', maximumInterval: '1m' },
+    taskQueue: mirrorTaskQueueOf(workflowInfo().taskQueue),
+  }).recordExecution;
 /**
  * The end row, written by the run's own worker as the run ends: no task queue round trip, no child. Short and tried
  * once: a mirror that cannot take it at once (down, locked, slow) gets it from {@link mirrorExecution} instead, so the
@@ -62,22 +65,34 @@ export function callOptions(job: JobDefinition): ActivityOptions {
 }
 
 /**
- * Runs started before this change write on their own task queue and wait for their end row to be written. Later
- * ones write on the mirror's queue and hand the end row to {@link mirrorExecution}, so a slow or locked mirror
- * never holds a run open (and never makes a schedule with overlap `skip` skip its next occurrence).
- */
-const MIRROR_BULKHEAD = 'mirror-bulkhead';
-/** Runs started before this change hand every end row to the child; later ones try a local write first. */
-const END_ROW_IN_PLACE = 'end-row-in-place';
-
-/**
  * One execution: mirror its start, call the owning service, write its end row (or hand it to a child workflow when
- * the mirror cannot take it at once), end with it as the result (or the failure's details). The mirror never delays the call, and the run's end by 0.4 s at most.
+ * the mirror cannot take it at once), end with it as the result (or the failure's details). The mirror never delays
+ * the call, and delays the run's end by 0.4 s at most.
+ * @throws an `ApplicationFailure` of type `JobRunFailed` (non-retryable, the end record as its details) when the call
+ *   failed, or the cancellation itself when the run was cancelled.
  */
 export async function runJob(input: RunJobInput): Promise<ExecutionRecord> {
+  const execution = recordStart(input);
+  const call = await callTheService(input, execution);
+  const ended = await recordEnd(execution, call);
+  return endWith(ended, call);
+}
+
+/** What the call came to: the end row's outcome fields, and what it threw (null when it succeeded). */
+interface CallOutcome {
+  fields: Partial<ExecutionRecord>;
+  failure: unknown;
+}
+
+/**
+ * The run as it starts: logged and counted, and its `running` row sent to the mirror's queue without waiting for
+ * it. Not cancellable: a run cancelled by its overlap policy must still get both of its rows. A start row still
+ * being written as the run ends is left to finish or not: the end row carries the whole record, and the store never
+ * lets a late `running` write undo an end.
+ */
+function recordStart(input: RunJobInput): ExecutionRecord {
   const info = workflowInfo();
   const { job } = input;
-  const { callService } = proxyActivities<Activities>(callOptions(job));
   const startedAt = info.runStartTime.toISOString();
   const execution = startedExecution({
     id: info.workflowId,
@@ -90,85 +105,109 @@ export async function runJob(input: RunJobInput): Promise<ExecutionRecord> {
     startedAt,
     runId: info.runId,
   });
-  const event = {
-    executionId: execution.id,
-    job: job.name,
-    service: job.service,
-    trigger: input.trigger,
-    scheduledAt: execution.scheduledAt ?? startedAt,
-  };
-  executions.started(event);
-  const bulkhead = patched(MIRROR_BULKHEAD);
-  const recordExecution = bulkhead ? mirrorWriter() : recordOnRunQueue;
-  // Not cancellable: a run cancelled by its overlap policy must still get both of its rows.
-  const started = CancellationScope.nonCancellable(() => recordExecution(execution));
+  executions.started(startEventOf(execution));
+  const recordExecution = mirrorWriter();
+  void CancellationScope.nonCancellable(() => recordExecution(execution));
+  return execution;
+}
 
-  let outcome: Partial<ExecutionRecord>;
-  let failure: unknown = null;
+/** Calls the owning service under the job's own policy; a failure or a cancellation is returned, not thrown. */
+async function callTheService(input: RunJobInput, execution: ExecutionRecord): Promise<CallOutcome> {
+  const { job } = input;
+  const { callService } = proxyActivities<Activities>(callOptions(job));
   try {
     const result = await callService({
       job,
       executionId: execution.id,
-      scheduledAt: execution.scheduledAt ?? startedAt,
+      scheduledAt: execution.scheduledAt ?? execution.startedAt,
       trigger: input.trigger,
     });
-    outcome = {
-      status: 'succeeded',
-      attempts: result.attempt,
-      httpStatus: result.httpStatus,
-      response: result.response,
+    return {
+      fields: {
+        status: 'succeeded',
+        attempts: result.attempt,
+        httpStatus: result.httpStatus,
+        response: result.response,
+      },
+      failure: null,
     };
   } catch (err) {
-    failure = err;
-    outcome = failureOutcome(err, job);
+    return { fields: failureOutcome(err, job), failure: err };
   }
+}
+
+/**
+ * The run as it ends: logged and counted, and its end row written in place, or handed to {@link mirrorExecution}
+ * when the mirror cannot take it at once. Not cancellable, as its start.
+ * @returns the end record: the start's fields, the call's outcome, `completedAt` and `durationMs` (workflow time).
+ */
+async function recordEnd(execution: ExecutionRecord, call: CallOutcome): Promise<ExecutionRecord> {
+  const { fields } = call;
   const completedAt = new Date();
-  const durationMs = completedAt.getTime() - info.runStartTime.getTime();
+  const durationMs = completedAt.getTime() - workflowInfo().runStartTime.getTime();
   executions.ended({
-    ...event,
-    status: outcome.status ?? 'failed',
-    attempts: outcome.attempts ?? null,
-    httpStatus: outcome.httpStatus ?? null,
+    ...startEventOf(execution),
+    status: fields.status ?? 'failed',
+    attempts: fields.attempts ?? null,
+    httpStatus: fields.httpStatus ?? null,
     durationMs,
-    error: outcome.error ?? null,
+    error: fields.error ?? null,
   });
-  const ended: ExecutionRecord = { ...execution, ...outcome, completedAt: completedAt.toISOString(), durationMs };
+  const ended: ExecutionRecord = { ...execution, ...fields, completedAt: completedAt.toISOString(), durationMs };
   await CancellationScope.nonCancellable(async () => {
-    if (!bulkhead) {
-      await started;
-      await recordExecution(ended);
-      return;
-    }
-    // A start row still being written is left to finish or not: the end row carries the whole record, and the
-    // store never lets a late `running` write undo an end.
-    if (patched(END_ROW_IN_PLACE)) {
-      const written = await recordEndInPlace(ended).then(
-        () => true,
-        () => false,
-      );
-      if (written) return;
-    }
-    await startChild(mirrorExecution, {
-      workflowId: `${execution.id}-mirror`,
-      args: [ended],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    }).catch((err: unknown) => {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    });
+    if (!(await writeEndRowInPlace(ended))) await handEndRowToChild(ended);
   });
-  // The end row also goes into the run's history, as its result or its failure's details: the reconciler restores a
-  // lost row from it (a row written in place leaves no activity input behind).
-  if (failure !== null) {
-    if (isCancellation(failure)) throw failure;
-    // The run stays failed in Temporal too; retrying is the activity's job, not the workflow's.
-    throw ApplicationFailure.create({
-      message: outcome.error ?? 'call failed',
-      type: 'JobRunFailed',
-      nonRetryable: true,
-      details: [ended],
-    });
-  }
   return ended;
+}
+
+/** Tries the end row once as a local activity (250 ms, 400 ms with queueing); false when it did not land in time. */
+function writeEndRowInPlace(ended: ExecutionRecord): Promise<boolean> {
+  return recordEndInPlace(ended).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Starts {@link mirrorExecution} with the end row and does not wait for it (parent-close policy ABANDON): the run
+ * ends now, the child writes the row whenever the mirror takes it. A child already started (its id is the run's
+ * own, `<execution id>-mirror`) already has the row.
+ */
+async function handEndRowToChild(ended: ExecutionRecord): Promise<void> {
+  await startChild(mirrorExecution, {
+    workflowId: `${ended.id}-mirror`,
+    args: [ended],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  }).catch((err: unknown) => {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  });
+}
+
+/**
+ * Ends the run with its end record, which also goes into the run's history, as its result or its failure's
+ * details: the reconciler restores a lost row from it (a row written in place leaves no activity input behind).
+ * A failed call fails the run in Temporal too, and for good: retrying is the activity's job, not the workflow's.
+ */
+function endWith(ended: ExecutionRecord, call: CallOutcome): ExecutionRecord {
+  if (call.failure === null) return ended;
+  if (isCancellation(call.failure)) throw call.failure;
+  throw ApplicationFailure.create({
+    message: call.fields.error ?? 'call failed',
+    type: 'JobRunFailed',
+    nonRetryable: true,
+    details: [ended],
+  });
+}
+
+/** What a run's start and end log lines and metrics carry of it. */
+function startEventOf(execution: ExecutionRecord): ExecutionStarted {
+  return {
+    executionId: execution.id,
+    job: execution.jobName,
+    service: execution.service,
+    trigger: execution.trigger,
+    scheduledAt: execution.scheduledAt ?? execution.startedAt,
+  };
 }
 
 function failureOutcome(err: unknown, job: JobDefinition): Partial<ExecutionRecord> {

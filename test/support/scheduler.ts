@@ -64,7 +64,7 @@ export async function startTestScheduler(
 
 let runtimeInstalled = false;
 /** The SDK logs state changes at INFO and each failed run at WARN; tests fail runs on purpose. Once per process. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
