@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities, createSigner } from './activities';
-import { buildApp, buildOpsApp, type App } from './api/app';
+import { buildApp, buildOpsApp, type App, type AppDeps } from './api/app';
 import { createExecutionService } from './api/execution-service';
 import { createAuthenticator } from './api/identity';
 import { createJobService } from './api/job-service';
@@ -16,7 +16,8 @@ import { freeLoopbackPort, startDevServer } from './devserver/dev-server';
 import { openStore } from './store/open-store';
 import { keepRefusedRows } from './store/refused-writes';
 import { createWorkers } from './worker/worker';
-import { createObservability } from './observability/observability';
+import { createObservability, type Observability } from './observability/observability';
+import type { JobStore } from './store/job-store';
 
 export type Closer = { name: string; close: () => Promise<unknown> };
 
@@ -36,7 +37,7 @@ export interface StartOptions {
   sdkMetricsUrl?: string;
 }
 
-/** The one composition root: config, embedded dev server, store, then SCHEDULER_ROLE → API and/or worker. */
+/** The one composition root: Temporal (embedded or remote), the mirror, then by SCHEDULER_ROLE the worker and HTTP. */
 export async function startScheduler(
   config: Readonly<Config>,
   log: pino.Logger,
@@ -45,129 +46,156 @@ export async function startScheduler(
   try {
     for (const warning of configWarnings(config)) log.warn(warning);
     const observability = createObservability({ log, sdkMetricsUrl });
-    const { temporal } = config;
-    let address = temporal.address;
-    let uiUrl = temporal.uiUrl;
-    if (!address) {
-      const dataDir = path.resolve(config.store.dataDir);
-      log.info({ port: temporal.devPort }, 'TEMPORAL_ADDRESS unset: starting the embedded Temporal dev server');
-      const dev = await startDevServer({
-        cliPath: temporal.cliPath,
-        port: temporal.devPort,
-        uiPort: temporal.devUiPort,
-        dbFile: path.join(dataDir, 'temporal.db'),
-        namespace: temporal.namespace,
-        searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
-        logFile: path.join(dataDir, 'temporal.log'),
-        signal,
-      });
-      closers.push({ name: 'temporal dev server', close: () => dev.stop() });
-      address = dev.address;
-      uiUrl ??= dev.uiUrl ?? undefined;
-    }
-    const links = createTemporalLinks(uiUrl ?? 'http://localhost:8233', temporal.namespace);
-
+    const address = await startTemporal(config, log, closers, signal);
     const store = keepRefusedRows(openStore(config.store), (refusal) => observability.mirrorRefused(refusal));
     closers.push({ name: 'store', close: () => store.close() });
-    // TLS and API key only reach an external server (Temporal Cloud); the embedded one is plain loopback.
-    const remote = temporal.address ? { tls: temporal.tls || undefined, apiKey: temporal.apiKey } : {};
-    const connection = await Connection.connect({ address, ...remote });
-    closers.push({ name: 'temporal connection', close: () => connection.close() });
-    if (temporal.registerSearchAttributes) await registerSearchAttributes(connection, temporal.namespace);
-    const client = new Client({ connection, namespace: temporal.namespace });
-    const reconcile = { taskQueue: temporal.taskQueue, ...config.reconcile };
-    await ensureReconcileSchedule(client, reconcile);
-
-    if (config.role !== 'api') {
-      const workerConnection = await NativeConnection.connect({ address, ...remote });
-      closers.push({ name: 'worker connection', close: () => workerConnection.close() });
-      const worker = await createWorkers({
-        connection: workerConnection,
-        namespace: temporal.namespace,
-        taskQueue: temporal.taskQueue,
-        workflowBundlePath: config.worker.bundlePath ?? path.join(__dirname, 'workflow-bundle.js'),
-        maxConcurrentActivities: config.worker.maxConcurrentActivities,
-        maxConcurrentMirrorWrites: config.worker.maxConcurrentMirrorWrites,
-        workflowThreads: config.worker.workflowThreads,
-        activities: createActivities({
-          store,
-          services: config.services,
-          fetch: globalThis.fetch,
-          signer: config.signingSecret ? createSigner(config.signingSecret) : undefined,
-          observer: observability.calls,
-          historyPruned: (rows) => observability.historyPruned(rows),
-        }),
-        sinks: observability.sinks,
-      });
-      const running = worker.run();
-      running.catch((err: unknown) => {
-        log.fatal({ err }, 'worker stopped unexpectedly');
-        process.kill(process.pid, 'SIGTERM');
-      });
-      closers.push({
-        name: 'worker',
-        close: async () => {
-          worker.shutdown();
-          await running.catch(() => undefined);
-        },
-      });
-      log.info({ taskQueue: temporal.taskQueue }, 'worker polling');
-    }
-
-    const checks = {
-      temporal: async () => void (await connection.healthService.check({})),
-      store: () => store.ping(),
-    };
-    const serverOptions = {
-      loggerInstance: log,
-      // n proxies in front: X-Forwarded-For's last n entries are theirs, the one before names the client
-      trustProxy: config.trustProxyHops ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
-    };
-    // A worker-only process still answers its probes and serves its metrics.
-    const app =
-      config.role === 'worker'
-        ? buildOpsApp({ checks, metrics: observability }, serverOptions)
-        : buildApp(
-            {
-              jobs: createJobService({
-                client,
-                store,
-                services: config.services,
-                taskQueue: temporal.taskQueue,
-                links,
-              }),
-              executions: createExecutionService({ client, store, links, taskQueue: temporal.taskQueue }),
-              authenticate: createAuthenticator(config.identity),
-              reconcile: () => reconcileNow(client, reconcile),
-              rateLimitPerMinute: config.rateLimitPerMinute,
-              checks,
-              metrics: observability,
-            },
-            serverOptions,
-          );
-    closers.push({ name: 'http', close: () => app.close() });
-    await app.listen({ port: config.port, host: config.host });
-    const openApi = config.identity.open && config.role !== 'worker';
-    if (openApi && !isLoopback(config.host)) {
-      log.warn(
-        `OPEN MODE ON ${config.host}: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set, and HOST=${config.host} serves other machines: anyone who reaches port ${config.port} is admin "anonymous". Configure tokens, or unset HOST to stay on loopback.`,
-      );
-    } else if (openApi) {
-      log.warn(
-        'OPEN MODE: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set: every caller is admin "anonymous", so the API listens on loopback only. Fine on a laptop; configure tokens before serving other machines.',
-      );
-    }
-    const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-    const scope = openApi && !config.hostSet ? ' (open mode: loopback only; set tokens and HOST to serve others)' : '';
-    log.info(
-      { services: [...config.services.keys()], store: config.store.supabaseUrl ? 'supabase' : 'sqlite' },
-      `scheduler-service up (role ${config.role})${config.role !== 'worker' ? `: API on ${where}${scope}` : `: probes and metrics on ${where}`}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
-    );
+    const temporal = await connectTemporal(config, address, closers);
+    const parts = { ...temporal, address, store, observability, log };
+    if (config.runs.worker) await startWorker(config, parts, closers);
+    const app = await startHttp(config, parts, closers);
     return { app, stop: () => closeAll(closers.splice(0), log) };
   } catch (err) {
     await closeAll(closers.splice(0), log);
     throw err;
   }
+}
+
+/** What the phases after Temporal's share. */
+interface Parts {
+  /** The Temporal frontend: `TEMPORAL_ADDRESS`, or the embedded dev server's. */
+  address: string;
+  connection: Connection;
+  client: Client;
+  store: JobStore;
+  observability: Observability;
+  log: pino.Logger;
+}
+
+/** `TEMPORAL_ADDRESS`, or, without one, the embedded dev server started now; its address either way. */
+async function startTemporal(
+  config: Readonly<Config>,
+  log: pino.Logger,
+  closers: Closer[],
+  signal?: AbortSignal,
+): Promise<string> {
+  const { temporal } = config;
+  if (temporal.address) return temporal.address;
+  const dataDir = path.resolve(config.store.dataDir);
+  log.info({ port: temporal.devPort }, 'TEMPORAL_ADDRESS unset: starting the embedded Temporal dev server');
+  const dev = await startDevServer({
+    cliPath: temporal.cliPath,
+    port: temporal.devPort,
+    uiPort: temporal.devUiPort,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    namespace: temporal.namespace,
+    searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
+    logFile: path.join(dataDir, 'temporal.log'),
+    signal,
+  });
+  closers.push({ name: 'temporal dev server', close: () => dev.stop() });
+  return dev.address;
+}
+
+/** The one client connection (sdk-client: reuse it), the search attributes, and the reconciler's schedule. */
+async function connectTemporal(config: Readonly<Config>, address: string, closers: Closer[]) {
+  const { temporal } = config;
+  const connection = await Connection.connect({ address, ...temporal.credentials });
+  closers.push({ name: 'temporal connection', close: () => connection.close() });
+  if (temporal.registerSearchAttributes) await registerSearchAttributes(connection, temporal.namespace);
+  const client = new Client({ connection, namespace: temporal.namespace });
+  await ensureReconcileSchedule(client, reconcileOptions(config));
+  return { connection, client };
+}
+
+const reconcileOptions = (config: Readonly<Config>) => ({ taskQueue: config.temporal.taskQueue, ...config.reconcile });
+
+/** The worker, on its own native connection, polling until stopped; if it stops by itself, the process goes. */
+async function startWorker(config: Readonly<Config>, { address, store, observability, log }: Parts, closers: Closer[]) {
+  const { temporal } = config;
+  const workerConnection = await NativeConnection.connect({ address, ...temporal.credentials });
+  closers.push({ name: 'worker connection', close: () => workerConnection.close() });
+  const worker = await createWorkers({
+    connection: workerConnection,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
+    workflowBundlePath: config.worker.bundlePath ?? path.join(__dirname, 'workflow-bundle.js'),
+    maxConcurrentActivities: config.worker.maxConcurrentActivities,
+    maxConcurrentMirrorWrites: config.worker.maxConcurrentMirrorWrites,
+    workflowThreads: config.worker.workflowThreads,
+    activities: createActivities({
+      store,
+      services: config.services,
+      fetch: globalThis.fetch,
+      signer: config.signingSecret ? createSigner(config.signingSecret) : undefined,
+      observer: observability.calls,
+      historyPruned: (rows) => observability.historyPruned(rows),
+    }),
+    sinks: observability.sinks,
+  });
+  const running = worker.run();
+  running.catch((err: unknown) => {
+    log.fatal({ err }, 'worker stopped unexpectedly');
+    process.kill(process.pid, 'SIGTERM');
+  });
+  closers.push({
+    name: 'worker',
+    close: async () => {
+      worker.shutdown();
+      await running.catch(() => undefined);
+    },
+  });
+  log.info({ taskQueue: temporal.taskQueue }, 'worker polling');
+}
+
+/** HTTP, listening: the API, or for a worker-only process its probes and metrics alone. */
+async function startHttp(config: Readonly<Config>, parts: Parts, closers: Closer[]): Promise<App> {
+  const { connection, store, observability, log } = parts;
+  const checks = {
+    temporal: async () => void (await connection.healthService.check({})),
+    store: () => store.ping(),
+  };
+  const serverOptions = { loggerInstance: log, trustProxy: config.trustProxy };
+  const app = config.runs.api
+    ? buildApp({ ...apiDeps(config, parts), checks, metrics: observability }, serverOptions)
+    : buildOpsApp({ checks, metrics: observability }, serverOptions);
+  closers.push({ name: 'http', close: () => app.close() });
+  await app.listen({ port: config.port, host: config.host });
+  announce(config, log);
+  return app;
+}
+
+/** The API's use cases over the client and the mirror. */
+function apiDeps(config: Readonly<Config>, { client, store }: Parts): Omit<AppDeps, 'checks' | 'metrics'> {
+  const { taskQueue, namespace, linkBaseUrl } = config.temporal;
+  const links = createTemporalLinks(linkBaseUrl, namespace);
+  return {
+    jobs: createJobService({ client, store, services: config.services, taskQueue, links }),
+    executions: createExecutionService({ client, store, links, taskQueue }),
+    authenticate: createAuthenticator(config.identity),
+    reconcile: () => reconcileNow(client, reconcileOptions(config)),
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  };
+}
+
+/** The start-up line, after an open mode's warning when the API lets every caller in. */
+function announce(config: Readonly<Config>, log: pino.Logger) {
+  const { uiUrl } = config.temporal;
+  const openApi = config.identity.open && config.runs.api;
+  if (openApi && !isLoopback(config.host)) {
+    log.warn(
+      `OPEN MODE ON ${config.host}: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set, and HOST=${config.host} serves other machines: anyone who reaches port ${config.port} is admin "anonymous". Configure tokens, or unset HOST to stay on loopback.`,
+    );
+  } else if (openApi) {
+    log.warn(
+      'OPEN MODE: no SCHEDULER_SERVICE_TOKENS, SCHEDULER_ADMIN_TOKENS or SCHEDULER_ADMIN_JWKS_URL set: every caller is admin "anonymous", so the API listens on loopback only. Fine on a laptop; configure tokens before serving other machines.',
+    );
+  }
+  const where = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const scope = openApi && !config.hostSet ? ' (open mode: loopback only; set tokens and HOST to serve others)' : '';
+  log.info(
+    { services: [...config.services.keys()], store: config.store.supabaseUrl ? 'supabase' : 'sqlite' },
+    `scheduler-service up (role ${config.role})${config.runs.api ? `: API on ${where}${scope}` : `: probes and metrics on ${where}`}${uiUrl ? `, Temporal Web at ${uiUrl}` : ''}`,
+  );
 }
 
 async function closeAll(closers: Closer[], log: pino.Logger): Promise<void> {

@@ -1,8 +1,9 @@
 import { loadConfig } from '../config/config';
-import type { JobView } from '../jobs/schema';
+import type { JobView } from './schemas/jobs';
 import { normalizeJob } from '../jobs/validate';
 import { StoreError } from '../store/job-store';
-import { buildApp, type Pressure } from './app';
+import { buildApp } from './app';
+import type { Pressure } from './plugins/load-shedding';
 import type { ExecutionService } from './execution-service';
 import { createAuthenticator, type Caller } from './identity';
 import type { JobService } from './job-service';

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { startedRunIdOf, scheduleIdOf } from '../jobs/ids';
 import { RETRYABLE_STATUSES, type ExecutionRecord } from '../jobs/execution';
-import type { ExecutionView } from '../jobs/schema';
+import type { ExecutionView } from './schemas/executions';
 import type { ExecutionQuery, JobStore } from '../store/job-store';
 import {
   ExecutionConflictError,

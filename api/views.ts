@@ -2,7 +2,8 @@ import { describeCron, parseCron } from '../jobs/cron';
 import { gapSkips } from '../jobs/fire-plan';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ExecutionRecord } from '../jobs/execution';
-import type { ExecutionView, JobView } from '../jobs/schema';
+import type { ExecutionView } from './schemas/executions';
+import type { JobView } from './schemas/jobs';
 import type { JobRecord, JobRow, ScheduleTimes } from '../store/job-store';
 import type { TemporalLinks } from '../temporal/links';
 

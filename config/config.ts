@@ -252,6 +252,8 @@ export interface Config {
   /** Whether `HOST` chose it (binding an open API off loopback is then the operator's explicit choice). */
   hostSet: boolean;
   role: 'all' | 'api' | 'worker';
+  /** What {@link role} runs in this process: the API (every role but `worker`), the worker (every role but `api`). */
+  runs: { api: boolean; worker: boolean };
   logLevel: EnvValues['LOG_LEVEL'];
   temporal: {
     /** Unset: the process launches a local dev server itself. */
@@ -261,11 +263,22 @@ export interface Config {
     cliPath?: string;
     namespace: string;
     taskQueue: string;
+    /**
+     * Temporal Web, when known: `TEMPORAL_UI_URL`, else the embedded dev server's (without `address`); unset for an
+     * external server without `TEMPORAL_UI_URL`.
+     */
     uiUrl?: string;
+    /** Base of the Temporal Web links in API answers: `uiUrl`, else `http://localhost:8233`. */
+    linkBaseUrl: string;
     registerSearchAttributes: boolean;
     /** TLS to the frontend: on by default with an API key (Temporal Cloud), else off. */
     tls: boolean;
     apiKey?: string;
+    /**
+     * What a connection to `address` carries: TLS (when `tls`) and the API key. Empty without `address`: the
+     * embedded dev server is plain loopback, and neither reaches it.
+     */
+    credentials: { tls?: true; apiKey?: string };
   };
   store: { supabaseUrl?: string; supabaseServiceKey?: string; dataDir: string };
   services: ServiceRegistry;
@@ -288,7 +301,15 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Proxies in front (an ingress: 1) whose X-Forwarded-For names the client; 0 = the socket's address. */
   trustProxyHops: number;
+  /**
+   * Fastify's `trustProxy` for {@link trustProxyHops}: X-Forwarded-For's last n entries are the proxies', the one
+   * before names the client. A function, because Fastify 5 takes a bare hop count as "trust no proxy".
+   */
+  trustProxy: false | ((address: string, hop: number) => boolean);
 }
+
+/** Where Temporal Web links point when nothing says where Temporal Web is. */
+const FALLBACK_UI_URL = 'http://localhost:8233';
 
 /**
  * Where the HTTP server listens when `HOST` is unset: every interface, except for an API in open mode (every caller
@@ -347,11 +368,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'SCHEDULER_ADMIN_TOKENS: no tokens (nor SCHEDULER_ADMIN_JWKS_URL) configured in production; set them or SCHEDULER_ALLOW_OPEN=true',
     );
   }
+  const tls = values.TEMPORAL_TLS === undefined ? Boolean(values.TEMPORAL_API_KEY) : isTrue(values.TEMPORAL_TLS);
+  const uiUrl =
+    values.TEMPORAL_UI_URL?.replace(/\/+$/, '') ??
+    (values.TEMPORAL_ADDRESS ? undefined : `http://localhost:${values.TEMPORAL_DEV_UI_PORT}`);
+  const hops = values.SCHEDULER_TRUST_PROXY_HOPS;
   return Object.freeze({
     port: values.PORT,
     host: values.HOST ?? defaultHost(values.SCHEDULER_ROLE, identity.open),
     hostSet: values.HOST !== undefined,
     role: values.SCHEDULER_ROLE,
+    runs: { api: values.SCHEDULER_ROLE !== 'worker', worker: values.SCHEDULER_ROLE !== 'api' },
     logLevel: values.LOG_LEVEL,
     temporal: {
       address: values.TEMPORAL_ADDRESS,
@@ -360,10 +387,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       cliPath: values.TEMPORAL_CLI_PATH,
       namespace: values.TEMPORAL_NAMESPACE,
       taskQueue: values.TEMPORAL_TASK_QUEUE,
-      uiUrl: values.TEMPORAL_UI_URL?.replace(/\/+$/, ''),
+      uiUrl,
+      linkBaseUrl: uiUrl ?? FALLBACK_UI_URL,
       registerSearchAttributes: isTrue(values.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES),
-      tls: values.TEMPORAL_TLS === undefined ? Boolean(values.TEMPORAL_API_KEY) : isTrue(values.TEMPORAL_TLS),
+      tls,
       apiKey: values.TEMPORAL_API_KEY,
+      credentials: values.TEMPORAL_ADDRESS ? { tls: tls || undefined, apiKey: values.TEMPORAL_API_KEY } : {},
     },
     store: {
       supabaseUrl: values.SUPABASE_URL,
@@ -380,7 +409,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     signingSecret: values.SCHEDULER_SIGNING_SECRET,
     rateLimitPerMinute: values.SCHEDULER_RATE_LIMIT_PER_MINUTE,
-    trustProxyHops: values.SCHEDULER_TRUST_PROXY_HOPS,
+    trustProxyHops: hops,
+    trustProxy: hops > 0 ? (_address: string, hop: number) => hop < hops : false,
     reconcile: {
       everyMinutes: values.SCHEDULER_RECONCILE_MINUTES,
       lookbackHours: values.SCHEDULER_RECONCILE_LOOKBACK_HOURS,

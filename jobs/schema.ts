@@ -1,14 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DROPPABLE_FIELDS, EXECUTION_STATUSES, TRIGGERS } from './execution';
 import { HTTP_METHODS, JOB_NAME_PATTERN, MAX_ENDPOINT_LENGTH, OVERLAP_POLICIES } from './job';
 
-/** JSON schemas of the API's bodies and views. Defaults are applied by `normalizeJob`, not here, so that
- * the same rules hold for every caller, not only for requests. */
+/**
+ * A job as JSON Schema: the registration body and a service's declared job. Defaults are applied by
+ * `normalizeJob`, not here, so that the same rules hold for every caller, not only for requests. The API's views,
+ * queries and replies are in api/schemas/.
+ */
 
 /** A string enum whose static type keeps the literals. */
 export const literals = <T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 /** The dialect in brief, for the OpenAPI description; docs/cron.md has it whole. */
 const CRON_DESCRIPTION =
@@ -23,6 +24,16 @@ const CRON_DESCRIPTION =
 const CRON_EXAMPLES = ['0 9 * * MON', '*/15 * * * *', '0 13 * * MON#1', '0 0 L * *', '*/10 * * * * *', '@every 15m'];
 const TIMEZONE_DESCRIPTION =
   "IANA zone the cron runs in; default UTC, or the cron's CRON_TZ= prefix (which must agree when both are given).";
+
+/** A cron in the service's dialect (docs/cron.md); the preview takes the same. */
+export const CronSchema = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: CRON_DESCRIPTION,
+  examples: CRON_EXAMPLES,
+});
+/** The zone a cron runs in; the preview takes the same. */
+export const TimezoneSchema = Type.String({ minLength: 1, maxLength: 64, description: TIMEZONE_DESCRIPTION });
 
 export const JobNameSchema = Type.String({ pattern: JOB_NAME_PATTERN });
 
@@ -42,8 +53,8 @@ export const JobRegistrationSchema = Type.Object(
     service: Type.String({ minLength: 1, maxLength: 100 }),
     endpoint: Type.String({ minLength: 1, maxLength: MAX_ENDPOINT_LENGTH }),
     method: Type.Optional(literals(HTTP_METHODS)),
-    cron: Type.String({ minLength: 1, maxLength: 200, description: CRON_DESCRIPTION, examples: CRON_EXAMPLES }),
-    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: TIMEZONE_DESCRIPTION })),
+    cron: CronSchema,
+    timezone: Type.Optional(TimezoneSchema),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     payload: Type.Optional(Type.Object({}, { additionalProperties: true })),
     enabled: Type.Optional(Type.Boolean()),
@@ -68,117 +79,3 @@ export const DeclaredJobSchema = Type.Object(
   { additionalProperties: false },
 );
 export type DeclaredJobBody = Static<typeof DeclaredJobSchema>;
-
-const Timestamp = Type.String({ format: 'date-time' });
-
-export const LastExecutionSchema = Type.Object({
-  id: Type.String(),
-  status: literals(EXECUTION_STATUSES),
-  startedAt: Timestamp,
-  completedAt: Nullable(Timestamp),
-});
-
-export const JobViewSchema = Type.Object({
-  name: Type.String(),
-  service: Type.String(),
-  endpoint: Type.String(),
-  method: literals(HTTP_METHODS),
-  cron: Type.String(),
-  timezone: Type.String(),
-  /** The cron in words, in its zone (cronstrue). */
-  schedule: Type.String(),
-  description: Type.String(),
-  payload: Type.Object({}, { additionalProperties: true }),
-  enabled: Type.Boolean(),
-  timeoutSeconds: Type.Integer(),
-  retry: RetryPolicySchema,
-  overlap: literals(OVERLAP_POLICIES),
-  catchupWindowSeconds: Type.Integer(),
-  jitterSeconds: Type.Integer(),
-  /** From its service's declared set: a later set that leaves it out removes it. */
-  declared: Type.Boolean(),
-  paused: Type.Boolean(),
-  pauseNote: Nullable(Type.String()),
-  nextRunTimes: Type.Array(Timestamp),
-  lastExecution: Nullable(LastExecutionSchema),
-  stats: Type.Object({
-    /** Lifetime totals: the rows still kept plus `pruned`. */
-    totalRuns: Type.Integer(),
-    successfulRuns: Type.Integer(),
-    failedRuns: Type.Integer(),
-    /** The part of the three counts above whose rows history retention removed. */
-    pruned: Type.Object({ totalRuns: Type.Integer(), successfulRuns: Type.Integer(), failedRuns: Type.Integer() }),
-    /** Occurrences Temporal skipped under the overlap policy. */
-    skipped: Type.Integer(),
-    /** Occurrences missed for longer than the catch-up window, and so skipped. */
-    missed: Type.Integer(),
-    /** Wall times a wildcard job skipped because the clocks sprang forward over them, since it was created. */
-    dstSkipped: Type.Integer(),
-  }),
-  createdAt: Nullable(Timestamp),
-  updatedAt: Nullable(Timestamp),
-  temporal: Type.Object({ scheduleId: Type.String(), url: Type.String() }),
-});
-export type JobView = Static<typeof JobViewSchema>;
-
-export const ExecutionViewSchema = Type.Object({
-  id: Type.String(),
-  jobName: Type.String(),
-  service: Type.String(),
-  status: literals(EXECUTION_STATUSES),
-  trigger: literals(TRIGGERS),
-  triggeredBy: Nullable(Type.String()),
-  retryOf: Nullable(Type.String()),
-  scheduledAt: Nullable(Timestamp),
-  startedAt: Timestamp,
-  completedAt: Nullable(Timestamp),
-  durationMs: Nullable(Type.Integer()),
-  attempts: Type.Integer(),
-  httpStatus: Nullable(Type.Integer()),
-  error: Nullable(Type.String()),
-  response: Nullable(Type.String()),
-  workflowId: Type.String(),
-  runId: Nullable(Type.String()),
-  /** The fields the mirror's store refused and the row was stored without (e.g. `["response"]`); null when whole. */
-  droppedFields: Nullable(Type.Array(literals(DROPPABLE_FIELDS))),
-  temporal: Type.Object({ url: Type.String() }),
-});
-export type ExecutionView = Static<typeof ExecutionViewSchema>;
-
-export const PreviewRequestSchema = Type.Object(
-  {
-    cron: Type.String({ minLength: 1, maxLength: 200, description: CRON_DESCRIPTION, examples: CRON_EXAMPLES }),
-    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: TIMEZONE_DESCRIPTION })),
-    count: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-  },
-  { additionalProperties: false },
-);
-
-export const SchedulePreviewSchema = Type.Object({
-  cron: Type.String(),
-  timezone: Type.String(),
-  description: Type.String(),
-  nextRunTimes: Type.Array(
-    Type.Object({
-      at: Timestamp,
-      wallClock: Type.String(),
-      dst: Type.Union([literals(['shifted', 'repeated'] as const), Type.Null()]),
-    }),
-  ),
-  skipped: Type.Array(Type.String()),
-});
-
-export const ErrorSchema = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
-});
-
-export const ReconcileReportSchema = Type.Object({
-  jobsMirrored: Type.Array(Type.String()),
-  jobsRemoved: Type.Array(Type.String()),
-  jobsReplanned: Type.Array(Type.String()),
-  jobsStateFixed: Type.Array(Type.String()),
-  executionsChecked: Type.Integer(),
-  executionsRepaired: Type.Array(Type.String()),
-  failures: Type.Array(Type.String()),
-  retention: Nullable(Type.Object({ endedBefore: Timestamp, rowsRemoved: Type.Integer(), finished: Type.Boolean() })),
-});

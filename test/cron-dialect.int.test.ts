@@ -1,7 +1,7 @@
 import { scheduleIdOf } from '../jobs/ids';
 import type { ReconcileReport } from '../jobs/reconcile';
 import type { SchedulePreview } from '../jobs/preview';
-import type { JobView } from '../jobs/schema';
+import type { JobView } from '../api/schemas/jobs';
 import { normalizeJob } from '../jobs/validate';
 import { toScheduleOptions } from '../temporal/schedule-options';
 import { scheduleMatchingTimes } from '../temporal/schedules';

@@ -1,5 +1,5 @@
 import { scheduleIdOf } from '../jobs/ids';
-import type { JobView } from '../jobs/schema';
+import type { JobView } from '../api/schemas/jobs';
 import { normalizeJob } from '../jobs/validate';
 import { toScheduleOptions } from '../temporal/schedule-options';
 import { scheduleMatchingTimes } from '../temporal/schedules';

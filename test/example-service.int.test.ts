@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { JobView } from '../jobs/schema';
+import type { JobView } from '../api/schemas/jobs';
 import { apiClient } from './support/api';
 import { freePort } from './support/ports';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';

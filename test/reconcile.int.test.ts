@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { scheduleIdOf } from '../jobs/ids';
 import { DISABLED_NOTE } from '../temporal/schedule-options';
 import type { ReconcileReport } from '../jobs/reconcile';
-import type { JobView } from '../jobs/schema';
+import type { JobView } from '../api/schemas/jobs';
 import { RECONCILE_SCHEDULE_ID } from '../temporal/reconcile';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';

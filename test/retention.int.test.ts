@@ -1,6 +1,6 @@
 import type { ExecutionRecord, ExecutionStatus } from '../jobs/execution';
 import type { ReconcileReport } from '../jobs/reconcile';
-import type { JobView } from '../jobs/schema';
+import type { JobView } from '../api/schemas/jobs';
 import type { JobStore } from '../store/job-store';
 import { openStore } from '../store/open-store';
 import { apiClient, uniqueName } from './support/api';

@@ -50,9 +50,14 @@ export async function createWorkers(opts: WorkerOptions): Promise<Workers> {
     maxConcurrentWorkflowTaskExecutions: 10,
     maxCachedWorkflows: 100,
     shutdownGraceTime: '10s',
+    // Main-thread workflows lean on SDK 1.24.0 internals, not on its public API: check both at every SDK upgrade.
+    // `debugMode: true` is public but documented for attaching a debugger; it is the only switch that runs workflows
+    // on the main thread (no worker thread), and it lifts the 5 s limit on a workflow activation (4294967295 ms).
+    // `isolateExecutionTimeout` puts the limit (the deadlock detector) back; it is not in the public `WorkerOptions`
+    // type: only in `WorkerOptionsWithDefaults` ("not exposed at the moment"), and it takes effect only because
+    // `addDefaultWorkerOptions` spreads the caller's options over its defaults.
     ...(opts.workflowThreads === 0
-      ? // the SDK's "debugMode" is its main-thread mode; the deadlock detector stays on with an explicit timeout
-        { debugMode: true, isolateExecutionTimeout: '5s' }
+      ? { debugMode: true, isolateExecutionTimeout: '5s' }
       : { workflowThreadPoolSize: opts.workflowThreads }),
   });
   const mirror = await Worker.create({

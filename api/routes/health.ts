@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { HealthSchema } from '../schemas/health';
 
 /** Each check resolves when its dependency answers. */
 export interface HealthChecks {
@@ -8,12 +8,6 @@ export interface HealthChecks {
 }
 
 const CHECK_TIMEOUT_MS = 2000;
-const State = Type.Union([Type.Literal('up'), Type.Literal('down')]);
-const HealthSchema = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
-  temporal: State,
-  store: State,
-});
 
 async function probe(check: () => Promise<void>): Promise<'up' | 'down'> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { PreviewRequestSchema, SchedulePreviewSchema } from '../../jobs/schema';
 import { previewSchedule } from '../../jobs/preview';
+import { PreviewRequestSchema, SchedulePreviewSchema } from '../schemas/schedules';
 
 /** `POST /api/schedules/preview`: any caller may see when a cron would fire before registering it. */
 export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,5 +1,5 @@
 import { scheduleIdOf } from '../../jobs/ids';
-import type { JobView } from '../../jobs/schema';
+import type { JobView } from '../../api/schemas/jobs';
 import { definitionOfAction } from '../../temporal/schedule-options';
 import { describeSchedule } from '../../temporal/schedules';
 import { apiClient, uniqueName } from '../support/api';

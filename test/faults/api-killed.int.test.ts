@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import type { JobView } from '../../jobs/schema';
+import type { JobView } from '../../api/schemas/jobs';
 import { apiClient } from '../support/api';
 import { deploymentOf } from '../support/process';
 import { deleteSchedules } from '../support/scheduler';

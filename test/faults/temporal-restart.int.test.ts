@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { startDevServer, type DevServer } from '../../devserver/dev-server';
-import type { ExecutionView, JobView } from '../../jobs/schema';
+import type { ExecutionView } from '../../api/schemas/executions';
+import type { JobView } from '../../api/schemas/jobs';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../temporal/search-attributes';
 import { apiClient, uniqueName } from '../support/api';
 import { ledgerOf } from '../support/ledger';

@@ -1,4 +1,4 @@
-import type { JobView } from '../../jobs/schema';
+import type { JobView } from '../../api/schemas/jobs';
 import { apiClient, uniqueName } from '../support/api';
 import { ledgerOf } from '../support/ledger';
 import { spawnScheduler } from '../support/process';

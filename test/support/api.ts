@@ -1,4 +1,5 @@
-import type { ExecutionView, JobView } from '../../jobs/schema';
+import type { ExecutionView } from '../../api/schemas/executions';
+import type { JobView } from '../../api/schemas/jobs';
 import { eventually } from './target';
 
 export interface ApiResult<T> {

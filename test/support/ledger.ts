@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import type { ExecutionView, JobView } from '../../jobs/schema';
+import type { ExecutionView } from '../../api/schemas/executions';
+import type { JobView } from '../../api/schemas/jobs';
 import { apiClient } from './api';
 import type { ReceivedCall, Target } from './target';
 
