@@ -5,9 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities, createSigner } from './activities';
 import { buildApp, buildOpsApp, type App, type AppDeps } from './api/app';
-import { createExecutionService } from './api/execution-service';
 import { createAuthenticator } from './api/identity';
-import { createJobService } from './api/job-service';
+import { createUseCases } from './api/use-cases';
 import { createTemporalLinks } from './temporal/links';
 import { ensureReconcileSchedule, reconcileNow } from './temporal/reconcile';
 import { registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './temporal/search-attributes';
@@ -169,8 +168,7 @@ function apiDeps(config: Readonly<Config>, { client, store }: Parts): Omit<AppDe
   const { taskQueue, namespace, linkBaseUrl } = config.temporal;
   const links = createTemporalLinks(linkBaseUrl, namespace);
   return {
-    jobs: createJobService({ client, store, services: config.services, taskQueue, links }),
-    executions: createExecutionService({ client, store, links, taskQueue }),
+    ...createUseCases({ client, store, services: config.services, taskQueue, links }),
     authenticate: createAuthenticator(config.identity),
     reconcile: () => reconcileNow(client, reconcileOptions(config)),
     rateLimitPerMinute: config.rateLimitPerMinute,

@@ -1,8 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { type Client, type ScheduleDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
-import { sameDefinition } from '../jobs/job';
 import type { ExecutionRecord } from '../jobs/execution';
 import {
   MAX_PRUNE_BATCHES,
@@ -12,12 +10,11 @@ import {
   type RetentionReport,
 } from '../jobs/reconcile';
 import type { JobStore } from '../store/job-store';
-import { describeRun, recordedExecutionOf, runOf } from '../temporal/runs';
+import { fetchRunRow, mendJobRow, mendRunRow, runRowOf, vanishedRunRow } from '../temporal/mirror';
 import {
   definitionOfAction,
   followsPlan,
   JOB_SCHEDULE_PREFIX,
-  jobRecordOf,
   stateToApply,
   toScheduleSpec,
 } from '../temporal/schedule-options';
@@ -130,7 +127,7 @@ class Pass {
     const flush = async () => {
       const rows = new Map((await this.store.getExecutions(batch.map((b) => b.workflowId))).map((e) => [e.id, e]));
       for (const info of batch) {
-        const run = runOf(info);
+        const run = runRowOf(info);
         if (run) await this.guard(run.id, () => this.mend(run, rows.get(run.id) ?? null));
       }
       batch = [];
@@ -151,8 +148,8 @@ class Pass {
       for (const row of rows) {
         if (this.checked.has(row.id)) continue;
         await this.guard(row.id, async () => {
-          const run = await describeRun(this.client, row.id);
-          await this.mend(run ?? { ...row, status: 'terminated', error: 'no longer known to Temporal' }, row);
+          const run = await fetchRunRow(this.client, row.id);
+          await this.mend(run ?? vanishedRunRow(row), row);
         });
       }
       this.heartbeat();
@@ -174,27 +171,11 @@ class Pass {
     }
   }
 
-  /** Writes a run's row when it is missing, or still `running` after the run ended. */
+  /** Writes a run's row again when it is behind the run (temporal/mirror.ts). */
   private async mend(run: ExecutionRecord, row: ExecutionRecord | null): Promise<void> {
     this.checked.add(run.id);
     this.report.executionsChecked++;
-    if (row && (row.status !== 'running' || run.status === 'running')) return;
-    await this.store.recordExecution(await this.repaired(run, row));
-    this.report.executionsRepaired.push(run.id);
-  }
-
-  /** The run's own last record (attempts, status code, error) where its history has one, ended as Temporal says. */
-  private async repaired(run: ExecutionRecord, row: ExecutionRecord | null): Promise<ExecutionRecord> {
-    const base = (await recordedExecutionOf(this.client, run.id)) ?? row ?? run;
-    if (base.status !== 'running' || run.status === 'running') return base;
-    const completedAt = run.completedAt ?? new Date().toISOString();
-    return {
-      ...base,
-      status: run.status,
-      completedAt,
-      durationMs: run.durationMs ?? Date.parse(completedAt) - Date.parse(base.startedAt),
-      error: base.error ?? run.error,
-    };
+    if (await mendRunRow(this.client, this.store, run, row)) this.report.executionsRepaired.push(run.id);
   }
 
   /**
@@ -219,20 +200,11 @@ class Pass {
     return handle.describe();
   }
 
+  /** Mends a job's row from its schedule (temporal/mirror.ts); a definition, pause or note it mends is reported. */
   private async mirrorJob(schedule: ScheduleDescription): Promise<string | null> {
-    const record = jobRecordOf(schedule);
-    if (!record) return null;
-    const job = record.definition;
-    const row = await this.store.getJob(job.name);
-    const repair =
-      !row ||
-      !sameDefinition(row.definition, job) ||
-      row.paused !== record.paused ||
-      row.pauseNote !== record.pauseNote;
-    // next run times and counts move on by themselves: refreshed, not reported as a repair
-    if (repair || !isDeepStrictEqual(row.times, record.times)) await this.store.upsertJob(record);
-    if (repair) this.report.jobsMirrored.push(job.name);
-    return job.name;
+    const mended = await mendJobRow(this.store, schedule);
+    if (mended?.change === 'repaired') this.report.jobsMirrored.push(mended.name);
+    return mended?.name ?? null;
   }
 
   private async guard(item: string, work: () => Promise<void>): Promise<void> {

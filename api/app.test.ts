@@ -4,9 +4,9 @@ import { normalizeJob } from '../jobs/validate';
 import { StoreError } from '../store/job-store';
 import { buildApp } from './app';
 import type { Pressure } from './plugins/load-shedding';
-import type { ExecutionService } from './execution-service';
+import type { ExecutionUseCases } from './use-cases/executions';
 import { createAuthenticator, type Caller } from './identity';
-import type { JobService } from './job-service';
+import type { JobUseCases } from './use-cases/jobs';
 
 /** The HTTP layer alone: validation, identity and error mapping, over fakes of our own services. */
 describe('the HTTP facade', () => {
@@ -53,11 +53,11 @@ describe('the HTTP facade', () => {
     trigger: async () => {
       throw new Error('secret internals');
     },
-  } as Partial<JobService> as JobService;
+  } as Partial<JobUseCases> as JobUseCases;
   const executions = {
     get: async () => null,
     list: async () => ({ executions: [], nextCursor: null }),
-  } as unknown as ExecutionService;
+  } as unknown as ExecutionUseCases;
   const app = (env: NodeJS.ProcessEnv = {}, storeUp = true, pressure?: Pressure) =>
     buildApp(
       {
@@ -178,7 +178,7 @@ describe('the HTTP facade', () => {
       {
         jobs: {
           trigger: async (_name: string, options: unknown) => (triggered.push(options), jobView),
-        } as unknown as JobService,
+        } as unknown as JobUseCases,
         executions,
         authenticate: createAuthenticator(loadConfig({}).identity),
         reconcile: async () => ({ workflowId: 'w', report: null }),

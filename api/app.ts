@@ -2,9 +2,9 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { clientErrorHandler, routerRefusals, schemaErrorFormatter } from './errors';
-import type { ExecutionService } from './execution-service';
+import type { ExecutionUseCases } from './use-cases/executions';
 import type { Caller } from './identity';
-import type { JobService } from './job-service';
+import type { JobUseCases } from './use-cases/jobs';
 import { authentication } from './plugins/authentication';
 import { bodyParsing } from './plugins/body-parsing';
 import { errorShape } from './plugins/error-shape';
@@ -20,8 +20,8 @@ import { scheduleRoutes } from './routes/schedules';
 import { serviceRoutes } from './routes/services';
 
 export interface AppDeps {
-  jobs: JobService;
-  executions: ExecutionService;
+  jobs: JobUseCases;
+  executions: ExecutionUseCases;
   /** Resolves the Authorization header to a caller; throws a 401 error for a bad token. */
   authenticate: (authorization: string | undefined) => Promise<Caller>;
   checks: HealthChecks;

@@ -20,9 +20,9 @@ import {
   JobNotFoundError,
   ServiceNotFoundError,
 } from './errors';
-import type { ExecutionService } from './execution-service';
+import type { ExecutionUseCases } from './use-cases/executions';
 import { createAuthenticator } from './identity';
-import type { JobService } from './job-service';
+import type { JobUseCases } from './use-cases/jobs';
 
 /** The table of docs/errors.md: code → status. */
 const documented = new Map(
@@ -50,8 +50,8 @@ describe('every refusal has our shape, our documented code and the field at faul
     resume: fail,
     backfill: fail,
     replaceServiceJobs: fail,
-  } as unknown as JobService;
-  const executions = { get: fail, list: fail, listOfJob: fail, retry: fail } as unknown as ExecutionService;
+  } as unknown as JobUseCases;
+  const executions = { get: fail, list: fail, listOfJob: fail, retry: fail } as unknown as ExecutionUseCases;
   const tokens = {
     SCHEDULER_ADMIN_TOKENS: 'alice=admin-token-0123456789',
     SCHEDULER_SERVICE_TOKENS: 'email-service=email-token-0123456789',

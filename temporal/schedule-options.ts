@@ -10,7 +10,6 @@ import {
 import { parseCron } from '../jobs/cron';
 import { horizonOf, type FirePlan, type UtcCalendar } from '../jobs/fire-plan';
 import { planJob } from '../jobs/validate';
-import type { JobRecord } from '../store/job-store';
 import { runIdBaseOf, scheduleIdOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import type { RunJobInput } from '../jobs/run-input';
@@ -105,31 +104,6 @@ export function definitionOfAction(action: {
   if (action.type !== 'startWorkflow' || action.workflowType !== 'runJob') return null;
   const input = action.args?.[0] as Partial<RunJobInput> | undefined;
   return input?.job ?? null;
-}
-
-/**
- * A job's mirror row as its schedule in Temporal says, definition included (the action carries it); null for a
- * schedule that is not a job's. Temporal lists up to 10 next action times: the row keeps them all, so it stays useful
- * as they pass.
- */
-export function jobRecordOf(schedule: ScheduleDescription): JobRecord | null {
-  const job = definitionOfAction(schedule.action);
-  if (!job) return null;
-  const updatedAt = (schedule.info.lastUpdatedAt ?? schedule.info.createdAt).toISOString();
-  const paused = adminPausedOf(job, schedule.state);
-  return {
-    definition: job,
-    paused,
-    pauseNote: paused ? (schedule.state.note ?? '') : null,
-    times: {
-      nextRunTimes: schedule.info.nextActionTimes.map((t) => t.toISOString()),
-      skipped: schedule.info.numActionsSkippedOverlap,
-      missed: schedule.info.numActionsMissedCatchupWindow,
-    },
-    createdAt: schedule.info.createdAt.toISOString(),
-    updatedAt,
-    scheduleUpdatedAt: updatedAt,
-  };
 }
 
 /** The comment on a plan's first calendar: it carries the plan's horizon, so the reconciler sees when to replan. */

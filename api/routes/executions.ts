@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ExecutionService } from '../execution-service';
+import type { ExecutionUseCases } from '../use-cases/executions';
 import { requireAdmin, requireListOf } from '../identity';
 import { ExecutionIdParams, ExecutionListQuery, ExecutionPageSchema, ExecutionReply } from '../schemas/executions';
 
-export const executionRoutes: FastifyPluginAsyncTypebox<{ executions: ExecutionService }> = async (
+export const executionRoutes: FastifyPluginAsyncTypebox<{ executions: ExecutionUseCases }> = async (
   app,
   { executions },
 ) => {

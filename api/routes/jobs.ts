@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { JobRegistrationSchema } from '../../jobs/schema';
-import type { ExecutionService } from '../execution-service';
+import type { ExecutionUseCases } from '../use-cases/executions';
 import { requireAdmin, requireListOf } from '../identity';
-import type { JobService } from '../job-service';
+import type { JobUseCases } from '../use-cases/jobs';
 import { NoContent } from '../schemas/common';
 import { ExecutionPageSchema, ExecutionReply, JobExecutionsQuery } from '../schemas/executions';
 import {
@@ -17,7 +17,7 @@ import {
   TriggerBody,
 } from '../schemas/jobs';
 
-export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService; executions: ExecutionService }> = async (
+export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobUseCases; executions: ExecutionUseCases }> = async (
   app,
   { jobs, executions },
 ) => {

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { JobService } from '../job-service';
+import type { JobUseCases } from '../use-cases/jobs';
 import { DeclaredSetBody, DeclaredSetQuery, DeclaredSetReply, ServiceParams } from '../schemas/services';
 
 /** `PUT /api/services/:service/jobs`: a service's declared job set, sent on every start (docs/jobs.md). */
-export const serviceRoutes: FastifyPluginAsyncTypebox<{ jobs: JobService }> = async (app, { jobs }) => {
+export const serviceRoutes: FastifyPluginAsyncTypebox<{ jobs: JobUseCases }> = async (app, { jobs }) => {
   app.put(
     '/:service/jobs',
     {

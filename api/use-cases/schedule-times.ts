@@ -1,9 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { scheduleIdOf } from '../jobs/ids';
-import type { JobRecord, JobStore } from '../store/job-store';
-import { jobRecordOf } from '../temporal/schedule-options';
-import { describeSchedule } from '../temporal/schedules';
-import { upcoming } from './views';
+import type { JobRecord, JobStore } from '../../store/job-store';
+import { refreshJobRow } from '../../temporal/mirror';
+import { upcoming } from '../views';
 
 /** Describes in flight at once: reads never wait for them, and Temporal is never flooded by them. */
 const CONCURRENCY = 4;
@@ -14,23 +12,16 @@ const CONCURRENCY = 4;
  * background and the row rewritten from it (upsertJob orders it against concurrent writes). Each job is queued once
  * however often it is asked for; a failed refresh is left to the next read, or to the reconciler.
  */
-export function scheduleTimesRefresher(client: Client, store: JobStore) {
+export function scheduleTimesRefresher(client: Client, store: JobStore): ScheduleTimesRefresher {
   const queued = new Set<string>();
   const waiting: string[] = [];
   let running = 0;
-
-  async function refreshNow(name: string): Promise<void> {
-    const schedule = await describeSchedule(client, scheduleIdOf(name));
-    const record = schedule && jobRecordOf(schedule);
-    // a schedule found gone was deleted in Temporal itself: its row goes too, as the reconciler would do
-    await (record ? store.upsertJob(record) : store.deleteJob(name));
-  }
 
   function pump(): void {
     while (running < CONCURRENCY && waiting.length > 0) {
       const name = waiting.shift()!;
       running++;
-      void refreshNow(name)
+      void refreshJobRow(client, store, name)
         .catch(() => undefined)
         .finally(() => {
           running--;
@@ -55,4 +46,10 @@ export function scheduleTimesRefresher(client: Client, store: JobStore) {
       }
     },
   };
+}
+
+/** See {@link scheduleTimesRefresher}. */
+export interface ScheduleTimesRefresher {
+  /** Queues a refresh of the job's row when it has no next run times, or some already passed; never waits for it. */
+  refreshIfStale(row: JobRecord, now?: number): void;
 }

@@ -1,0 +1,67 @@
+import type { Client, ScheduleDescription } from '@temporalio/client';
+import { scheduleIdOf } from '../../jobs/ids';
+import type { JobDefinition } from '../../jobs/job';
+import type { JobView } from '../schemas/jobs';
+import type { ServiceRegistry } from '../../jobs/services';
+import type { JobRecord, JobStore } from '../../store/job-store';
+import type { TemporalLinks } from '../../temporal/links';
+import { jobRowOf } from '../../temporal/mirror';
+import { definitionOfAction } from '../../temporal/schedule-options';
+import { describeSchedule } from '../../temporal/schedules';
+import { JobNotFoundError } from '../errors';
+import { mayActFor, type Caller } from '../identity';
+import { toJobView } from '../views';
+import { scheduleTimesRefresher, type ScheduleTimesRefresher } from './schedule-times';
+
+/** What the use cases are built over: Temporal first, then the mirror. */
+export interface UseCaseDeps {
+  client: Client;
+  store: JobStore;
+  /** The target services a job may call (`<NAME>_SERVICE_URL`). */
+  services: ServiceRegistry;
+  /** The task queue job runs are started on. */
+  taskQueue: string;
+  links: TemporalLinks;
+}
+
+/** The deps, and the one refresher of next run times that every read shares. */
+export interface UseCaseContext extends UseCaseDeps {
+  times: ScheduleTimesRefresher;
+}
+
+export const createUseCaseContext = (deps: UseCaseDeps): UseCaseContext => ({
+  ...deps,
+  times: scheduleTimesRefresher(deps.client, deps.store),
+});
+
+/**
+ * The job named `name` as its schedule carries it, and the schedule, for a caller allowed to see it.
+ * @throws {@link JobNotFoundError} when there is no such job, or it is another service's: its existence must not leak.
+ */
+export async function loadJob(
+  { client }: UseCaseContext,
+  name: string,
+  caller: Caller,
+): Promise<{ job: JobDefinition; schedule: ScheduleDescription }> {
+  const schedule = await describeSchedule(client, scheduleIdOf(name));
+  if (!schedule) throw new JobNotFoundError(name);
+  const job = definitionOfAction(schedule.action);
+  if (!job || !mayActFor(caller, job.service)) throw new JobNotFoundError(name);
+  return { job, schedule };
+}
+
+/**
+ * The mirror row of a job's schedule, as Temporal describes it (temporal/mirror.ts).
+ * @throws Error when the schedule is not a job's: callers pass only schedules they found to be one.
+ */
+export function jobRowOfSchedule(schedule: ScheduleDescription): JobRecord {
+  const row = jobRowOf(schedule);
+  if (!row) throw new Error('not a job schedule: its action carries no job definition');
+  return row;
+}
+
+/** Writes a job's mirror row; answers the job's view from the row the store then has (counters, last run). */
+export async function writeJobRow({ store, links }: UseCaseContext, row: JobRecord): Promise<JobView> {
+  await store.upsertJob(row);
+  return toJobView((await store.getJob(row.definition.name)) ?? row, links);
+}

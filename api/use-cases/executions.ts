@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { startedRunIdOf, scheduleIdOf } from '../../jobs/ids';
+import { RETRYABLE_STATUSES, type ExecutionRecord } from '../../jobs/execution';
+import type { ExecutionView } from '../schemas/executions';
+import type { ExecutionQuery } from '../../store/job-store';
+import { fetchRunRow, fetchRunStatus } from '../../temporal/mirror';
+import { inputOf, startRun } from '../../temporal/runs';
+import { definitionOfAction } from '../../temporal/schedule-options';
+import { describeSchedule } from '../../temporal/schedules';
+import {
+  ExecutionConflictError,
+  ExecutionNotFoundError,
+  ForbiddenError,
+  InvalidRequestError,
+  JobNotFoundError,
+} from '../errors';
+import { mayActFor, type Caller } from '../identity';
+import { toExecutionView } from '../views';
+import type { UseCaseContext } from './context';
+
+export interface ExecutionPage {
+  executions: ExecutionView[];
+  /** Pass as `before` for the next, older page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export type ExecutionFilter = Omit<ExecutionQuery, 'before'> & { before?: string };
+
+/** The execution use cases the API's routes call, bound to one context: runs as the mirror records them. */
+export function createExecutionUseCases(ctx: UseCaseContext) {
+  return {
+    /** See {@link getExecution}. */
+    get: (id: string, caller: Caller) => getExecution(ctx, id, caller),
+    /** See {@link listExecutions}. */
+    list: (query: ExecutionFilter, caller: Caller) => listExecutions(ctx, query, caller),
+    /** See {@link listJobExecutions}. */
+    listOfJob: (jobName: string, query: Omit<ExecutionFilter, 'jobName'>, caller: Caller) =>
+      listJobExecutions(ctx, jobName, query, caller),
+    /** See {@link retryExecution}. */
+    retry: (id: string, caller: Caller) => retryExecution(ctx, id, caller),
+  };
+}
+
+export type ExecutionUseCases = ReturnType<typeof createExecutionUseCases>;
+
+/**
+ * One run, from the mirror; Temporal answers for a run whose row is not written yet.
+ * @throws {@link ExecutionNotFoundError} when there is no such run, or the caller may not see it.
+ */
+async function getExecution(ctx: UseCaseContext, id: string, caller: Caller): Promise<ExecutionView> {
+  return toExecutionView(await loadExecution(ctx, id, caller), ctx.links);
+}
+
+/**
+ * A page of runs, newest first, from the mirror; a service reads only its own.
+ * @throws {@link ForbiddenError} on `service` when a service asks for another's runs.
+ * @throws {@link InvalidRequestError} on `before` when it is not a cursor this API returned.
+ */
+async function listExecutions(
+  { store, links }: UseCaseContext,
+  query: ExecutionFilter,
+  caller: Caller,
+): Promise<ExecutionPage> {
+  if (caller.kind === 'service' && query.service && query.service !== caller.name) {
+    throw new ForbiddenError('service: a service may only read its own executions');
+  }
+  const service = caller.kind === 'service' ? caller.name : query.service;
+  const rows = await store.listExecutions({ ...query, service, before: decodeCursor(query.before) });
+  const last = rows.length === query.limit ? rows[rows.length - 1] : undefined;
+  return {
+    executions: rows.map((r) => toExecutionView(r, links)),
+    nextCursor: last ? encodeCursor(last) : null,
+  };
+}
+
+/**
+ * A job's runs; they outlive the job, so a deleted job's owner still reads them.
+ * @throws {@link JobNotFoundError} when there is nothing to see: no run, and no job the caller may see.
+ */
+async function listJobExecutions(
+  ctx: UseCaseContext,
+  jobName: string,
+  query: Omit<ExecutionFilter, 'jobName'>,
+  caller: Caller,
+): Promise<ExecutionPage> {
+  const page = await listExecutions(ctx, { ...query, jobName }, caller);
+  if (page.executions.length > 0 || query.before) return page;
+  const job = await currentDefinition(ctx, jobName);
+  if (!job || !mayActFor(caller, job.service)) throw new JobNotFoundError(jobName);
+  return page;
+}
+
+/**
+ * Runs a finished, unsuccessful execution again as a new one (`trigger: "retry"`, `retryOf`), with the job's
+ * current definition and the payload the original run had (a deleted job's run retries as it was).
+ * @returns the new run as it stands at its start.
+ * @throws {@link ExecutionNotFoundError} when there is no such run, or the caller may not see it.
+ * @throws {@link ExecutionConflictError} when the run is not in a retryable status, or neither its job nor its input
+ * is known any more.
+ */
+async function retryExecution(ctx: UseCaseContext, id: string, caller: Caller): Promise<ExecutionView> {
+  const original = await loadExecution(ctx, id, caller);
+  const status = await fetchRunStatus(ctx.client, original);
+  if (!RETRYABLE_STATUSES.includes(status)) {
+    throw new ExecutionConflictError(
+      `execution ${id} is ${status}: only ${RETRYABLE_STATUSES.join(', ')} runs can be retried`,
+    );
+  }
+  const input = await inputOf(ctx.client, id);
+  const current = await currentDefinition(ctx, original.jobName);
+  const job = current ? { ...current, payload: input?.job.payload ?? current.payload } : (input?.job ?? null);
+  if (!job) throw new ExecutionConflictError(`execution ${id}: neither its job nor its input is known any more`);
+  const execution = await startRun(ctx.client, ctx.taskQueue, {
+    job,
+    trigger: 'retry',
+    triggeredBy: caller.name,
+    retryOf: id,
+    workflowId: startedRunIdOf(job.name, 'retry', randomUUID()),
+  });
+  return toExecutionView(execution!, ctx.links);
+}
+
+/**
+ * The run `id` for a caller allowed to see it: its mirror row, else its row as Temporal describes it.
+ * @throws {@link ExecutionNotFoundError} when there is no such run, or it is another service's.
+ */
+async function loadExecution({ client, store }: UseCaseContext, id: string, caller: Caller): Promise<ExecutionRecord> {
+  const execution = (await store.getExecution(id)) ?? (await fetchRunRow(client, id));
+  if (!execution || !mayActFor(caller, execution.service)) throw new ExecutionNotFoundError(id);
+  return execution;
+}
+
+/** The definition a job's schedule carries now, or null once the job is deleted. */
+async function currentDefinition({ client }: UseCaseContext, jobName: string) {
+  const schedule = await describeSchedule(client, scheduleIdOf(jobName));
+  return schedule && definitionOfAction(schedule.action);
+}
+
+const encodeCursor = (e: ExecutionRecord) => Buffer.from(JSON.stringify([e.startedAt, e.id])).toString('base64url');
+
+function decodeCursor(cursor: string | undefined): ExecutionQuery['before'] {
+  if (!cursor) return undefined;
+  try {
+    const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof startedAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(startedAt))) {
+      return { startedAt, id };
+    }
+  } catch {
+    // falls through to the 400 below
+  }
+  throw new InvalidRequestError('before: not a cursor returned by this API');
+}
