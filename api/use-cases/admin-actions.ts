@@ -6,11 +6,10 @@ import type { JobView } from '../schemas/jobs';
 import { checkPayload } from '../../jobs/validate';
 import { startRun } from '../../temporal/runs';
 import { adminPausedOf, DISABLED_NOTE } from '../../temporal/schedule-options';
-import { deleteSchedule } from '../../temporal/schedules';
 import { JobDisabledError } from '../errors';
 import type { Caller } from '../identity';
 import { toExecutionView } from '../views';
-import { jobRowOfSchedule, loadJob, writeJobRow, type UseCaseContext } from './context';
+import { deleteJob, jobRowOfSchedule, loadJob, writeJobRow, type UseCaseContext } from './context';
 
 /**
  * An admin's pause or resume, with the admin's note (`pauseNote: "paused by alice: <note>"`). Resuming a job its
@@ -66,10 +65,4 @@ export async function triggerJob(
 export async function removeJob(ctx: UseCaseContext, name: string, caller: Caller): Promise<void> {
   await loadJob(ctx, name, caller);
   await deleteJob(ctx, name);
-}
-
-/** Deletes a job's schedule (its runs and their history stay) and its mirror row; a job already gone is fine. */
-export async function deleteJob({ client, store }: UseCaseContext, name: string): Promise<void> {
-  await deleteSchedule(client, scheduleIdOf(name));
-  await store.deleteJob(name);
 }

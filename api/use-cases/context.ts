@@ -7,13 +7,13 @@ import type { JobRecord, JobStore } from '../../store/job-store';
 import type { TemporalLinks } from '../../temporal/links';
 import { jobRowOf } from '../../temporal/mirror';
 import { definitionOfAction } from '../../temporal/schedule-options';
-import { describeSchedule } from '../../temporal/schedules';
+import { deleteSchedule, describeSchedule } from '../../temporal/schedules';
 import { JobNotFoundError } from '../errors';
 import { mayActFor, type Caller } from '../identity';
 import { toJobView } from '../views';
 import { scheduleTimesRefresher, type ScheduleTimesRefresher } from './schedule-times';
 
-/** What the use cases are built over: Temporal first, then the mirror. */
+/** What the use cases are built over: Temporal first, then the mirror. This file also holds the steps they share. */
 export interface UseCaseDeps {
   client: Client;
   store: JobStore;
@@ -64,4 +64,10 @@ export function jobRowOfSchedule(schedule: ScheduleDescription): JobRecord {
 export async function writeJobRow({ store, links }: UseCaseContext, row: JobRecord): Promise<JobView> {
   await store.upsertJob(row);
   return toJobView((await store.getJob(row.definition.name)) ?? row, links);
+}
+
+/** Deletes a job's schedule (its runs and their history stay) and its mirror row; a job already gone is fine. */
+export async function deleteJob({ client, store }: UseCaseContext, name: string): Promise<void> {
+  await deleteSchedule(client, scheduleIdOf(name));
+  await store.deleteJob(name);
 }

@@ -6,8 +6,7 @@ import { describeSchedule } from '../../temporal/schedules';
 import { JOB_SERVICE } from '../../temporal/search-attributes';
 import { ForbiddenError, ServiceNotFoundError } from '../errors';
 import { mayActFor, type Caller } from '../identity';
-import { deleteJob } from './admin-actions';
-import type { UseCaseContext } from './context';
+import { deleteJob, type UseCaseContext } from './context';
 import { mapLimited, nested } from './lists';
 import { applyJob, changeOf, type RegisterStatus } from './register-job';
 
