@@ -93,7 +93,7 @@ export async function refreshJobRow(client: Client, store: JobStore, name: strin
  * itself, or a write that never landed); `refreshed` when only next run times and counts did (they move on by
  * themselves).
  */
-export type JobRowChange = 'unchanged' | 'refreshed' | 'repaired';
+type JobRowChange = 'unchanged' | 'refreshed' | 'repaired';
 
 /**
  * Writes the row a job's schedule gives when the store's row differs from it, as the reconciler does over every job.
@@ -195,7 +195,7 @@ export const vanishedRunRow = (row: ExecutionRecord): ExecutionRecord => ({
  * else the input of the `mirrorExecution` child it handed its end row to or of its last `recordExecution` activity
  * (earlier runs). Null when the history has none (or is gone).
  */
-export async function fetchRecordedRunRow(client: Client, workflowId: string): Promise<ExecutionRecord | null> {
+async function fetchRecordedRunRow(client: Client, workflowId: string): Promise<ExecutionRecord | null> {
   for (const event of [...((await fetchRunHistory(client, workflowId)) ?? [])].reverse()) {
     const activity = event.activityTaskScheduledEventAttributes;
     const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
@@ -215,7 +215,7 @@ export async function fetchRecordedRunRow(client: Client, workflowId: string): P
 }
 
 /** Whether a run's row is behind the run: missing, or still `running` after Temporal ended the run. */
-export const isRunRowBehind = (row: ExecutionRecord | null, run: ExecutionRecord): boolean =>
+const isRunRowBehind = (row: ExecutionRecord | null, run: ExecutionRecord): boolean =>
   !row || (row.status === 'running' && run.status !== 'running');
 
 /**

@@ -1,8 +1,9 @@
+import type { Static } from '@sinclair/typebox';
 import { parseCron } from '../../jobs/cron';
 import { countFires } from '../../jobs/fire-plan';
 import { scheduledRunIdOf, scheduleIdOf } from '../../jobs/ids';
 import type { JobDefinition } from '../../jobs/job';
-import type { ExecutionView } from '../schemas/executions';
+import type { BackfillReply } from '../schemas/jobs';
 import { startRun } from '../../temporal/runs';
 import { scheduleMatchingTimes } from '../../temporal/schedules';
 import { InvalidRequestError } from '../errors';
@@ -11,14 +12,13 @@ import { toExecutionView } from '../views';
 import { loadJob, type UseCaseContext } from './context';
 
 /** A backfill runs at most this many occurrences; a larger range is a 400. */
-export const MAX_BACKFILL = 500;
+const MAX_BACKFILL = 500;
 
-export interface BackfillResult {
-  /** The runs started, as they stand at their start. */
-  executions: ExecutionView[];
-  /** Occurrences in the range that already have a run (scheduled or backfilled): not run again. */
-  skipped: { scheduledAt: string; executionId: string }[];
-}
+/**
+ * `executions`: the runs started, as they stand at their start; `skipped`: the occurrences in the range that already
+ * have a run (scheduled or backfilled), not run again.
+ */
+type BackfillResult = Static<typeof BackfillReply>;
 
 /**
  * Runs each occurrence of the job's schedule in [from, to] (ISO-8601, both inclusive) once, with

@@ -1,3 +1,4 @@
+import type { Static } from '@sinclair/typebox';
 import { jobNameOfScheduleId, scheduleIdOf } from '../../jobs/ids';
 import type { JobDefinition, JobRegistration } from '../../jobs/job';
 import { InvalidJobError, normalizeJob } from '../../jobs/validate';
@@ -6,6 +7,7 @@ import { describeSchedule } from '../../temporal/schedules';
 import { JOB_SERVICE } from '../../temporal/search-attributes';
 import { ForbiddenError, ServiceNotFoundError } from '../errors';
 import { mayActFor, type Caller } from '../identity';
+import type { DeclaredSetReply } from '../schemas/services';
 import { deleteJob, type UseCaseContext } from './context';
 import { mapLimited, nested } from './lists';
 import { applyJob, changeOf, type RegisterStatus } from './register-job';
@@ -13,19 +15,12 @@ import { applyJob, changeOf, type RegisterStatus } from './register-job';
 /** A job of a declared set: `service` may be left out, the path names it. */
 export type DeclaredJob = Omit<JobRegistration, 'service'> & { service?: string };
 
-/** What a declared set did (or, with `dryRun`, would do): job names, sorted. */
-export interface ServiceJobsDiff {
-  dryRun: boolean;
-  created: string[];
-  updated: string[];
-  unchanged: string[];
-  /** Jobs an earlier set declared that this one leaves out, and mirror rows whose schedule is gone. */
-  removed: string[];
-  /** The service's jobs this set leaves out but does not remove: they were registered one at a time. */
-  kept: string[];
-  /** Why each removed or kept job was. */
-  reasons: Record<string, string>;
-}
+/**
+ * What a declared set did (or, with `dryRun`, would do): job names, sorted. `removed`: the jobs an earlier set
+ * declared that this one leaves out, and mirror rows whose schedule is gone; `kept`: the service's jobs this set
+ * leaves out but does not remove, since they were registered one at a time; `reasons`: why each removed or kept job was.
+ */
+type ServiceJobsDiff = Static<typeof DeclaredSetReply>;
 
 /** Why a declared set leaves a job of its service alone. */
 const KEPT_REASON =

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Static } from '@sinclair/typebox';
 import { startedRunIdOf, scheduleIdOf } from '../../jobs/ids';
 import { RETRYABLE_STATUSES, type ExecutionRecord } from '../../jobs/execution';
-import type { ExecutionView } from '../schemas/executions';
+import type { ExecutionPageSchema, ExecutionView } from '../schemas/executions';
 import type { ExecutionQuery } from '../../store/job-store';
 import { fetchRunRow, fetchRunStatus } from '../../temporal/mirror';
 import { inputOf, startRun } from '../../temporal/runs';
@@ -18,13 +19,10 @@ import { mayActFor, type Caller } from '../identity';
 import { toExecutionView } from '../views';
 import type { UseCaseContext } from './context';
 
-export interface ExecutionPage {
-  executions: ExecutionView[];
-  /** Pass as `before` for the next, older page; null on the last page. */
-  nextCursor: string | null;
-}
+/** A page of runs, newest first; pass `nextCursor` as `before` for the next, older page (null on the last). */
+type ExecutionPage = Static<typeof ExecutionPageSchema>;
 
-export type ExecutionFilter = Omit<ExecutionQuery, 'before'> & { before?: string };
+type ExecutionFilter = Omit<ExecutionQuery, 'before'> & { before?: string };
 
 /** The execution use cases the API's routes call, bound to one context: runs as the mirror records them. */
 export function createExecutionUseCases(ctx: UseCaseContext) {

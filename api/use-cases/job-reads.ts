@@ -1,4 +1,5 @@
-import type { JobView } from '../schemas/jobs';
+import type { Static } from '@sinclair/typebox';
+import type { JobPageSchema, JobView } from '../schemas/jobs';
 import { JobNotFoundError } from '../errors';
 import { mayActFor, type Caller } from '../identity';
 import { toJobView } from '../views';
@@ -12,11 +13,8 @@ export interface JobFilter {
   limit: number;
 }
 
-export interface JobPage {
-  jobs: JobView[];
-  /** The name to pass as `after` for the next page; null on the last. */
-  nextCursor: string | null;
-}
+/** A page of jobs; `nextCursor` is the name to pass as `after` for the next page, null on the last. */
+type JobPage = Static<typeof JobPageSchema>;
 
 /**
  * One job, from the mirror: no call to Temporal, unless the job has no row (yet). A row whose next run times have
