@@ -12,4 +12,4 @@ export const createActivities = (deps: ActivityDeps) => ({
 export type Activities = ReturnType<typeof createActivities>;
 
 export type { CallObserver, CallRequest } from './call-service';
-export { createSigner, type Signer } from './signing';
+export { createSigner } from './signing';

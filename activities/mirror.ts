@@ -7,7 +7,7 @@ export interface MirrorDeps {
 }
 
 /** The failure type of a mirror write its store refused for its content: retrying the same row cannot help. */
-export const MIRROR_WRITE_REFUSED = 'MirrorWriteRefused';
+const MIRROR_WRITE_REFUSED = 'MirrorWriteRefused';
 
 export function mirrorActivities({ store }: MirrorDeps) {
   return {

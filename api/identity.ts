@@ -24,7 +24,7 @@ export function createAuthenticator(identity: IdentityConfig) {
 }
 
 /** Asymmetric only: Clerk signs RS256; ES256 for issuers on P-256 keys. */
-export const ADMIN_JWT_ALGORITHMS = ['RS256', 'ES256'];
+const ADMIN_JWT_ALGORITHMS = ['RS256', 'ES256'];
 
 /** Admin JWTs: signature against the JWKS (keys cached and refreshed by jose), issuer, audience, expiry, role. */
 function createJwtVerifier(config: AdminJwtConfig) {

@@ -315,7 +315,7 @@ const FALLBACK_UI_URL = 'http://localhost:8233';
  * Where the HTTP server listens when `HOST` is unset: every interface, except for an API in open mode (every caller
  * is admin), which stays on loopback. A worker-only process serves no API, only probes and metrics.
  */
-export function defaultHost(role: Config['role'], open: boolean): string {
+function defaultHost(role: Config['role'], open: boolean): string {
   return open && role !== 'worker' ? '127.0.0.1' : '0.0.0.0';
 }
 

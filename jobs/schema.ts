@@ -66,7 +66,6 @@ export const JobRegistrationSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type JobRegistrationBody = Static<typeof JobRegistrationSchema>;
 
 /** A job of a declared set (`PUT /api/services/:service/jobs`): `service` may be left out, the path names it. */
 export const DeclaredJobSchema = Type.Object(

@@ -71,7 +71,7 @@ export function adminPausedOf(job: JobDefinition, state: ScheduleState): boolean
  * The schedule state a job must have: paused while its service has it disabled or an admin has paused it, with the
  * admin's note (`adminNote`, null when no admin paused it) or {@link DISABLED_NOTE}.
  */
-export function scheduleStateOf(job: JobDefinition, adminNote: string | null): ScheduleState {
+function scheduleStateOf(job: JobDefinition, adminNote: string | null): ScheduleState {
   if (adminNote !== null) return { paused: true, note: adminNote };
   return job.enabled ? { paused: false } : { paused: true, note: DISABLED_NOTE };
 }

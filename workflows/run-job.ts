@@ -49,7 +49,7 @@ const { recordExecution: recordEndInPlace } = proxyLocalActivities<Activities>({
 const { executions } = proxySinks<ExecutionSinks>();
 
 /** The job's own policy: a per-attempt timeout and the retries it registered (SPEC §2, §5). */
-export function callOptions(job: JobDefinition): ActivityOptions {
+function callOptions(job: JobDefinition): ActivityOptions {
   return {
     // The call aborts itself at timeoutSeconds; Temporal's timeout only catches a worker that died mid-call.
     startToCloseTimeout: `${job.timeoutSeconds + 10}s`,

@@ -7,7 +7,7 @@ import { ExecutionViewSchema } from './executions';
 
 /** The registration body itself is the domain's: `JobRegistrationSchema` in jobs/schema.ts. */
 
-export const LastExecutionSchema = Type.Object({
+const LastExecutionSchema = Type.Object({
   id: Type.String(),
   status: literals(EXECUTION_STATUSES),
   startedAt: Timestamp,

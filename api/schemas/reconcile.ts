@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Nullable, Timestamp } from './common';
 
 /** One reconciler pass (jobs/reconcile.ts `ReconcileReport`). */
-export const ReconcileReportSchema = Type.Object({
+const ReconcileReportSchema = Type.Object({
   jobsMirrored: Type.Array(Type.String()),
   jobsRemoved: Type.Array(Type.String()),
   jobsReplanned: Type.Array(Type.String()),

@@ -73,7 +73,7 @@ export const DST_CRONS: readonly OracleCron[] = [
 ];
 
 /** A daily fixed-time cron at a wall time, with its predicate. */
-export function dailyAt(hour: number, minute: number): OracleCron {
+function dailyAt(hour: number, minute: number): OracleCron {
   return { cron: `${minute} ${hour} * * *`, matches: (w) => w.hour === hour && w.minute === minute, fixed: true };
 }
 
@@ -96,8 +96,8 @@ export function changeCrons(zone: string, changes: readonly number[]): OracleCro
   return [...crons.values()];
 }
 
-export const FIRST = Date.UTC(2025, 0, 1);
-export const LAST = Date.UTC(2028, 0, 1);
+const FIRST = Date.UTC(2025, 0, 1);
+const LAST = Date.UTC(2028, 0, 1);
 
 /** Each zone's offset changes of 2025–2027 (epoch ms), as Intl has them. */
 export function changesOf(zone: string): number[] {

@@ -16,7 +16,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export const postgresUser = () => process.env.PGUSER || 'postgres';
+const postgresUser = () => process.env.PGUSER || 'postgres';
 
 export function databaseUrl(database: string, user = postgresUser()): string {
   return `postgres://${encodeURIComponent(user)}@${HOST}:${PORT}/${encodeURIComponent(database)}`;

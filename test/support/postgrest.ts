@@ -30,7 +30,7 @@ export interface Gateway {
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
 /** An HS256 JWT, as Supabase's API keys are. */
-export function signJwt(payload: object, secret: string): string {
+function signJwt(payload: object, secret: string): string {
   const unsigned = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${base64url(JSON.stringify(payload))}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }

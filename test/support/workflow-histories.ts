@@ -19,9 +19,9 @@ export const WORKFLOW_VERSIONS: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 /** The version today's code starts runs at: fresh recordings are its fixtures. */
-export const CURRENT_WORKFLOW_VERSION = '1.0';
+const CURRENT_WORKFLOW_VERSION = '1.0';
 
-export const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
+const HISTORY_FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 const { History } = temporal.api.history.v1;
 type History = temporal.api.history.v1.IHistory;
 
