@@ -20,6 +20,7 @@ import {
 } from '../temporal/schedule-options';
 import { planJob } from '../jobs/validate';
 import { describeSchedule } from '../temporal/schedules';
+import { WorkflowType } from '../jobs/workflow-types';
 
 const BATCH = 100;
 
@@ -122,7 +123,7 @@ class Pass {
   /** Runs running now or closed within the lookback, compared with their rows in batches. */
   async recentRuns(lookbackHours: number): Promise<void> {
     const since = new Date(Date.now() - lookbackHours * 3_600_000).toISOString();
-    const query = `WorkflowType = "runJob" AND (ExecutionStatus = "Running" OR CloseTime >= "${since}")`;
+    const query = `WorkflowType = "${WorkflowType.runJob}" AND (ExecutionStatus = "Running" OR CloseTime >= "${since}")`;
     let batch: WorkflowExecutionInfo[] = [];
     const flush = async () => {
       const rows = new Map((await this.store.getExecutions(batch.map((b) => b.workflowId))).map((e) => [e.id, e]));

@@ -7,6 +7,7 @@ import type { Pressure } from './plugins/load-shedding';
 import type { ExecutionUseCases } from './use-cases/executions';
 import { createAuthenticator, type Caller } from './identity';
 import type { JobUseCases } from './use-cases/jobs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The HTTP layer alone: validation, identity and error mapping, over fakes of our own services. */
 describe('the HTTP facade', () => {
@@ -322,7 +323,7 @@ describe('the HTTP facade', () => {
   test('an overloaded process sheds /api requests with a 503 and Retry-After; probes still answer', async () => {
     const a = app({}, true, { maxHeapUsedBytes: 1, maxEventLoopDelayMs: 0, sampleIntervalMs: 10 });
     await a.ready();
-    await new Promise((r) => setTimeout(r, 50)); // the first sample
+    await sleep(50); // the first sample
     const shed = await a.inject({ method: 'POST', url: '/api/jobs/register', payload: body });
     expect(shed.statusCode).toBe(503);
     expect(shed.headers['retry-after']).toBe('5');

@@ -23,6 +23,7 @@ import {
 import type { ExecutionUseCases } from './use-cases/executions';
 import { createAuthenticator } from './identity';
 import type { JobUseCases } from './use-cases/jobs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The table of docs/errors.md: code → status. */
 const documented = new Map(
@@ -438,9 +439,9 @@ describe('every refusal has our shape, our documented code and the field at faul
       const busy = connection('GET /api/jobs HTTP/1.1\r\nHost: x\r\n\r\n');
       await inFlight;
       const closed = server.close();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       busy.write('GET /api/jobs HTTP/1.1\r\nHost: x\r\n\r\n');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       release();
       expect(await busy.answers).toEqual([
         { status: 200, code: '', field: null, message: '{"jobs":[],"nextCursor":null}' },

@@ -19,6 +19,7 @@ import {
   type Target,
 } from './harness';
 import { MIRROR_OFF_TASK_QUEUE } from './mirror-off-worker';
+import { WorkflowType } from '../jobs/workflow-types';
 
 /** What every scenario runs against: one dev server, one scheduler process, one recording target. */
 export interface BenchContext {
@@ -95,7 +96,7 @@ export async function throughput(ctx: BenchContext) {
   const job = normalizeJob(jobBody('throughput'), new Map([[SERVICE, ctx.target.url]]));
   const input: RunJobInput = { job, trigger: 'manual', triggeredBy: 'bench', retryOf: null };
   const runJobOn = (taskQueue: string) => () =>
-    ctx.client.workflow.start('runJob', {
+    ctx.client.workflow.start(WorkflowType.runJob, {
       taskQueue,
       workflowId: `job-run-throughput-manual-${randomUUID()}`,
       args: [input],

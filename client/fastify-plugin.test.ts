@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { createSigner } from '../activities/signing';
 import { schedulerSignature } from './fastify-plugin';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A service's Fastify app with the plugin, fed requests signed by the scheduler's own signer. */
 describe('the Fastify plugin services register', () => {
@@ -56,7 +57,7 @@ describe('the Fastify plugin services register', () => {
     let release!: () => void;
     const { app, handled } = await service(() => new Promise((r) => (release = () => r(200))));
     const slow = app.inject(call('run-3'));
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const overtaking = await app.inject(call('run-3'));
     expect(overtaking.statusCode).toBe(425);
     release();

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSchedulerClient, SchedulerRequestError } from './scheduler-client';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Against a real HTTP server that comes up late and is unavailable at first, as a scheduler rolling out is. */
 describe('the scheduler client services use', () => {
@@ -41,7 +42,7 @@ describe('the scheduler client services use', () => {
     const declared = client.declare('email-service', [
       { name: 'weekly-digest', endpoint: '/digest', cron: '0 9 * * 1' },
     ]);
-    await new Promise((r) => setTimeout(r, 300)); // nothing listens yet: connections are refused
+    await sleep(300); // nothing listens yet: connections are refused
     const result = { created: ['weekly-digest'], updated: [], unchanged: [], removed: [] };
     await serve(
       port,

@@ -1,8 +1,9 @@
 /**
  * What a service needs to put its jobs on the scheduler (SPEC §2, §4): `register` one job or `declare` its whole
  * set on every start. Both wait for the scheduler to come up (connection refused, 502/503/504, 429), so a service
- * may call them while the scheduler is still starting. Self-contained: `fetch` only.
+ * may call them while the scheduler is still starting. Self-contained: `fetch` and Node's timers only.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** A job as SPEC §2 defines it; the scheduler fills in the defaults. */
 export interface JobDeclaration {
@@ -177,15 +178,8 @@ function retryAfter(header: string | null): number | undefined {
   return Number(header) * 1000;
 }
 
+/** Waits `ms`; a stop rejects it with the signal's own reason (timers/promises would reject with an AbortError). */
 const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
+  delay(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? (signal.reason as Error) : err;
   });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The pinned Temporal CLI version; `scripts/install-tools.sh` builds exactly this one. */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -151,7 +152,7 @@ async function waitUntilReady(
     } catch (err) {
       if (Date.now() > deadline)
         throw new DevServerError(`Temporal dev server at ${address} not ready: ${String(err)}`);
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 }

@@ -1,18 +1,19 @@
 /** Temporal identifiers derived from job names. Temporal appends each scheduled run's nominal time
- * (`-2026-11-30T08:00:00Z`) to the run base, which makes a scheduled run's id unique per occurrence. */
+ * (`-2026-11-30T08:00:00Z`) to the workflow id base, which makes a scheduled run's workflow id unique per occurrence.
+ * A workflow id names a run for good; Temporal's run id names one execution of it (`runId` on a row). */
 export const scheduleIdOf = (jobName: string) => `job-${jobName}`;
-export const runIdBaseOf = (jobName: string) => `job-run-${jobName}`;
+export const workflowIdBaseOf = (jobName: string) => `job-run-${jobName}`;
 export const jobNameOfScheduleId = (scheduleId: string) => scheduleId.replace(/^job-/, '');
 
 /** Runs we start ourselves carry their trigger and a unique suffix, so two in one second never collide. */
-export const startedRunIdOf = (jobName: string, trigger: string, unique: string) =>
-  `${runIdBaseOf(jobName)}-${trigger}-${unique}`;
+export const startedWorkflowIdOf = (jobName: string, trigger: string, unique: string) =>
+  `${workflowIdBaseOf(jobName)}-${trigger}-${unique}`;
 
-/** The id Temporal gives the scheduled run of one occurrence; a backfill of that occurrence takes the same one. */
-export const scheduledRunIdOf = (jobName: string, nominalTime: Date) =>
-  `${runIdBaseOf(jobName)}-${nominalTime.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+/** The workflow id Temporal gives the scheduled run of one occurrence; a backfill of that occurrence takes the same. */
+export const scheduledWorkflowIdOf = (jobName: string, nominalTime: Date) =>
+  `${workflowIdBaseOf(jobName)}-${nominalTime.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
 
-/** The nominal time that Temporal (and our backfill) appends to a run's id, e.g. `…-2026-11-30T08:00:00Z`. */
+/** The nominal time that Temporal (and our backfill) appends to a run's workflow id, e.g. `…-2026-11-30T08:00:00Z`. */
 export function nominalTimeOf(workflowId: string): string | null {
   const suffix = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId)?.[1];
   return suffix ? new Date(suffix).toISOString() : null;

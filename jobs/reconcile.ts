@@ -44,7 +44,7 @@ export interface MirrorReport {
   executionsChecked: number;
   /** Runs whose row was missing or still `running` after the run had ended. */
   executionsRepaired: string[];
-  /** Items that could not be mended this pass (`<job or run id>: <why>`); the next pass tries again. */
+  /** Items that could not be mended this pass (`<job name or workflow id>: <why>`); the next pass tries again. */
   failures: string[];
 }
 

@@ -15,6 +15,7 @@ import { fetchRunHistory } from './runs';
 import { adminPausedOf, definitionOfAction } from './schedule-options';
 import { describeSchedule } from './schedules';
 import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './search-attributes';
+import { ActivityType, WorkflowType } from '../jobs/workflow-types';
 
 /*
  * The mirror follows Temporal. Temporal is the source of truth; the store's rows (`job_schedules`, `scheduled_jobs`)
@@ -138,7 +139,7 @@ const STATUS_OF: Record<string, ExecutionStatus> = {
 export function runRowOf(d: Omit<WorkflowExecutionInfo, 'raw'>): ExecutionRecord | null {
   const jobName = d.typedSearchAttributes.get(JOB_NAME);
   const service = d.typedSearchAttributes.get(JOB_SERVICE);
-  if (d.type !== 'runJob' || !jobName || !service) return null;
+  if (d.type !== WorkflowType.runJob || !jobName || !service) return null;
   const memo = (d.memo ?? {}) as { triggeredBy?: string; retryOf?: string | null };
   const completedAt = d.closeTime ?? null;
   const startedAt = d.startTime.toISOString();
@@ -202,9 +203,9 @@ async function fetchRecordedRunRow(client: Client, workflowId: string): Promise<
     const payload =
       event.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0] ??
       event.workflowExecutionFailedEventAttributes?.failure?.applicationFailureInfo?.details?.payloads?.[0] ??
-      (activity?.activityType?.name === 'recordExecution'
+      (activity?.activityType?.name === ActivityType.recordExecution
         ? activity.input?.payloads?.[0]
-        : child?.workflowType?.name === 'mirrorExecution'
+        : child?.workflowType?.name === WorkflowType.mirrorExecution
           ? child.input?.payloads?.[0]
           : undefined);
     const record = payload && defaultPayloadConverter.fromPayload<ExecutionRecord | undefined>(payload);

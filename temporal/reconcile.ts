@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { ReconcileInput } from '../jobs/reconcile';
 import { deleteSchedule } from './schedules';
+import { WorkflowType } from '../jobs/workflow-types';
 
 export const RECONCILE_SCHEDULE_ID = 'scheduler-reconcile';
 
@@ -14,7 +15,7 @@ export interface ReconcileSettings {
   retentionDays: number;
 }
 
-const inputOf = ({ lookbackHours, retentionDays }: ReconcileSettings): ReconcileInput => ({
+const reconcileInputOf = ({ lookbackHours, retentionDays }: ReconcileSettings): ReconcileInput => ({
   lookbackHours,
   retentionDays,
 });
@@ -27,10 +28,10 @@ export async function ensureReconcileSchedule(client: Client, settings: Reconcil
     spec: { intervals: [{ every: `${settings.everyMinutes}m` }] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'reconcile',
+      workflowType: WorkflowType.reconcile,
       taskQueue: settings.taskQueue,
       workflowId: `${RECONCILE_SCHEDULE_ID}-run`,
-      args: [inputOf(settings)],
+      args: [reconcileInputOf(settings)],
     },
     policies: { overlap: 'SKIP', catchupWindow: '1m' },
     state: { note: 'reconciles the mirror with Temporal' },
@@ -57,13 +58,14 @@ export async function reconcileNow<R>(
   settings: ReconcileSettings,
   waitMs = 60_000,
 ): Promise<{ workflowId: string; report: R | null }> {
-  const handle = await client.workflow.start('reconcile', {
+  const handle = await client.workflow.start(WorkflowType.reconcile, {
     taskQueue: settings.taskQueue,
     workflowId: `${RECONCILE_SCHEDULE_ID}-manual`,
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [inputOf(settings)],
+    args: [reconcileInputOf(settings)],
     workflowExecutionTimeout: '15m',
   });
+  // a race against a cleared timer: handle.result() takes no signal, and the run goes on after we stop waiting
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
   try {

@@ -5,6 +5,7 @@ import { nominalTimeOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import type { RunJobInput } from '../jobs/run-input';
 import { runSearchAttributes } from './schedule-options';
+import { WorkflowType } from '../jobs/workflow-types';
 
 /** Runs we start ourselves (manual, retry, backfill), and what their history holds; their rows: ./mirror.ts. */
 
@@ -14,7 +15,7 @@ export interface StartRun {
   triggeredBy: string;
   retryOf?: string | null;
   workflowId: string;
-  /** Backfills reuse a scheduled run's id: an occurrence that already ran is refused, never run twice. */
+  /** Backfills reuse a scheduled run's workflow id: an occurrence that already ran is refused, never run twice. */
   rejectDuplicate?: boolean;
 }
 
@@ -27,7 +28,7 @@ export async function startRun(client: Client, taskQueue: string, run: StartRun)
   const input: RunJobInput = { job: run.job, trigger: run.trigger, triggeredBy: run.triggeredBy, retryOf };
   let runId: string;
   try {
-    const handle = await client.workflow.start('runJob', {
+    const handle = await client.workflow.start(WorkflowType.runJob, {
       taskQueue,
       workflowId: run.workflowId,
       args: [input],
@@ -68,7 +69,7 @@ export async function fetchRunHistory(client: Client, id: string) {
 }
 
 /** The input a run was started with (the first history event), or null once Temporal no longer has it. */
-export async function inputOf(client: Client, id: string): Promise<RunJobInput | null> {
+export async function fetchRunInput(client: Client, id: string): Promise<RunJobInput | null> {
   const payload = (await fetchRunHistory(client, id))?.[0]?.workflowExecutionStartedEventAttributes?.input
     ?.payloads?.[0];
   return payload ? defaultPayloadConverter.fromPayload<RunJobInput>(payload) : null;

@@ -10,10 +10,11 @@ import {
 import { parseCron } from '../jobs/cron';
 import { horizonOf, type FirePlan, type UtcCalendar } from '../jobs/fire-plan';
 import { planJob } from '../jobs/validate';
-import { runIdBaseOf, scheduleIdOf } from '../jobs/ids';
+import { workflowIdBaseOf, scheduleIdOf } from '../jobs/ids';
 import type { JobDefinition } from '../jobs/job';
 import type { RunJobInput } from '../jobs/run-input';
 import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './search-attributes';
+import { WorkflowType } from '../jobs/workflow-types';
 
 /**
  * A job as a Temporal Schedule: its fire plan as of `now` (UTC calendars, see `jobs/fire-plan.ts`), jitter, overlap
@@ -27,9 +28,9 @@ export function toScheduleOptions(job: JobDefinition, taskQueue: string, now = n
     spec: toScheduleSpec(planJob(job, now), job.jitterSeconds),
     action: {
       type: 'startWorkflow',
-      workflowType: 'runJob',
+      workflowType: WorkflowType.runJob,
       taskQueue,
-      workflowId: runIdBaseOf(job.name),
+      workflowId: workflowIdBaseOf(job.name),
       args: [input],
       typedSearchAttributes: runSearchAttributes(job, 'schedule'),
     },
@@ -101,7 +102,7 @@ export function definitionOfAction(action: {
   workflowType?: string;
   args?: readonly unknown[];
 }): JobDefinition | null {
-  if (action.type !== 'startWorkflow' || action.workflowType !== 'runJob') return null;
+  if (action.type !== 'startWorkflow' || action.workflowType !== WorkflowType.runJob) return null;
   const input = action.args?.[0] as Partial<RunJobInput> | undefined;
   return input?.job ?? null;
 }

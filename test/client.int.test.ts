@@ -3,6 +3,7 @@ import { createSchedulerClient, schedulerSignature } from '../client';
 import { apiClient } from './support/api';
 import { freePort } from './support/ports';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * client/ as a service uses it: it declares its jobs while the scheduler is still down, and verifies the
@@ -54,7 +55,7 @@ describe('the client services use, against the real scheduler', () => {
       onRetry: (reason) => retries.push(reason),
     });
     const declared = client.declare('email-service', jobs);
-    await new Promise((r) => setTimeout(r, 500)); // the scheduler is not up yet
+    await sleep(500); // the scheduler is not up yet
     const address = service.server.address();
     scheduler = await startTestScheduler({
       PORT: String(port),

@@ -8,6 +8,7 @@ import type { JobView } from '../api/schemas/jobs';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Issue 3 on real parts: every admin action, recorded with who did it, and nothing silently skipped. */
 describe('operations', () => {
@@ -152,7 +153,7 @@ describe('operations', () => {
     await registered(false, 'updated');
     await expectState(false, false);
     const calls = target.calls(endpoint).length;
-    await new Promise((r) => setTimeout(r, 2500));
+    await sleep(2500);
     expect(target.calls(endpoint).length).toBeLessThanOrEqual(calls + 1); // a run already started may still land
   });
 

@@ -8,6 +8,7 @@ import { RECONCILE_SCHEDULE_ID } from '../temporal/reconcile';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
+import { WorkflowType } from '../jobs/workflow-types';
 
 /** The reconciler on real parts: after it runs, the mirror's rows and counters equal what Temporal knows. */
 describe('the reconciler', () => {
@@ -62,7 +63,7 @@ describe('the reconciler', () => {
     expect(schedule.spec.intervals).toMatchObject([{ every: 7 * 60_000 }]);
     expect(schedule.action).toMatchObject({
       type: 'startWorkflow',
-      workflowType: 'reconcile',
+      workflowType: WorkflowType.reconcile,
       taskQueue: scheduler.taskQueue,
     });
   });

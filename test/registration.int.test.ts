@@ -5,6 +5,8 @@ import type { JobView } from '../api/schemas/jobs';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually } from './support/target';
+import { WorkflowType } from '../jobs/workflow-types';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Registration against real Temporal: what is refused creates nothing; what is accepted is idempotent. */
 describe('registration', () => {
@@ -138,7 +140,7 @@ describe('registration', () => {
     const view = async () => (await api.call<{ job: JobView }>('GET', `/api/jobs/${body.name}`)).body.job;
     // created without a describe; a background refresh brings Temporal's times into the row
     const first = await eventually(view, (j) => j.nextRunTimes.length === 5, 10_000);
-    await new Promise((r) => setTimeout(r, 2500));
+    await sleep(2500);
     // two of them have passed: never shown, and the row is refreshed as they pass
     const later = await view();
     expect(later.nextRunTimes.every((t) => Date.parse(t) > Date.now() - 100)).toBe(true);
@@ -175,7 +177,7 @@ describe('registration', () => {
     expect(schedule.spec.jitter).toBe(30_000);
     expect(schedule.action).toMatchObject({
       type: 'startWorkflow',
-      workflowType: 'runJob',
+      workflowType: WorkflowType.runJob,
       workflowId: `job-run-${body.name}`,
     });
     const attributes = schedule.action.type === 'startWorkflow' ? schedule.action.typedSearchAttributes : undefined;

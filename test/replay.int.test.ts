@@ -10,6 +10,7 @@ import {
   replayHistory,
   WORKFLOW_VERSIONS,
 } from './support/workflow-histories';
+import { WorkflowType } from '../jobs/workflow-types';
 
 /**
  * Workflow code must replay the histories of runs already in flight. Each fresh case records a real run's history
@@ -62,7 +63,7 @@ describe('replaying run histories', () => {
 
   test('a fresh reconcile pass, history retention on, replays', async () => {
     const workflowId = uniqueName('replay-reconcile');
-    const handle = await scheduler.client.workflow.start('reconcile', {
+    const handle = await scheduler.client.workflow.start(WorkflowType.reconcile, {
       taskQueue: scheduler.taskQueue,
       workflowId,
       args: [{ lookbackHours: 1, retentionDays: 1 }],

@@ -13,6 +13,7 @@ import type { runJob } from '../workflows';
 import { uniqueName } from './support/api';
 import { quietRuntime } from './support/scheduler';
 import { keepHistoryIfRecording, replayHistory } from './support/workflow-histories';
+import { WorkflowType } from '../jobs/workflow-types';
 
 /**
  * runJob's decisions, with its activities mocked: the real workflow code (the integration run's bundle) on a
@@ -42,7 +43,7 @@ describe('runJob, its activities mocked', () => {
   };
   const input: RunJobInput = { job, trigger: 'schedule', triggeredBy: null, retryOf: null };
   /** An occurrence's id as Temporal gives it: the nominal time appended. */
-  const scheduledRunId = () => `job-run-${uniqueName('digest')}-2026-11-30T08:00:00Z`;
+  const scheduledWorkflowId = () => `job-run-${uniqueName('digest')}-2026-11-30T08:00:00Z`;
 
   /** A row the mocked mirror took: by which workflow, and whether in place (a local activity) or on a task queue. */
   interface Row {
@@ -111,7 +112,11 @@ describe('runJob, its activities mocked', () => {
 
   /** Starts the run; resolves with what it ended with (its result or its failure) once it has closed. */
   async function run(taskQueue: string, workflowId: string, then?: () => Promise<unknown>) {
-    const handle = await env.client.workflow.start<typeof runJob>('runJob', { taskQueue, workflowId, args: [input] });
+    const handle = await env.client.workflow.start<typeof runJob>(WorkflowType.runJob, {
+      taskQueue,
+      workflowId,
+      args: [input],
+    });
     await then?.();
     const outcome = await handle.result().then(
       (value) => ({ value, error: undefined }),
@@ -123,7 +128,7 @@ describe('runJob, its activities mocked', () => {
   }
 
   test('a succeeded call writes the start row on the mirror queue and the end row in place, and returns the end record', async () => {
-    const workflowId = scheduledRunId();
+    const workflowId = scheduledWorkflowId();
     const { result, rows, events, calls, mirrorQueue } = await withWorkers(
       { callService: () => Promise.resolve({ httpStatus: 200, attempt: 1, response: 'sent' }) },
       (taskQueue) => run(taskQueue, workflowId),
@@ -132,8 +137,8 @@ describe('runJob, its activities mocked', () => {
       { job, executionId: workflowId, scheduledAt: '2026-11-30T08:00:00.000Z', trigger: 'schedule' },
     ]);
     expect(rows.map(({ status, by, on }) => ({ status, by, on }))).toEqual([
-      { status: 'running', by: 'runJob', on: mirrorQueue },
-      { status: 'succeeded', by: 'runJob', on: 'in place' },
+      { status: 'running', by: WorkflowType.runJob, on: mirrorQueue },
+      { status: 'succeeded', by: WorkflowType.runJob, on: 'in place' },
     ]);
     const end = rows[1]!.record;
     expect(end).toMatchObject({
@@ -155,7 +160,7 @@ describe('runJob, its activities mocked', () => {
   });
 
   test('a call failed for good is not retried and fails the run, the end record in the failure details', async () => {
-    const workflowId = scheduledRunId();
+    const workflowId = scheduledWorkflowId();
     const details: CallFailureDetails = { attempt: 1, httpStatus: 404, timedOut: false, response: 'no such job' };
     const { result, rows, events, calls } = await withWorkers(
       {
@@ -198,7 +203,7 @@ describe('runJob, its activities mocked', () => {
   ])(
     'when the mirror %s in place, the end row goes to the mirrorExecution child and the run ends',
     async (_, write, recordAs) => {
-      const workflowId = scheduledRunId();
+      const workflowId = scheduledWorkflowId();
       const { result, rows, events, mirrorQueue } = await withWorkers(
         {
           callService: () => Promise.resolve({ httpStatus: 200, attempt: 1, response: null }),
@@ -213,8 +218,8 @@ describe('runJob, its activities mocked', () => {
         },
       );
       expect(rows.map(({ status, by, on }) => ({ status, by, on }))).toEqual([
-        { status: 'running', by: 'runJob', on: mirrorQueue },
-        { status: 'succeeded', by: 'mirrorExecution', on: mirrorQueue },
+        { status: 'running', by: WorkflowType.runJob, on: mirrorQueue },
+        { status: 'succeeded', by: WorkflowType.mirrorExecution, on: mirrorQueue },
       ]);
       expect(result.value).toEqual(rows[1]!.record);
       expect(events).toEqual(['started', 'ended succeeded, attempts 1']);
@@ -222,7 +227,7 @@ describe('runJob, its activities mocked', () => {
   );
 
   test('a run cancelled mid-call still gets its end row, cancelled, and ends cancelled', async () => {
-    const workflowId = scheduledRunId();
+    const workflowId = scheduledWorkflowId();
     let callStarted!: () => void;
     const calling = new Promise<void>((resolve) => (callStarted = resolve));
     const { result, rows, events } = await withWorkers(

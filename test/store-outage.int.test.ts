@@ -3,6 +3,8 @@ import { apiClient, uniqueName } from './support/api';
 import { startGateway, type Gateway } from './support/postgrest';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
+import { ActivityType } from '../jobs/workflow-types';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** SPEC §6: with Supabase unreachable, runs still call their service, and their rows appear once it is back. */
 describe('the store down', () => {
@@ -79,9 +81,9 @@ describe('the store down', () => {
       );
       const mirror = await scheduler.client.workflow.getHandle(`${id}-mirror`).describe();
       expect(mirror.status.name).toBe('RUNNING');
-      expect(mirror.raw.pendingActivities?.map((a) => a.activityType?.name)).toContain('recordExecution');
+      expect(mirror.raw.pendingActivities?.map((a) => a.activityType?.name)).toContain(ActivityType.recordExecution);
     }
-    await new Promise((r) => setTimeout(r, 3000)); // an outage longer than the first mirror retries
+    await sleep(3000); // an outage longer than the first mirror retries
     expect((await rowsOf(name)).runs).toHaveLength(0);
 
     gateway = await startGateway(process.env.SUPABASE_TEST_POSTGREST_URL!, gateway.port);

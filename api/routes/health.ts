@@ -10,6 +10,7 @@ export interface HealthChecks {
 const CHECK_TIMEOUT_MS = 2000;
 
 async function probe(check: () => Promise<void>): Promise<'up' | 'down'> {
+  // a race against a cleared timer rather than AbortSignal.timeout: the checks take no signal
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { scheduleIdOf, startedRunIdOf } from '../../jobs/ids';
+import { scheduleIdOf, startedWorkflowIdOf } from '../../jobs/ids';
 import type { JsonObject } from '../../jobs/job';
 import type { ExecutionView } from '../schemas/executions';
 import type { JobView } from '../schemas/jobs';
@@ -53,7 +53,7 @@ export async function triggerJob(
     job: options.payload ? { ...job, payload: options.payload } : job,
     trigger: 'manual',
     triggeredBy: caller.name,
-    workflowId: startedRunIdOf(job.name, 'manual', randomUUID()),
+    workflowId: startedWorkflowIdOf(job.name, 'manual', randomUUID()),
   });
   return toExecutionView(execution!, ctx.links);
 }

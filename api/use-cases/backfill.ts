@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { parseCron } from '../../jobs/cron';
 import { countFires } from '../../jobs/fire-plan';
-import { scheduledRunIdOf, scheduleIdOf } from '../../jobs/ids';
+import { scheduledWorkflowIdOf, scheduleIdOf } from '../../jobs/ids';
 import type { JobDefinition } from '../../jobs/job';
 import type { BackfillReply } from '../schemas/jobs';
 import { startRun } from '../../temporal/runs';
@@ -38,7 +38,7 @@ export async function backfillJob(
   const times = await occurrencesIn(ctx, name, job, new Date(range.from), new Date(range.to));
   const result: BackfillResult = { executions: [], skipped: [] };
   // Temporal refuses an id it still keeps; the mirror remembers runs past Temporal's retention too.
-  const ids = times.map((time) => scheduledRunIdOf(name, time));
+  const ids = times.map((time) => scheduledWorkflowIdOf(name, time));
   const mirrored = new Set((await ctx.store.getExecutions(ids)).map((e) => e.id));
   for (const [i, time] of times.entries()) {
     const workflowId = ids[i]!;

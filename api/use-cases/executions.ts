@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
-import { startedRunIdOf, scheduleIdOf } from '../../jobs/ids';
+import { startedWorkflowIdOf, scheduleIdOf } from '../../jobs/ids';
 import { RETRYABLE_STATUSES, type ExecutionRecord } from '../../jobs/execution';
 import type { ExecutionPageSchema, ExecutionView } from '../schemas/executions';
 import type { ExecutionQuery } from '../../store/job-store';
 import { fetchRunRow, fetchRunStatus } from '../../temporal/mirror';
-import { inputOf, startRun } from '../../temporal/runs';
+import { fetchRunInput, startRun } from '../../temporal/runs';
 import { definitionOfAction } from '../../temporal/schedule-options';
 import { describeSchedule } from '../../temporal/schedules';
 import {
@@ -104,7 +104,7 @@ async function retryExecution(ctx: UseCaseContext, id: string, caller: Caller): 
       `execution ${id} is ${status}: only ${RETRYABLE_STATUSES.join(', ')} runs can be retried`,
     );
   }
-  const input = await inputOf(ctx.client, id);
+  const input = await fetchRunInput(ctx.client, id);
   const current = await currentDefinition(ctx, original.jobName);
   const job = current ? { ...current, payload: input?.job.payload ?? current.payload } : (input?.job ?? null);
   if (!job) throw new ExecutionConflictError(`execution ${id}: neither its job nor its input is known any more`);
@@ -113,7 +113,7 @@ async function retryExecution(ctx: UseCaseContext, id: string, caller: Caller): 
     trigger: 'retry',
     triggeredBy: caller.name,
     retryOf: id,
-    workflowId: startedRunIdOf(job.name, 'retry', randomUUID()),
+    workflowId: startedWorkflowIdOf(job.name, 'retry', randomUUID()),
   });
   return toExecutionView(execution!, ctx.links);
 }

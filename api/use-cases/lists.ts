@@ -1,17 +1,35 @@
 import { InvalidJobError } from '../../jobs/validate';
 
-/** Runs `fn` on every item, at most `limit` at a time (one describe per job must not flood the frontend). */
-export async function mapLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, limit = 8): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
+/**
+ * A concurrency limit: `limit(fn)` starts `fn` once fewer than `concurrency` of its calls are running, in the order
+ * asked, and answers what `fn` answers. Hand-written on purpose: p-limit, the usual library, is ESM-only since 4.0,
+ * and this is the service's one limiter (lists below, the schedule times' refreshes).
+ */
+export function concurrencyLimit(concurrency: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const startNext = () => {
+    if (running < concurrency) waiting.shift()?.();
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
+  return (fn) =>
+    new Promise((resolve, reject) => {
+      waiting.push(() => {
+        running++;
+        (async () => fn())()
+          .then(resolve, reject)
+          .finally(() => {
+            running--;
+            startNext();
+          });
+      });
+      startNext();
+    });
+}
+
+/** Runs `fn` on every item, at most `limit` at a time (one describe per job must not flood the frontend). */
+export function mapLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, limit = 8): Promise<R[]> {
+  const limited = concurrencyLimit(limit);
+  return Promise.all(items.map((item) => limited(() => fn(item))));
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { JobRecord, JobStore } from '../../store/job-store';
 import { refreshJobRow } from '../../temporal/mirror';
 import { upcoming } from '../views';
+import { concurrencyLimit } from './lists';
 
 /** Describes in flight at once: reads never wait for them, and Temporal is never flooded by them. */
 const CONCURRENCY = 4;
@@ -14,28 +15,14 @@ const CONCURRENCY = 4;
  */
 export function scheduleTimesRefresher(client: Client, store: JobStore): ScheduleTimesRefresher {
   const queued = new Set<string>();
-  const waiting: string[] = [];
-  let running = 0;
-
-  function pump(): void {
-    while (running < CONCURRENCY && waiting.length > 0) {
-      const name = waiting.shift()!;
-      running++;
-      void refreshJobRow(client, store, name)
-        .catch(() => undefined)
-        .finally(() => {
-          running--;
-          queued.delete(name);
-          pump();
-        });
-    }
-  }
+  const limited = concurrencyLimit(CONCURRENCY);
 
   function refresh(name: string): void {
     if (queued.has(name)) return;
     queued.add(name);
-    waiting.push(name);
-    pump();
+    void limited(() => refreshJobRow(client, store, name))
+      .catch(() => undefined)
+      .finally(() => queued.delete(name));
   }
 
   return {

@@ -86,7 +86,7 @@ function idLists(ids: readonly string[]): string[] {
 
 /** The mirror in Supabase, through PostgREST with the service_role key (which bypasses RLS). */
 export function createSupabaseStore(url: string, serviceKey: string): JobStore {
-  const db = createClient(url, serviceKey, {
+  const supabase = createClient(url, serviceKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     db: { timeout: REQUEST_TIMEOUT_MS },
     // Node 20 has no global WebSocket; realtime-js refuses to construct without a transport.
@@ -111,20 +111,20 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
 
   return {
     async upsertJob(job) {
-      await call('upsertJob', db.rpc('upsert_job', toFunctionArgs(toJobScheduleWrite(job))));
+      await call('upsertJob', supabase.rpc('upsert_job', toFunctionArgs(toJobScheduleWrite(job))));
     },
     async deleteJob(name) {
-      await call('deleteJob', db.from('job_schedules').delete().eq('job_name', name));
+      await call('deleteJob', supabase.from('job_schedules').delete().eq('job_name', name));
     },
     async getJob(name) {
       const row = await call<JobScheduleRow>(
         'getJob',
-        db.from('job_schedules').select(JOB_READ_COLUMNS).eq('job_name', name).maybeSingle(),
+        supabase.from('job_schedules').select(JOB_READ_COLUMNS).eq('job_name', name).maybeSingle(),
       );
       return row ? fromJobScheduleRow(row) : null;
     },
     async listJobs(filter) {
-      let request = db.from('job_schedules').select(JOB_READ_COLUMNS);
+      let request = supabase.from('job_schedules').select(JOB_READ_COLUMNS);
       if (filter.service !== undefined) request = request.eq('service', filter.service);
       if (filter.paused !== undefined) request = request.eq('paused', filter.paused);
       if (filter.after !== undefined) request = request.gt('job_name', filter.after);
@@ -134,22 +134,22 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
       return (rows ?? []).map(fromJobScheduleRow);
     },
     async recordExecution(execution) {
-      await call('recordExecution', db.rpc('record_execution', toFunctionArgs(toScheduledJobWrite(execution))));
+      await call('recordExecution', supabase.rpc('record_execution', toFunctionArgs(toScheduledJobWrite(execution))));
     },
     async recountJob(name) {
-      await call('recountJob', db.rpc('recount_job', { p_job_name: name }));
+      await call('recountJob', supabase.rpc('recount_job', { p_job_name: name }));
     },
     async pruneExecutions(endedBefore, limit) {
       const removed = await call<number>(
         'pruneExecutions',
-        db.rpc('prune_executions', { p_ended_before: isoTimestamp(endedBefore), p_limit: limit }),
+        supabase.rpc('prune_executions', { p_ended_before: isoTimestamp(endedBefore), p_limit: limit }),
       );
       return Number(removed ?? 0);
     },
     async getExecution(id) {
       const row = await call<ScheduledJobRow>(
         'getExecution',
-        db.from('scheduled_jobs').select('*').eq('id', id).maybeSingle(),
+        supabase.from('scheduled_jobs').select('*').eq('id', id).maybeSingle(),
       );
       return row ? fromScheduledJobRow(row) : null;
     },
@@ -158,14 +158,14 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
       for (const list of idLists(ids)) {
         const rows = await call<ScheduledJobRow[]>(
           'getExecutions',
-          db.from('scheduled_jobs').select('*').filter('id', 'in', list),
+          supabase.from('scheduled_jobs').select('*').filter('id', 'in', list),
         );
         found.push(...(rows ?? []).map(fromScheduledJobRow));
       }
       return found;
     },
     async listExecutions(query) {
-      let request = db.from('scheduled_jobs').select('*');
+      let request = supabase.from('scheduled_jobs').select('*');
       if (query.jobName !== undefined) request = request.eq('job_name', query.jobName);
       if (query.service !== undefined) request = request.eq('service', query.service);
       if (query.status !== undefined) request = request.eq('status', query.status);
@@ -184,7 +184,7 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
     },
     async ping() {
       // No built-in retry (three GETs over 7 s): readiness must answer within a probe's timeout.
-      await call('ping', db.from('job_schedules').select('job_name').limit(1).retry(false));
+      await call('ping', supabase.from('job_schedules').select('job_name').limit(1).retry(false));
     },
     async close() {
       // Nothing to release: no realtime channel is ever opened, and removeAllChannels() would start realtime-js's

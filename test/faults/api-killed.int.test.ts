@@ -4,6 +4,7 @@ import { apiClient } from '../support/api';
 import { deploymentOf } from '../support/process';
 import { deleteSchedules } from '../support/scheduler';
 import { eventually } from '../support/target';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Fault table: the API SIGKILLed in the middle of a burst of registrations (between creating a schedule and
@@ -58,7 +59,7 @@ describe('fault: the API killed mid-registration', () => {
         () => 'killed',
       ),
     );
-    await new Promise((r) => setTimeout(r, 40)); // some registrations are halfway
+    await sleep(40); // some registrations are halfway
     await first.stop('SIGKILL');
     const statuses = await Promise.all(answers);
     expect(statuses).toContain('killed');

@@ -8,6 +8,7 @@ import { jobReportOf, ledgerOf, type JobReport, type Ledger } from '../support/l
 import { deploymentOf, spawnScheduler, type SchedulerProcess } from '../support/process';
 import { startOwnStack, type OwnStack } from '../support/stack';
 import { eventually, startTarget, type Target } from '../support/target';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const MINUTES = Number(process.env.FAULT_LEDGER_MINUTES ?? 4);
 const RUN_MS = MINUTES * 60_000;
@@ -110,7 +111,7 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
         expect((await client.register({ ...body, ...plan.extra })).status).toBe(201);
       }
       const began = Date.now();
-      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
       const at = (share: number) => sleep(Math.max(0, began + share * RUN_MS - Date.now()));
       const fault = async (name: string, share: number, inject: () => Promise<void>) => {
         await at(share);

@@ -3,6 +3,7 @@ import { apiClient, uniqueName } from '../support/api';
 import { ledgerOf } from '../support/ledger';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const LOCK_SECONDS = Number(process.env.FAULT_LOCK_SECONDS ?? 30);
 
@@ -41,7 +42,7 @@ describe('fault: the mirror table locked', () => {
     try {
       await pg.query('BEGIN');
       await pg.query('LOCK TABLE scheduled_jobs IN ACCESS EXCLUSIVE MODE');
-      await new Promise((r) => setTimeout(r, LOCK_SECONDS * 1000));
+      await sleep(LOCK_SECONDS * 1000);
     } finally {
       await pg.query('COMMIT');
       await pg.end();

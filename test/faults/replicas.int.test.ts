@@ -9,6 +9,8 @@ import { jobReportOf, ledgerOf, type JobReport, type Ledger } from '../support/l
 import { deploymentOf, type SchedulerProcess } from '../support/process';
 import { startOwnStack, type OwnStack } from '../support/stack';
 import { eventually, startTarget, type Target } from '../support/target';
+import { ActivityType, WorkflowType } from '../../jobs/workflow-types';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SECONDS = Number(process.env.FAULT_REPLICAS_SECONDS ?? 75);
 const RUN_MS = SECONDS * 1000;
@@ -86,7 +88,7 @@ describe(`fault: ${REPLICAS} replicas, jobs every second for ${SECONDS} s, one S
       }
       note('registered');
       const began = Date.now();
-      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
       const at = (share: number) => sleep(Math.max(0, began + share * RUN_MS - Date.now()));
 
       // SIGKILL mid-call: the target holds the next call of job 0 open; the replica whose worker runs it is killed
@@ -102,7 +104,7 @@ describe(`fault: ${REPLICAS} replicas, jobs every second for ${SECONDS} s, one S
       const holder = await eventually(
         async () => {
           const { raw } = await temporal.workflow.getHandle(heldId).describe();
-          const call = raw.pendingActivities?.find((a) => a.activityType?.name === 'callService');
+          const call = raw.pendingActivities?.find((a) => a.activityType?.name === ActivityType.callService);
           // the SDK's worker identity: <pid>@<host>
           return replicas.findIndex((r) => call?.lastWorkerIdentity === `${r.child.pid}@${hostname()}`);
         },
@@ -152,7 +154,7 @@ describe(`fault: ${REPLICAS} replicas, jobs every second for ${SECONDS} s, one S
       // a run whose own write was still on its way included. Reported, not asserted.
       const repaired: string[] = [];
       for await (const run of temporal.workflow.list({
-        query: 'WorkflowType = "reconcile" AND ExecutionStatus = "Completed"',
+        query: `WorkflowType = "${WorkflowType.reconcile}" AND ExecutionStatus = "Completed"`,
       })) {
         const report = (await temporal.workflow.getHandle(run.workflowId, run.runId).result()) as ReconcileReport;
         repaired.push(...report.executionsRepaired);

@@ -4,6 +4,7 @@ import { databaseUrl, withClient } from '../support/postgres';
 import { startOwnMirror, type OwnMirror } from '../support/stack';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const DOWN_SECONDS = Number(process.env.FAULT_STORE_DOWN_SECONDS ?? 10);
 
@@ -42,7 +43,6 @@ describe('fault: the store down during mirror writes', () => {
       latestMs: Math.max(...calls.map((c) => c.at - Date.parse(String(c.headers['x-scheduler-scheduled-at'])))),
     };
   };
-  const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 1000));
 
   test(`PostgREST unreachable ${DOWN_SECONDS} s, then PostgreSQL down ${DOWN_SECONDS} s: calls on time, no row lost`, async () => {
     const api = apiClient(scheduler.url);
@@ -54,7 +54,7 @@ describe('fault: the store down during mirror writes', () => {
     const postgrestDown = await callsDuring(async () => {
       await mirror.gateway.close();
       expect((await api.call<{ store: string }>('GET', '/ready')).body.store).toBe('down');
-      await sleep(DOWN_SECONDS);
+      await sleep(DOWN_SECONDS * 1000);
       await mirror.restartGateway();
     });
 
@@ -71,7 +71,7 @@ describe('fault: the store down during mirror writes', () => {
         (r) => r.body.store === 'down',
         10_000,
       );
-      await sleep(DOWN_SECONDS);
+      await sleep(DOWN_SECONDS * 1000);
       await withClient(admin, (pg) => pg.query(`ALTER DATABASE "${mirror.database.database}" ALLOW_CONNECTIONS true`));
     });
 

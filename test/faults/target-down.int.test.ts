@@ -3,6 +3,7 @@ import { apiClient, uniqueName } from '../support/api';
 import { ledgerOf } from '../support/ledger';
 import { useSchedulerWithTarget } from '../support/fixture';
 import { eventually } from '../support/target';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const DOWN_SECONDS = Number(process.env.FAULT_TARGET_DOWN_SECONDS ?? 15);
 
@@ -40,7 +41,7 @@ describe('fault: the target down, a 5xx storm, a 4xx', () => {
     await fixture.target.waitForCalls('/down', 1);
     const first = Date.now();
     await fixture.target.down();
-    await new Promise((r) => setTimeout(r, DOWN_SECONDS * 1000));
+    await sleep(DOWN_SECONDS * 1000);
     await fixture.target.up();
     await eventually(
       async () => fixture.target.calls('/down').filter((c) => c.at > first + DOWN_SECONDS * 1000).length,

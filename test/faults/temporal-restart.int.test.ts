@@ -9,6 +9,7 @@ import { ledgerOf } from '../support/ledger';
 import { freePort } from '../support/ports';
 import { startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Fault table: the Temporal server itself goes away. A dev server of this file's own (file-backed, so a restart
@@ -70,7 +71,7 @@ describe('fault: Temporal killed and restarted', () => {
     const listed = await api().call<{ jobs: JobView[] }>('GET', '/api/jobs?service=email-service');
     expect(listed.body.jobs.map((j) => j.name)).toContain(name);
     expect((await api().call('GET', `/api/jobs/${name}/executions`)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
     await startTemporal();
     const before = callsOf(name).length;
     await eventually(
@@ -101,7 +102,7 @@ describe('fault: Temporal killed and restarted', () => {
     );
     await dev.stop();
     const down = Date.now();
-    await new Promise((r) => setTimeout(r, 25_000));
+    await sleep(25_000);
     const back = Date.now();
     await startTemporal();
     const job = await eventually(

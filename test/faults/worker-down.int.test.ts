@@ -4,6 +4,7 @@ import { ledgerOf } from '../support/ledger';
 import { spawnScheduler } from '../support/process';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const DOWN_SECONDS = Number(process.env.FAULT_WORKER_DOWN_SECONDS ?? 20);
 
@@ -45,7 +46,7 @@ describe('fault: the worker down', () => {
       await target.waitForCalls('/beat', 2);
       await worker.stop();
       const down = Date.now();
-      await new Promise((r) => setTimeout(r, DOWN_SECONDS * 1000));
+      await sleep(DOWN_SECONDS * 1000);
       expect(target.calls('/beat').filter((c) => c.at > down + 1000)).toEqual([]); // nothing ran without a worker
       worker = startWorker();
       const back = Date.now();

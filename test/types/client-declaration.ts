@@ -4,17 +4,6 @@
  */
 import type { JobDeclaration } from '../../client/scheduler-client';
 import type { DeclaredJobBody } from '../../jobs/schema';
+import type { Assert, Same } from './same';
 
-/** Each assignable to the other, with the same keys (an extra optional key would pass assignability alone). */
-type Match<A, B> = [A] extends [B]
-  ? [B] extends [A]
-    ? [keyof A] extends [keyof B]
-      ? [keyof B] extends [keyof A]
-        ? true
-        : false
-      : false
-    : false
-  : false;
-type Assert<T extends true> = T;
-
-export type JobDeclarationMatchesDeclaredJobSchema = Assert<Match<JobDeclaration, DeclaredJobBody>>;
+export type JobDeclarationMatchesDeclaredJobSchema = Assert<Same<JobDeclaration, DeclaredJobBody>>;
