@@ -161,14 +161,14 @@ export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions
       requests.observe({ method, route, status_code: String(statusCode) }, seconds),
     async render() {
       const ours = await registry.metrics();
-      const sdk = sdkMetricsUrl ? await sdkMetrics(sdkMetricsUrl) : '';
+      const sdk = sdkMetricsUrl ? await fetchSdkMetrics(sdkMetricsUrl) : '';
       return { contentType: registry.contentType, body: sdk ? `${ours}\n${sdk}` : ours };
     },
   };
 }
 
 /** The SDK exporter's text; a comment instead if it does not answer within a second. */
-async function sdkMetrics(url: string): Promise<string> {
+async function fetchSdkMetrics(url: string): Promise<string> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
     return res.ok ? await res.text() : `# Temporal SDK metrics unavailable: HTTP ${res.status}\n`;

@@ -231,11 +231,11 @@ export async function mendRunRow(
   row: ExecutionRecord | null,
 ): Promise<boolean> {
   if (!isRunRowBehind(row, run)) return false;
-  await store.recordExecution(await restoredRunRow(client, run, row));
+  await store.recordExecution(await fetchRestoredRunRow(client, run, row));
   return true;
 }
 
-async function restoredRunRow(
+async function fetchRestoredRunRow(
   client: Client,
   run: ExecutionRecord,
   row: ExecutionRecord | null,

@@ -4,7 +4,7 @@ import type { JobView } from '../api/schemas/jobs';
 import type { JobStore } from '../store/job-store';
 import { openStore } from '../store/open-store';
 import { apiClient, uniqueName } from './support/api';
-import { ledgerOf } from './support/ledger';
+import { fetchLedger } from './support/ledger';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';
 
@@ -114,7 +114,7 @@ describe.each(stores)('history retention on %s', (_, storeEnv) => {
       ...lifetime,
       pruned: { totalRuns: OLD_ROWS, successfulRuns: OLD_ROWS / 4, failedRuns: OLD_ROWS / 2 },
     });
-    const ledger = await ledgerOf(scheduler.client, scheduler.url, target, name);
+    const ledger = await fetchLedger(scheduler.client, scheduler.url, target, name);
     expect(ledger.rows.map((r) => r.id).sort()).toEqual(runs.map((r) => r.id).sort());
     expect(ledger).toMatchObject({ lostRows: [], extraRows: [], countersEqualRows: true });
     const metrics = await (await fetch(`${scheduler.url}/metrics`)).text();
@@ -127,6 +127,6 @@ describe.each(stores)('history retention on %s', (_, storeEnv) => {
     const again = await reconcile();
     expect(again.failures).toEqual([]);
     expect(await stats(name)).toMatchObject(lifetime);
-    expect((await ledgerOf(scheduler.client, scheduler.url, target, name)).countersEqualRows).toBe(true);
+    expect((await fetchLedger(scheduler.client, scheduler.url, target, name)).countersEqualRows).toBe(true);
   });
 });

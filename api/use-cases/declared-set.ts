@@ -53,7 +53,7 @@ export async function replaceServiceJobs(
   const diff: ServiceJobsDiff = { dryRun, created: [], updated: [], unchanged: [], removed: [], kept: [], reasons: {} };
   for (const [name, status] of await applyAll(ctx, jobs, dryRun)) diff[status].push(name);
   const declared = new Set(jobs.map((job) => job.name));
-  for (const [name, earlier] of await serviceJobs(ctx, service)) {
+  for (const [name, earlier] of await fetchServiceJobs(ctx, service)) {
     if (declared.has(name)) continue;
     if (earlier === false) {
       diff.kept.push(name);
@@ -122,7 +122,10 @@ async function applyAll(
  * its schedule says it was declared; null for a mirror row whose schedule no longer exists. A name only visibility
  * still lists, with neither a schedule nor a row, is already gone and left out.
  */
-async function serviceJobs({ client, store }: UseCaseContext, service: string): Promise<Map<string, boolean | null>> {
+async function fetchServiceJobs(
+  { client, store }: UseCaseContext,
+  service: string,
+): Promise<Map<string, boolean | null>> {
   const rows = new Set((await store.listJobs({ service })).map((row) => row.definition.name));
   const names = new Set(rows);
   for await (const schedule of client.schedule.list({ query: `${JOB_SERVICE.name} = "${service}"` })) {

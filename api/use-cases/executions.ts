@@ -83,7 +83,7 @@ async function listJobExecutions(
 ): Promise<ExecutionPage> {
   const page = await listExecutions(ctx, { ...query, jobName }, caller);
   if (page.executions.length > 0 || query.before) return page;
-  const job = await currentDefinition(ctx, jobName);
+  const job = await fetchCurrentDefinition(ctx, jobName);
   if (!job || !mayActFor(caller, job.service)) throw new JobNotFoundError(jobName);
   return page;
 }
@@ -105,7 +105,7 @@ async function retryExecution(ctx: UseCaseContext, id: string, caller: Caller): 
     );
   }
   const input = await fetchRunInput(ctx.client, id);
-  const current = await currentDefinition(ctx, original.jobName);
+  const current = await fetchCurrentDefinition(ctx, original.jobName);
   const job = current ? { ...current, payload: input?.job.payload ?? current.payload } : (input?.job ?? null);
   if (!job) throw new ExecutionConflictError(`execution ${id}: neither its job nor its input is known any more`);
   const execution = await startRun(ctx.client, ctx.taskQueue, {
@@ -129,7 +129,7 @@ async function loadExecution({ client, store }: UseCaseContext, id: string, call
 }
 
 /** The definition a job's schedule carries now, or null once the job is deleted. */
-async function currentDefinition({ client }: UseCaseContext, jobName: string) {
+async function fetchCurrentDefinition({ client }: UseCaseContext, jobName: string) {
   const schedule = await describeSchedule(client, scheduleIdOf(jobName));
   return schedule && definitionOfAction(schedule.action);
 }

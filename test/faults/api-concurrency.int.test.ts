@@ -3,7 +3,7 @@ import type { JobView } from '../../api/schemas/jobs';
 import { definitionOfAction } from '../../temporal/schedule-options';
 import { describeSchedule } from '../../temporal/schedules';
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { startTarget, type Target } from '../support/target';
 
@@ -58,7 +58,7 @@ describe('fault: concurrent requests', () => {
     const ids = runs.map((r) => r.body.execution.id);
     expect(new Set(ids).size).toBe(5);
     for (const id of ids) expect(await api().finished(id)).toMatchObject({ status: 'succeeded' });
-    const ledger = await ledgerOf(scheduler.client, scheduler.url, target, body.name);
+    const ledger = await fetchLedger(scheduler.client, scheduler.url, target, body.name);
     expect(ledger).toMatchObject({ duplicateDeliveries: [], lostRows: [], extraRows: [], countersEqualRows: true });
     expect(ledger.runs.sort()).toEqual([...ids].sort());
     expect(target.calls('/storm').filter((c) => c.headers['x-scheduler-job'] === body.name)).toHaveLength(5);

@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { scheduleIdOf } from '../../jobs/ids';
 import { apiClient, uniqueName } from '../support/api';
-import { jobReportOf, ledgerOf, type JobReport, type Ledger } from '../support/ledger';
+import { jobReportOf, fetchLedger, type JobReport, type Ledger } from '../support/ledger';
 import { deploymentOf, spawnScheduler, type SchedulerProcess } from '../support/process';
 import { startOwnStack, type OwnStack } from '../support/stack';
 import { eventually, startTarget, type Target } from '../support/target';
@@ -209,7 +209,7 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
           ledgers.set(
             name,
             await eventually(
-              () => ledgerOf(temporal, deployment.url, target, name),
+              () => fetchLedger(temporal, deployment.url, target, name),
               (l) => l.lostRows.length === 0 && l.rows.every((r) => r.status !== 'running') && l.countersEqualRows,
               300_000,
             ),

@@ -1,6 +1,6 @@
 import { Client as PgClient } from 'pg';
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,7 +55,7 @@ describe('fault: the mirror table locked', () => {
 
     await api.call('POST', `/api/jobs/${name}/pause`, { note: 'ledger' });
     const ledger = await eventually(
-      () => ledgerOf(scheduler.client, scheduler.url, target, name),
+      () => fetchLedger(scheduler.client, scheduler.url, target, name),
       (l) => l.lostRows.length === 0 && l.rows.every((r) => r.status !== 'running') && l.countersEqualRows,
       120_000,
     );

@@ -1,5 +1,5 @@
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { withClient } from '../support/postgres';
 import { startOwnMirror, type OwnMirror } from '../support/stack';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
@@ -73,7 +73,7 @@ describe('fault: mirror writes refused for their content', () => {
     expect((await api.call('POST', `/api/jobs/${name}/pause`, { note: 'fault table' })).status).toBe(200);
 
     const ledger = await eventually(
-      () => ledgerOf(scheduler.client, scheduler.url, target, name),
+      () => fetchLedger(scheduler.client, scheduler.url, target, name),
       (l) => l.lostRows.length === 0 && l.rows.every((r) => r.status !== 'running') && l.countersEqualRows,
       60_000,
     );

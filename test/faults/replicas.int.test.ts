@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { scheduleIdOf } from '../../jobs/ids';
 import type { ReconcileReport } from '../../jobs/reconcile';
 import { apiClient, uniqueName } from '../support/api';
-import { jobReportOf, ledgerOf, type JobReport, type Ledger } from '../support/ledger';
+import { jobReportOf, fetchLedger, type JobReport, type Ledger } from '../support/ledger';
 import { deploymentOf, type SchedulerProcess } from '../support/process';
 import { startOwnStack, type OwnStack } from '../support/stack';
 import { eventually, startTarget, type Target } from '../support/target';
@@ -138,7 +138,7 @@ describe(`fault: ${REPLICAS} replicas, jobs every second for ${SECONDS} s, one S
       for (const [i, name] of names.entries()) {
         ledgers.push(
           await eventually(
-            () => ledgerOf(temporal, deployment.urlOf((i + 2) % REPLICAS), target, name),
+            () => fetchLedger(temporal, deployment.urlOf((i + 2) % REPLICAS), target, name),
             (l) => l.lostRows.length === 0 && l.rows.every((r) => r.status !== 'running') && l.countersEqualRows,
             180_000,
           ),

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { deploymentOf } from '../support/process';
 import { deleteSchedules } from '../support/scheduler';
 import { startTarget, type Target } from '../support/target';
@@ -48,7 +48,7 @@ describe('fault: SIGTERM under load', () => {
     try {
       await api.ready();
       for (const id of ids) expect(await api.finished(id, 60_000)).toMatchObject({ status: 'succeeded' });
-      const ledger = await ledgerOf(new Client({ connection }), deployment.url, target, name);
+      const ledger = await fetchLedger(new Client({ connection }), deployment.url, target, name);
       expect(ledger).toMatchObject({ duplicateDeliveries: [], lostRows: [], extraRows: [], countersEqualRows: true });
       expect(ledger.rows).toHaveLength(10);
     } finally {

@@ -1,5 +1,5 @@
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { databaseUrl, withClient } from '../support/postgres';
 import { startOwnMirror, type OwnMirror } from '../support/stack';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
@@ -87,7 +87,7 @@ describe('fault: the store down during mirror writes', () => {
       60_000,
     );
     const ledger = await eventually(
-      () => ledgerOf(scheduler.client, scheduler.url, target, name),
+      () => fetchLedger(scheduler.client, scheduler.url, target, name),
       (l) => l.lostRows.length === 0 && l.rows.every((r) => r.status !== 'running') && l.countersEqualRows,
       180_000,
     );

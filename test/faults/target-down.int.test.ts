@@ -1,6 +1,6 @@
 import type { JobView } from '../../api/schemas/jobs';
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { useSchedulerWithTarget } from '../support/fixture';
 import { eventually } from '../support/target';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,7 +27,7 @@ describe('fault: the target down, a 5xx storm, a 4xx', () => {
   const settle = async (name: string) => {
     await api().call('POST', `/api/jobs/${name}/pause`, { note: 'ledger' });
     const ledger = await eventually(
-      () => ledgerOf(fixture.scheduler.client, fixture.scheduler.url, fixture.target, name),
+      () => fetchLedger(fixture.scheduler.client, fixture.scheduler.url, fixture.target, name),
       (l) => l.rows.length > 0 && l.rows.every((r) => r.status !== 'running') && l.lostRows.length === 0,
       120_000,
     );

@@ -5,7 +5,7 @@ import type { ExecutionView } from '../../api/schemas/executions';
 import type { JobView } from '../../api/schemas/jobs';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../temporal/search-attributes';
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { freePort } from '../support/ports';
 import { startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
@@ -86,7 +86,7 @@ describe('fault: Temporal killed and restarted', () => {
       (rows) => rows.length > 0 && rows.every((r) => r.status !== 'running'),
       60_000,
     );
-    const ledger = await ledgerOf(scheduler.client, scheduler.url, target, name);
+    const ledger = await fetchLedger(scheduler.client, scheduler.url, target, name);
     expect(ledger).toMatchObject({ duplicateDeliveries: [], lostRows: [], extraRows: [], countersEqualRows: true });
     expect(ledger.rows.every((r) => r.status === 'succeeded')).toBe(true);
   });

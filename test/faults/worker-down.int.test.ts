@@ -1,6 +1,6 @@
 import type { JobView } from '../../api/schemas/jobs';
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { spawnScheduler } from '../support/process';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
@@ -57,7 +57,7 @@ describe('fault: the worker down', () => {
       );
       await client.call('POST', `/api/jobs/${name}/pause`, { note: 'ledger' });
       const ledger = await eventually(
-        () => ledgerOf(api.client, api.url, target, name),
+        () => fetchLedger(api.client, api.url, target, name),
         (l) => l.rows.length > 0 && l.rows.every((r) => r.status !== 'running') && l.lostRows.length === 0,
         60_000,
       );

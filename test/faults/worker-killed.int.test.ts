@@ -1,5 +1,5 @@
 import { apiClient, uniqueName } from '../support/api';
-import { ledgerOf } from '../support/ledger';
+import { fetchLedger } from '../support/ledger';
 import { spawnScheduler } from '../support/process';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { startTarget, type Target } from '../support/target';
@@ -58,7 +58,7 @@ describe('fault: the worker killed mid-call', () => {
     } finally {
       await worker.stop('SIGKILL');
     }
-    const ledger = await ledgerOf(api.client, api.url, target, name);
+    const ledger = await fetchLedger(api.client, api.url, target, name);
     expect(ledger).toMatchObject({ lostRows: [], extraRows: [], countersEqualRows: true });
     expect(ledger.rows.map((r) => r.id).sort()).toEqual([...ids].sort());
     // every delivery carried its execution's own key, so a service that deduplicates on it does the work once

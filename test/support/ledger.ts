@@ -20,7 +20,7 @@ export interface Ledger {
 }
 
 /** Reads Temporal, the mirror (through the API) and the target's own record for `job`. */
-export async function ledgerOf(
+export async function fetchLedger(
   client: Client,
   apiUrl: string,
   target: Target,
