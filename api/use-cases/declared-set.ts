@@ -53,8 +53,7 @@ export async function replaceServiceJobs(
   const diff: ServiceJobsDiff = { dryRun, created: [], updated: [], unchanged: [], removed: [], kept: [], reasons: {} };
   for (const [name, status] of await applyAll(ctx, jobs, dryRun)) diff[status].push(name);
   const declared = new Set(jobs.map((job) => job.name));
-  for (const [name, earlier] of await fetchServiceJobs(ctx, service)) {
-    if (declared.has(name)) continue;
+  for (const [name, earlier] of await fetchServiceJobs(ctx, service, declared)) {
     if (earlier === false) {
       diff.kept.push(name);
       diff.reasons[name] = KEPT_REASON;
@@ -118,13 +117,14 @@ async function applyAll(
 }
 
 /**
- * A service's jobs, as the mirror and Temporal's visibility know them (either may lag the other), each with whether
+ * A service's jobs other than `except`, as the mirror and Temporal's visibility know them (either may lag the other), each with whether
  * its schedule says it was declared; null for a mirror row whose schedule no longer exists. A name only visibility
  * still lists, with neither a schedule nor a row, is already gone and left out.
  */
 async function fetchServiceJobs(
   { client, store }: UseCaseContext,
   service: string,
+  except: ReadonlySet<string>,
 ): Promise<Map<string, boolean | null>> {
   const rows = new Set((await store.listJobs({ service })).map((row) => row.definition.name));
   const names = new Set(rows);
@@ -132,11 +132,15 @@ async function fetchServiceJobs(
     names.add(jobNameOfScheduleId(schedule.scheduleId));
   }
   const jobs = new Map<string, boolean | null>();
-  await mapLimited([...names], async (name) => {
-    const schedule = await describeSchedule(client, scheduleIdOf(name));
-    const job = schedule && definitionOfAction(schedule.action);
-    if (job) jobs.set(name, job.declared === true);
-    else if (rows.has(name)) jobs.set(name, null);
-  });
+  // the set's own jobs were described already: only the others are asked about
+  await mapLimited(
+    [...names].filter((name) => !except.has(name)),
+    async (name) => {
+      const schedule = await describeSchedule(client, scheduleIdOf(name));
+      const job = schedule && definitionOfAction(schedule.action);
+      if (job) jobs.set(name, job.declared === true);
+      else if (rows.has(name)) jobs.set(name, null);
+    },
+  );
   return jobs;
 }
