@@ -9,6 +9,7 @@ const MODULES = [
   'bench',
   'client',
   'config',
+  'console',
   'devserver',
   'examples',
   'jobs',
@@ -37,17 +38,23 @@ const zones = [
   only('temporal', ['jobs', 'store']),
   only('api', ['jobs', 'store', 'config', 'temporal']),
   only('worker', ['jobs', 'activities', 'workflows', 'temporal']),
-  only('observability', ['jobs', 'activities'], 'observability/ implements interfaces of activities/ and the sinks.'),
+  only(
+    'observability',
+    ['jobs', 'activities', 'store'],
+    "observability/ implements interfaces of activities/ and the sinks, and reads the mirror's job rows for /metrics.",
+  ),
   only('devserver', []),
   only('client', [], 'client/ is shipped to the services: self-contained.'),
   only('examples', ['client'], 'The example service uses what services get: client/ only.'),
+  // its types of the API's answers come from api/ and jobs/ by `import type` (checked below), erased at build time
+  only('console', ['api', 'jobs'], 'console/ runs in the browser: it speaks to the API over HTTP, like any client.'),
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'data/**', 'coverage/**', '*.js'] },
+  { ignores: ['dist/**', 'client/dist/**', 'node_modules/**', '.tools/**', 'data/**', 'coverage/**', '*.js'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { import: importPlugin },
     settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
@@ -75,6 +82,24 @@ export default tseslint.config(
             {
               group: ['../activities', '../activities/*'],
               message: 'Import activity types only.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The console is bundled for the browser: of ours, only the API's types (erased by esbuild).
+    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(api|jobs)/',
+              message: 'The console imports only types of ours from outside console/ (`import type`).',
               allowTypeImports: true,
             },
           ],

@@ -8,6 +8,8 @@ import { buildApp, buildOpsApp, type App, type AppDeps } from './api/app';
 import { createAuthenticator } from './api/identity';
 import { createUseCases } from './api/use-cases';
 import { createTemporalLinks } from './temporal/links';
+import { createWatchNotifier, type WatchNotifier } from './temporal/watch';
+import { watchRulesOf } from './jobs/alert-rules';
 import { ensureReconcileSchedule, reconcileNow } from './temporal/reconcile';
 import { registerSearchAttributes, SEARCH_ATTRIBUTE_FLAGS } from './temporal/search-attributes';
 import { configWarnings, ConfigError, isLoopback, loadConfig, type Config } from './config/config';
@@ -44,13 +46,22 @@ export async function startScheduler(
 ): Promise<RunningScheduler> {
   try {
     for (const warning of configWarnings(config)) log.warn(warning);
-    const observability = createObservability({ log, sdkMetricsUrl });
     const address = await startTemporal(config, log, closers, signal);
+    // a refused row can only come from a write, and none happens before the worker starts
     const store = keepRefusedRows(openStore(config.store), (refusal) => observability.mirrorRefused(refusal));
     closers.push({ name: 'store', close: () => store.close() });
+    // the per-job series for alerting rules: where the API runs (a worker-only process serves no mirror reads)
+    const observability = createObservability({ log, sdkMetricsUrl, store: config.runs.api ? store : undefined });
     const temporal = await connectTemporal(config, address, closers);
-    const parts = { ...temporal, address, store, observability, log };
-    if (config.runs.worker) await startWorker(config, parts, closers);
+    const watch = createWatchNotifier({
+      client: temporal.client,
+      store,
+      taskQueue: config.temporal.taskQueue,
+      rulesOf: (job) => watchRulesOf(job, config.alerts),
+    });
+    const parts = { ...temporal, address, store, observability, log, watch };
+    // the API's processes watch the jobs' alerts, so a stopped job worker is still noticed
+    await startWorker(config, parts, closers);
     const app = await startHttp(config, parts, closers);
     return { app, stop: () => closeAll(closers.splice(0), log) };
   } catch (err) {
@@ -68,6 +79,7 @@ interface Parts {
   store: JobStore;
   observability: Observability;
   log: pino.Logger;
+  watch: WatchNotifier;
 }
 
 /** `TEMPORAL_ADDRESS`, or, without one, the embedded dev server started now; its address either way. */
@@ -108,8 +120,12 @@ async function connectTemporal(config: Readonly<Config>, address: string, closer
 
 const reconcileOptions = (config: Readonly<Config>) => ({ taskQueue: config.temporal.taskQueue, ...config.reconcile });
 
-/** The worker, on its own native connection, polling until stopped; if it stops by itself, the process goes. */
-async function startWorker(config: Readonly<Config>, { address, store, observability, log }: Parts, closers: Closer[]) {
+/**
+ * The workers this process's role runs (the runs' with SCHEDULER_ROLE all or worker, the alert watches' with all or
+ * api), on their own native connection, polling until stopped; if they stop by themselves, the process goes.
+ */
+async function startWorker(config: Readonly<Config>, parts: Parts, closers: Closer[]) {
+  const { address, store, observability, log, watch } = parts;
   const { temporal } = config;
   const workerConnection = await NativeConnection.connect({ address, ...temporal.credentials });
   closers.push({ name: 'worker connection', close: () => workerConnection.close() });
@@ -128,8 +144,11 @@ async function startWorker(config: Readonly<Config>, { address, store, observabi
       signer: config.signingSecret ? createSigner(config.signingSecret) : undefined,
       observer: observability.calls,
       historyPruned: (rows) => observability.historyPruned(rows),
+      alerts: { ...config.alerts, temporal: createTemporalLinks(temporal.linkBaseUrl, temporal.namespace) },
+      watch,
     }),
     sinks: observability.sinks,
+    polls: { runs: config.runs.worker, alerts: config.runs.api },
   });
   const running = worker.run();
   running.catch((err: unknown) => {
@@ -143,7 +162,7 @@ async function startWorker(config: Readonly<Config>, { address, store, observabi
       await running.catch(() => undefined);
     },
   });
-  log.info({ taskQueue: temporal.taskQueue }, 'worker polling');
+  log.info({ taskQueue: temporal.taskQueue, runs: config.runs.worker, alerts: config.runs.api }, 'worker polling');
 }
 
 /** HTTP, listening: the API, or for a worker-only process its probes and metrics alone. */
@@ -164,14 +183,25 @@ async function startHttp(config: Readonly<Config>, parts: Parts, closers: Closer
 }
 
 /** The API's use cases over the client and the mirror. */
-function apiDeps(config: Readonly<Config>, { client, store }: Parts): Omit<AppDeps, 'checks' | 'metrics'> {
+function apiDeps(config: Readonly<Config>, { client, store, watch }: Parts): Omit<AppDeps, 'checks' | 'metrics'> {
   const { taskQueue, namespace, linkBaseUrl } = config.temporal;
   const links = createTemporalLinks(linkBaseUrl, namespace);
   return {
-    ...createUseCases({ client, store, services: config.services, taskQueue, links }),
+    ...createUseCases({
+      client,
+      store,
+      services: config.services,
+      taskQueue,
+      links,
+      alerts: config.alerts,
+      consoleUrl: config.alerts.consoleUrl,
+      watch,
+      signingSecret: config.signingSecret,
+    }),
     authenticate: createAuthenticator(config.identity),
     reconcile: () => reconcileNow(client, reconcileOptions(config)),
     rateLimitPerMinute: config.rateLimitPerMinute,
+    corsOrigins: config.corsOrigins,
   };
 }
 

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
+import { CompleteAsyncError } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../jobs/job';
 import type { CallFailureDetails, CallResult } from '../jobs/run-input';
+import { failureOf, QUIET_ACTIVITY } from '../test/support/activity';
 import { startTarget, type Target } from '../test/support/target';
 import { callActivities, type CallRequest } from './call-service';
-import { createSigner } from './signing';
+import { createSigner } from '../jobs/signature';
 
 /** One attempt of the call, against a real local HTTP server. */
 describe('callService', () => {
@@ -27,7 +27,7 @@ describe('callService', () => {
     scheduledAt: '2026-11-30T08:00:00.000Z',
     trigger: 'schedule',
   });
-  const quiet = { logger: new DefaultLogger('ERROR') }; // failed attempts are the point here
+  const quiet = QUIET_ACTIVITY; // failed attempts are the point here
   const call = (req: CallRequest, attempt = 1, signingSecret?: string) => {
     const { callService } = callActivities({
       services: new Map([['email-service', target.url]]),
@@ -36,16 +36,6 @@ describe('callService', () => {
     });
     return new MockActivityEnvironment({ attempt }, quiet).run(callService, req);
   };
-  const failureOf = async (p: Promise<unknown>): Promise<ApplicationFailure> => {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof ApplicationFailure) return err;
-      throw err;
-    }
-    throw new Error('the call did not fail');
-  };
-
   beforeAll(async () => {
     target = await startTarget();
   });
@@ -55,6 +45,16 @@ describe('callService', () => {
     target.answer('/jobs/digest', [{ status: 202, body: 'x'.repeat(5000) }]);
     const result = await call(request(), 3);
     expect(result).toEqual({ httpStatus: 202, attempt: 3, response: 'x'.repeat(2048) });
+  });
+
+  test("an async job's 202 leaves the attempt open for its service's report; any other 2xx is a mistake", async () => {
+    target.answer('/jobs/digest', [{ status: 202, body: '{"progress":{"sent":0}}' }]);
+    await expect(call(request({ async: true }))).rejects.toBeInstanceOf(CompleteAsyncError);
+    target.answer('/jobs/digest', [{ status: 200, body: '{"ok":true}' }]);
+    const failure = await failureOf(call(request({ async: true })));
+    expect(failure).toMatchObject({ type: 'NotAcceptedError', nonRetryable: true });
+    expect(failure.message).toContain('answered HTTP 200, but the job is async');
+    expect(failure.details?.[0]).toMatchObject({ httpStatus: 200, timedOut: false, response: '{"ok":true}' });
   });
 
   test.each(['a', 'bb'])(

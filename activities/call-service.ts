@@ -1,11 +1,13 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { MAX_RESPONSE_BYTES, type Trigger } from '../jobs/execution';
+import { ApplicationFailure, CompleteAsyncError } from '@temporalio/common';
+import { callBodyOf, type CallOf } from '../jobs/call-body';
+import { MAX_RESPONSE_BYTES } from '../jobs/execution';
 import type { JobDefinition } from '../jobs/job';
 import { CALL_FAILURE, NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type CallResult } from '../jobs/run-input';
 import { targetUrl, TargetUrlError, type ServiceRegistry } from '../jobs/services';
-import { cutChars, cutUtf8, wellFormed } from '../jobs/text';
-import type { Signer } from './signing';
+import { cutChars, wellFormed } from '../jobs/text';
+import { isRetryableStatus, readStart, retryAfterMs } from './http';
+import type { Signer } from '../jobs/signature';
 
 export interface CallDeps {
   services: ServiceRegistry;
@@ -25,14 +27,11 @@ export interface CallObserver {
   answered(job: JobDefinition, outcome: string): void;
 }
 
-export interface CallRequest {
+/** One call of a run: its whole job definition, and what the call says of the run. */
+export interface CallRequest extends CallOf {
   job: JobDefinition;
-  executionId: string;
-  scheduledAt: string;
-  trigger: Trigger;
 }
 
-const RETRYABLE_STATUSES = new Set([408, 425, 429]);
 /** How much of a failed call's response its error message quotes, in characters. */
 const ERROR_EXCERPT_CHARS = 200;
 
@@ -66,18 +65,27 @@ export function callActivities(deps: CallDeps) {
           signal: AbortSignal.any([ctx.cancellationSignal, timeout]),
           redirect: 'manual', // a redirect could lead away from the service's own origin
         });
-        const response = await readStart(res);
+        const response = await readStart(res, MAX_RESPONSE_BYTES);
         const status = res.status;
         observer?.answered(job, String(status));
-        if (status >= 200 && status < 300) return { httpStatus: status, attempt, response };
+        if (status >= 200 && status < 300) {
+          if (job.async !== true) return { httpStatus: status, attempt, response };
+          if (status === 202) awaitReport(ctx, response);
+          throw fail(
+            `${job.method} ${url.pathname} answered HTTP ${status}, but the job is async: its service must answer 202 Accepted and report the end`,
+            CALL_FAILURE.notAccepted,
+            { attempt, httpStatus: status, timedOut: false, response },
+          );
+        }
         const details: CallFailureDetails = { attempt, httpStatus: status, timedOut: false, response };
         const message = `${job.method} ${url.pathname} answered HTTP ${status}${response ? `: ${cutChars(response, ERROR_EXCERPT_CHARS)}` : ''}`;
-        if (status >= 500 || RETRYABLE_STATUSES.has(status)) {
+        if (isRetryableStatus(status)) {
           throw fail(message, CALL_FAILURE.retryable, details, retryAfterMs(res, job.retry.maxIntervalSeconds));
         }
         throw fail(message, CALL_FAILURE.client, details);
       } catch (err) {
-        if (err instanceof ApplicationFailure || ctx.cancellationSignal.aborted) throw err;
+        if (err instanceof ApplicationFailure || err instanceof CompleteAsyncError) throw err;
+        if (ctx.cancellationSignal.aborted) throw err;
         observer?.answered(job, timeout.aborted ? 'timeout' : 'network');
         if (timeout.aborted) {
           throw fail(`no answer within ${job.timeoutSeconds}s`, CALL_FAILURE.timeout, {
@@ -104,6 +112,28 @@ export function callActivities(deps: CallDeps) {
   };
 }
 
+/**
+ * An async job's service accepted the call: the attempt stays open, to be ended by the service's report through
+ * the API (api/use-cases/reports.ts completes it by its activity id), or by its completion or heartbeat timeout.
+ * The answer's `progress`, if any, is the attempt's first heartbeat.
+ * @throws CompleteAsyncError, always: the SDK's signal that the activity completes later.
+ */
+function awaitReport(ctx: Context, response: string | null): never {
+  const progress = progressOf(response);
+  if (progress !== undefined) ctx.heartbeat({ progress });
+  throw new CompleteAsyncError();
+}
+
+/** The `progress` object of a 202 answer's JSON body, if it has one. */
+function progressOf(response: string | null): unknown {
+  try {
+    const body: unknown = JSON.parse(response ?? '');
+    return body && typeof body === 'object' && 'progress' in body ? body.progress : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function fail(message: string, type: string, details: CallFailureDetails, nextRetryDelayMs?: number) {
   return ApplicationFailure.create({
     message,
@@ -126,48 +156,13 @@ function requestOf(req: CallRequest, attempt: number, signer: Signer | undefined
     'X-Scheduler-Trigger': trigger,
     'User-Agent': 'scheduler-service',
   };
-  let body: string | undefined;
-  if (job.method === 'GET') {
+  const body = callBodyOf(req, attempt);
+  if (body === undefined) {
     // base64url: a header carries Latin-1 only, and the payload may hold any character
     headers['X-Scheduler-Payload'] = Buffer.from(JSON.stringify(job.payload)).toString('base64url');
   } else {
-    body = JSON.stringify({ job: job.name, executionId, scheduledAt, trigger, attempt, payload: job.payload });
     headers['Content-Type'] = 'application/json';
   }
   if (signer) headers['X-Scheduler-Signature'] = signer.sign(body ?? '');
   return { body, headers };
-}
-
-/**
- * The first 2 KiB of the body (SPEC §5), without reading more of it than that: at most {@link MAX_RESPONSE_BYTES}
- * bytes of UTF-8, cut on a whole character. Bytes that are not UTF-8 read as U+FFFD, so the text is well-formed.
- */
-async function readStart(res: Response): Promise<string | null> {
-  if (!res.body) return null;
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    // 4 bytes past the budget: a character cut by the end of what was read starts after the budget, so it is dropped
-    while (size < MAX_RESPONSE_BYTES + 4) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined); // the rest of the body is not wanted
-  }
-  const read = Buffer.concat(chunks);
-  const text = cutUtf8(read.subarray(0, MAX_RESPONSE_BYTES + 4).toString('utf8'), MAX_RESPONSE_BYTES);
-  return text.length > 0 ? text : null;
-}
-
-/** `Retry-After` (seconds or an HTTP date) in ms, capped by the job's longest retry interval. */
-function retryAfterMs(res: Response, maxIntervalSeconds: number): number | undefined {
-  const header = res.headers.get('retry-after');
-  if (!header) return undefined;
-  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
-  if (!Number.isFinite(seconds)) return undefined;
-  return Math.round(Math.min(Math.max(seconds, 0), maxIntervalSeconds) * 1000) || undefined;
 }

@@ -42,13 +42,14 @@ describe('reconcileMirror', () => {
 describe('pruneHistory', () => {
   const minute = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
 
-  test('removes the rows ended before the cutoff in batches of 500, until none is left', async () => {
+  test('removes the rows ended before the cutoff in batches of 500, until none is left, then resolved alerts', async () => {
     const store = createMemoryStore();
     const job = { name: 'nightly', service: 'email-service' };
     await store.upsertJob({
       definition: { ...JOB_DEFAULTS, ...job, endpoint: '/nightly', cron: '@daily', payload: {}, retry: DEFAULT_RETRY },
       paused: false,
       pauseNote: null,
+      scheduleNote: null,
       times: NO_TIMES,
       createdAt: minute(0),
       updatedAt: minute(0),
@@ -68,6 +69,22 @@ describe('pruneHistory', () => {
       });
       await store.recordExecution({ ...start, status: 'succeeded', completedAt: minute(i), durationMs: 0 });
     }
+    const alert = (id: string, resolvedAt: string | null) => ({
+      id,
+      jobName: job.name,
+      service: job.service,
+      rule: { type: 'run_failed' as const },
+      state: resolvedAt ? ('resolved' as const) : ('open' as const),
+      summary: 'a run failed',
+      openedAt: minute(0),
+      resolvedAt,
+      runs: [],
+      deliveries: [],
+      updatedAt: resolvedAt ?? minute(0),
+    });
+    await store.recordAlert(alert('resolved-long-ago', minute(10)));
+    await store.recordAlert(alert('resolved-lately', minute(1_150)));
+    await store.recordAlert(alert('still-open', null));
     const batches: number[] = [];
     const { pruneHistory } = reconcileActivities({ store, historyPruned: (rows) => batches.push(rows) });
     const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
@@ -77,9 +94,11 @@ describe('pruneHistory', () => {
     const report = await env.run(pruneHistory, { endedBefore: minute(1_100) });
 
     // rows 0-1099 ended before the cutoff; the rest, and so the job's newest, stay
-    expect(report).toEqual({ endedBefore: minute(1_100), rowsRemoved: 1_100, finished: true });
+    expect(report).toEqual({ endedBefore: minute(1_100), rowsRemoved: 1_100, alertsRemoved: 1, finished: true });
     expect(batches).toEqual([500, 500, 100, 0]);
-    expect(heartbeats).toBe(4);
+    expect(heartbeats).toBe(6);
+    const alerts = await store.listAlerts({ jobName: job.name, limit: 10 });
+    expect(alerts.map((a) => a.id).sort()).toEqual(['resolved-lately', 'still-open']);
     expect((await store.getJob(job.name))?.stats.totalRuns).toBe(1_201);
     expect((await store.listExecutions({ jobName: job.name, limit: 200 })).length).toBe(101);
   });

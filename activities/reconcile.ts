@@ -10,7 +10,7 @@ import {
   type RetentionReport,
 } from '../jobs/reconcile';
 import type { JobStore } from '../store/job-store';
-import { fetchRunRow, mendJobRow, mendRunRow, runRowOf, vanishedRunRow } from '../temporal/mirror';
+import { fetchRunRow, mendJobRow, mendRunRow, runRowOf, vanishedRunRow, type CountersGrowth } from '../temporal/mirror';
 import {
   definitionOfAction,
   followsPlan,
@@ -29,11 +29,11 @@ const BATCH = 100;
  * Temporal, and runs whose mirror write never landed (terminated from Temporal Web, store down for too long).
  * One item that cannot be mended is reported in `failures` and does not stop the others.
  */
-export function reconcileActivities({ store, historyPruned }: ReconcileDeps) {
+export function reconcileActivities({ store, historyPruned, watch }: ReconcileDeps) {
   return {
     async reconcileMirror(input: ReconcileInput): Promise<MirrorReport> {
       const ctx = Context.current();
-      const pass = new Pass(ctx.client, store, betweenItems(ctx));
+      const pass = new Pass(ctx.client, store, betweenItems(ctx), watch);
       await pass.jobs();
       await pass.recentRuns(input.lookbackHours);
       await pass.staleRows();
@@ -43,26 +43,37 @@ export function reconcileActivities({ store, historyPruned }: ReconcileDeps) {
 
     /**
      * History retention: removes execution rows that ended before `endedBefore`, {@link PRUNE_BATCH_ROWS} at a time
-     * (the store keeps the counters lifetime totals, see {@link JobStore.pruneExecutions}), until none is left or
-     * {@link MAX_PRUNE_BATCHES} batches have run; the next pass goes on from there.
+     * (the store keeps the counters lifetime totals, see {@link JobStore.pruneExecutions}), then the resolved alert
+     * episodes resolved before it ({@link JobStore.pruneAlerts}), until none is left or {@link MAX_PRUNE_BATCHES}
+     * batches have run in all; the next pass goes on from there.
      */
     async pruneHistory({ endedBefore }: { endedBefore: string }): Promise<RetentionReport> {
       const between = betweenItems(Context.current());
       let rowsRemoved = 0;
-      for (let batch = 0; batch < MAX_PRUNE_BATCHES; batch++) {
+      let alertsRemoved = 0;
+      let batch = 0;
+      for (; batch < MAX_PRUNE_BATCHES; batch++) {
         between();
         const removed = await store.pruneExecutions(endedBefore, PRUNE_BATCH_ROWS);
         rowsRemoved += removed;
         historyPruned?.(removed);
-        if (removed === 0) return { endedBefore, rowsRemoved, finished: true };
+        if (removed === 0) break;
       }
-      return { endedBefore, rowsRemoved, finished: false };
+      for (; batch < MAX_PRUNE_BATCHES; batch++) {
+        between();
+        const removed = await store.pruneAlerts(endedBefore, PRUNE_BATCH_ROWS);
+        alertsRemoved += removed;
+        if (removed === 0) return { endedBefore, rowsRemoved, alertsRemoved, finished: true };
+      }
+      return { endedBefore, rowsRemoved, alertsRemoved, finished: false };
     },
   };
 }
 
 export interface ReconcileDeps {
   store: JobStore;
+  /** Told when Temporal's skipped or missed counters of a job grew since the mirror's row (the job's alert watch). */
+  watch?: { counters(jobName: string, counters: CountersGrowth): Promise<void> };
   /** Told how many execution rows each retention batch removed (the metric). */
   historyPruned?: (rows: number) => void;
 }
@@ -89,6 +100,7 @@ class Pass {
     private readonly client: Client,
     private readonly store: JobStore,
     private readonly heartbeat: () => void,
+    private readonly watch?: ReconcileDeps['watch'],
   ) {}
 
   /** Every job schedule mirrored as it is; rows of schedules that are gone removed. */
@@ -145,7 +157,7 @@ class Pass {
   async staleRows(): Promise<void> {
     let before: { startedAt: string; id: string } | undefined;
     for (;;) {
-      const rows = await this.store.listExecutions({ status: 'running', limit: BATCH, before });
+      const rows = await this.store.listExecutions({ statuses: ['running'], limit: BATCH, before });
       for (const row of rows) {
         if (this.checked.has(row.id)) continue;
         await this.guard(row.id, async () => {
@@ -205,6 +217,8 @@ class Pass {
   private async mirrorJob(schedule: ScheduleDescription): Promise<string | null> {
     const mended = await mendJobRow(this.store, schedule);
     if (mended?.change === 'repaired') this.report.jobsMirrored.push(mended.name);
+    // skipped or missed occurrences Temporal counted since the last pass: the job's watch decides whether to alert
+    if (mended?.grew) await this.watch?.counters(mended.name, mended.grew);
     return mended?.name ?? null;
   }
 

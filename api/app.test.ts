@@ -4,6 +4,7 @@ import { normalizeJob } from '../jobs/validate';
 import { StoreError } from '../store/job-store';
 import { buildApp } from './app';
 import type { Pressure } from './plugins/load-shedding';
+import type { AlertUseCases } from './use-cases/alerts';
 import type { ExecutionUseCases } from './use-cases/executions';
 import { createAuthenticator, type Caller } from './identity';
 import type { JobUseCases } from './use-cases/jobs';
@@ -19,10 +20,26 @@ describe('the HTTP facade', () => {
     ),
     schedule: 'At 00:00 (UTC)',
     declared: false,
+    alerts: {
+      onFailure: true,
+      consecutiveFailures: 3,
+      noSuccessWithinSeconds: 174_450,
+      noSuccessWithinDerived: true,
+      runningLongerThanSeconds: null,
+      onSkipped: false,
+      onMissed: true,
+      dampingSeconds: 600,
+      destinations: [],
+    },
     paused: false,
     pauseNote: null,
     nextRunTimes: [],
     lastExecution: null,
+    lastSuccessAt: null,
+    lastFailureAt: null,
+    consecutiveFailures: 0,
+    durations: { p50Ms: null, p95Ms: null },
+    recentRuns: [],
     stats: {
       totalRuns: 0,
       successfulRuns: 0,
@@ -54,16 +71,24 @@ describe('the HTTP facade', () => {
     trigger: async () => {
       throw new Error('secret internals');
     },
+    forgetReads: () => undefined,
   } as Partial<JobUseCases> as JobUseCases;
   const executions = {
     get: async () => null,
     list: async () => ({ executions: [], nextCursor: null }),
   } as unknown as ExecutionUseCases;
+  const alerts: AlertUseCases = {
+    list: async () => {
+      calls.push({ method: 'alerts' });
+      return { alerts: [], nextCursor: null };
+    },
+  };
   const app = (env: NodeJS.ProcessEnv = {}, storeUp = true, pressure?: Pressure) =>
     buildApp(
       {
         jobs,
         executions,
+        alerts,
         authenticate: createAuthenticator(loadConfig(env).identity),
         reconcile: async () => ({ workflowId: 'scheduler-reconcile-manual', report: null }),
         rateLimitPerMinute: loadConfig(env).rateLimitPerMinute,
@@ -117,10 +142,22 @@ describe('the HTTP facade', () => {
     ]);
   });
 
-  test('a service lists its own jobs and executions with ?service=<its name>; another service or none is a 403', async () => {
+  test("GET /api/identity names the caller: the anonymous admin in open mode, else the token's owner", async () => {
+    expect((await app().inject({ method: 'GET', url: '/api/identity' })).json()).toEqual({
+      caller: { kind: 'admin', name: 'anonymous' },
+    });
+    const a = app(tokens);
+    expect((await a.inject({ method: 'GET', url: '/api/identity' })).statusCode).toBe(401);
+    const as = (token: string) =>
+      a.inject({ method: 'GET', url: '/api/identity', headers: { authorization: `Bearer ${token}` } });
+    expect((await as('admin-token-0123456789')).json()).toEqual({ caller: { kind: 'admin', name: 'alice' } });
+    expect((await as('email-token-0123456789')).json()).toEqual({ caller: { kind: 'service', name: 'email-service' } });
+  });
+
+  test('a service lists its own jobs, executions and alerts with ?service=<its name>; another service or none is a 403', async () => {
     const a = app(tokens);
     const headers = { authorization: 'Bearer email-token-0123456789' };
-    for (const list of ['/api/jobs', '/api/executions']) {
+    for (const list of ['/api/jobs', '/api/executions', '/api/alerts']) {
       expect((await a.inject({ method: 'GET', url: `${list}?service=email-service`, headers })).statusCode).toBe(200);
       for (const url of [list, `${list}?service=crawler-service`]) {
         const refused = await a.inject({ method: 'GET', url, headers });
@@ -134,7 +171,7 @@ describe('the HTTP facade', () => {
         });
       }
     }
-    expect(calls).toEqual([{ method: 'list' }]);
+    expect(calls).toEqual([{ method: 'list' }, { method: 'alerts' }]);
   });
 
   test('health needs no token; ready is 503 while the store is down', async () => {
@@ -179,8 +216,10 @@ describe('the HTTP facade', () => {
       {
         jobs: {
           trigger: async (_name: string, options: unknown) => (triggered.push(options), jobView),
+          forgetReads: () => undefined,
         } as unknown as JobUseCases,
         executions,
+        alerts,
         authenticate: createAuthenticator(loadConfig({}).identity),
         reconcile: async () => ({ workflowId: 'w', report: null }),
         rateLimitPerMinute: 0,
@@ -367,14 +406,17 @@ describe('the HTTP facade', () => {
     const doc = (await a.inject({ method: 'GET', url: '/docs/json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/alerts/',
       '/api/executions/',
       '/api/executions/{id}',
       '/api/executions/{id}/retry',
+      '/api/identity',
       '/api/jobs/',
       '/api/jobs/register',
       '/api/jobs/{name}',
       '/api/jobs/{name}/backfill',
       '/api/jobs/{name}/executions',
+      '/api/jobs/{name}/occurrences',
       '/api/jobs/{name}/pause',
       '/api/jobs/{name}/resume',
       '/api/jobs/{name}/trigger',

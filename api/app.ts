@@ -2,17 +2,23 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { clientErrorHandler, routerRefusals, schemaErrorFormatter } from './errors';
+import type { AlertUseCases } from './use-cases/alerts';
 import type { ExecutionUseCases } from './use-cases/executions';
+import type { ReportUseCases } from './use-cases/reports';
 import type { Caller } from './identity';
 import type { JobUseCases } from './use-cases/jobs';
 import { authentication } from './plugins/authentication';
 import { bodyParsing } from './plugins/body-parsing';
+import { apiCors } from './plugins/cors';
 import { errorShape } from './plugins/error-shape';
 import { DEFAULT_PRESSURE, loadShedding, type Pressure } from './plugins/load-shedding';
 import { openApi } from './plugins/open-api';
 import { requestMetrics } from './plugins/request-metrics';
+import { alertRoutes } from './routes/alerts';
 import { executionRoutes } from './routes/executions';
+import { consoleRoutes } from './plugins/console';
 import { healthRoutes, type HealthChecks } from './routes/health';
+import { identityRoutes } from './routes/identity';
 import { jobRoutes } from './routes/jobs';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics';
 import { reconcileRoutes, type ReconcileNow } from './routes/reconcile';
@@ -22,6 +28,9 @@ import { serviceRoutes } from './routes/services';
 export interface AppDeps {
   jobs: JobUseCases;
   executions: ExecutionUseCases;
+  /** An async job's reports and an admin's cancel; absent (unit tests that need none): those routes are not served. */
+  reports?: ReportUseCases;
+  alerts: AlertUseCases;
   /** Resolves the Authorization header to a caller; throws a 401 error for a bad token. */
   authenticate: (authorization: string | undefined) => Promise<Caller>;
   checks: HealthChecks;
@@ -33,6 +42,10 @@ export interface AppDeps {
   metrics?: MetricsEndpoint;
   /** When /api sheds load; {@link DEFAULT_PRESSURE} unless given. */
   pressure?: Pressure;
+  /** Origins whose pages may call /api from the browser (`SCHEDULER_CORS_ORIGINS`); none unless given. */
+  corsOrigins?: readonly string[];
+  /** The built admin console served at `/admin/`; default `dist/console` (api/plugins/console.ts). */
+  consoleDir?: string;
 }
 
 /** What a process without the API (SCHEDULER_ROLE=worker) still serves: probes and metrics. */
@@ -90,18 +103,32 @@ export function buildOpsApp(deps: OpsDeps, opts: FastifyServerOptions = {}, { do
 export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
   const app = buildOpsApp(deps, opts, { docs: true });
   app.register(bodyParsing);
+  app.register(apiCors, { origins: deps.corsOrigins ?? [] }); // before the /api scope: preflights skip its hooks
+  // The console's page and assets are public, outside /api: its data calls carry the caller's token.
+  app.register(consoleRoutes, { root: deps.consoleDir });
   // One scope for /api: load shedding and authentication reach its routes, never the probes, metrics or docs.
   app.register(async function api(scope) {
     await scope.register(loadShedding, { pressure: deps.pressure ?? DEFAULT_PRESSURE });
+    // a write (any method but GET) is answered only after the shared list reads are dropped: the next read sees it
+    scope.addHook('onSend', async (req) => {
+      if (req.method !== 'GET') deps.jobs.forgetReads();
+    });
     await scope.register(authentication, {
       authenticate: deps.authenticate,
       rateLimitPerMinute: deps.rateLimitPerMinute,
+      authenticateCall: deps.reports?.authenticateCall,
     });
     await scope.register(jobRoutes, { prefix: '/api/jobs', jobs: deps.jobs, executions: deps.executions });
-    await scope.register(executionRoutes, { prefix: '/api/executions', executions: deps.executions });
+    await scope.register(executionRoutes, {
+      prefix: '/api/executions',
+      executions: deps.executions,
+      reports: deps.reports,
+    });
+    await scope.register(alertRoutes, { prefix: '/api/alerts', alerts: deps.alerts });
     await scope.register(serviceRoutes, { prefix: '/api/services', jobs: deps.jobs });
     await scope.register(scheduleRoutes, { prefix: '/api/schedules' });
     await scope.register(reconcileRoutes, { prefix: '/api', reconcile: deps.reconcile });
+    await scope.register(identityRoutes, { prefix: '/api' });
   });
   return app;
 }

@@ -20,6 +20,7 @@ import {
   JobNotFoundError,
   ServiceNotFoundError,
 } from './errors';
+import type { AlertUseCases } from './use-cases/alerts';
 import type { ExecutionUseCases } from './use-cases/executions';
 import { createAuthenticator } from './identity';
 import type { JobUseCases } from './use-cases/jobs';
@@ -51,6 +52,7 @@ describe('every refusal has our shape, our documented code and the field at faul
     resume: fail,
     backfill: fail,
     replaceServiceJobs: fail,
+    forgetReads: () => undefined,
   } as unknown as JobUseCases;
   const executions = { get: fail, list: fail, listOfJob: fail, retry: fail } as unknown as ExecutionUseCases;
   const tokens = {
@@ -63,6 +65,7 @@ describe('every refusal has our shape, our documented code and the field at faul
       {
         jobs,
         executions,
+        alerts: {} as AlertUseCases,
         authenticate: createAuthenticator(loadConfig(env).identity),
         reconcile: fail,
         rateLimitPerMinute: loadConfig(env).rateLimitPerMinute,
@@ -122,6 +125,9 @@ describe('every refusal has our shape, our documented code and the field at faul
       ['POST', '/api/jobs/weekly-digest/backfill', undefined, 'body', 'body: must be object'],
       ['POST', '/api/jobs/weekly-digest/pause', { note: 'n'.repeat(501) }, 'note', 'note: must NOT have more than'],
       ['GET', '/api/executions?status=done', undefined, 'status', 'status: must be one of running, succeeded'],
+      ['GET', '/api/executions?status=failed,done', undefined, 'status', 'status: must be one of running, succeeded'],
+      ['GET', `/api/jobs?q=${'x'.repeat(201)}`, undefined, 'q', 'q: must NOT have more than 200 characters'],
+      ['GET', '/api/jobs?failing=maybe', undefined, 'failing', 'failing: must be boolean'],
       ['GET', '/api/executions?limit=0', undefined, 'limit', 'limit: must be >= 1'],
       ['GET', '/api/executions?limit=500', undefined, 'limit', 'limit: must be <= 200'],
       ['GET', '/api/executions?limit=abc', undefined, 'limit', 'limit: must be integer'],

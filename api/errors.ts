@@ -417,7 +417,11 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
 export function notFoundHandler(app: Pick<FastifyInstance, 'findRoute'>) {
   return (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0] ?? '';
-    const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    // a catch-all (`OPTIONS *`, which answers CORS preflights: api/plugins/cors.ts) makes no path an endpoint
+    const allowed = METHODS.filter((method) => {
+      const route = app.findRoute({ method, url: path });
+      return route !== null && !('*' in route.params);
+    });
     if (allowed.length > 0) {
       void reply.header('allow', allowed.join(', '));
       return sendError(
@@ -438,6 +442,9 @@ const CONFLICTING_ROUTES = new Map<string, ErrorCode[]>([
   ['POST /api/jobs/register', ['job_name_taken']],
   ['PUT /api/services/:service/jobs', ['job_name_taken']],
   ['POST /api/executions/:id/retry', ['execution_conflict']],
+  ['POST /api/executions/:id/heartbeat', ['execution_conflict']],
+  ['POST /api/executions/:id/complete', ['execution_conflict']],
+  ['POST /api/executions/:id/cancel', ['execution_conflict']],
   ['POST /api/jobs/:name/resume', ['job_disabled']],
 ]);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

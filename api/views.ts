@@ -1,22 +1,32 @@
+import { alertRulesOf, type AlertSettings } from '../jobs/alert-rules';
+import { describeRule, type AlertRecord } from '../jobs/alert';
 import { describeCron, parseCron } from '../jobs/cron';
 import { gapSkips } from '../jobs/fire-plan';
 import { scheduleIdOf } from '../jobs/ids';
 import type { ExecutionRecord } from '../jobs/execution';
+import type { AlertView } from './schemas/alerts';
 import type { ExecutionView } from './schemas/executions';
 import type { JobView } from './schemas/jobs';
-import type { JobRecord, JobRow, ScheduleTimes } from '../store/job-store';
-import type { TemporalLinks } from '../temporal/links';
+import { NO_RUN_HEALTH, type JobRecord, type JobRow, type RetryRun, type ScheduleTimes } from '../store/job-store';
+import { jobPagesOf, type TemporalLinks } from '../temporal/links';
 
 const NO_STATS = Object.freeze({ totalRuns: 0, successfulRuns: 0, failedRuns: 0 });
 const MAX_NEXT_RUN_TIMES = 5;
 
+/** What a job view needs beside the row: links into Temporal Web, and the configured alert defaults and destinations. */
+export interface JobViewContext {
+  links: TemporalLinks;
+  alerts: AlertSettings;
+}
+
 /**
  * A job as its mirror row has it: definition and schedule state as Temporal last said, counters and last run as the
- * mirror derived them. Next run times already past are left out (the row's list is refreshed as they pass).
+ * mirror derived them, its alert rules in effect (its own, else the configured defaults). Next run times already
+ * past are left out (the row's list is refreshed as they pass).
  */
 export function toJobView(
-  row: JobRecord & Partial<Pick<JobRow, 'stats' | 'pruned' | 'lastExecution'>>,
-  links: TemporalLinks,
+  row: JobRecord & Partial<Pick<JobRow, 'stats' | 'pruned' | 'lastExecution' | 'health'>>,
+  { links, alerts }: JobViewContext,
   now = Date.now(),
 ): JobView {
   const scheduleId = scheduleIdOf(row.definition.name);
@@ -24,11 +34,13 @@ export function toJobView(
     ...row.definition,
     schedule: scheduleWords(row.definition.cron, row.definition.timezone),
     declared: row.definition.declared === true,
+    alerts: alertView(row.definition, alerts, now),
     paused: row.paused,
     pauseNote: row.pauseNote,
     // a job that will not run has no next runs, whatever Temporal lists for its paused schedule
     nextRunTimes: runs(row) ? upcoming(row.times, now).slice(0, MAX_NEXT_RUN_TIMES) : [],
     lastExecution: row.lastExecution ?? null,
+    ...(row.health ?? NO_RUN_HEALTH),
     stats: {
       ...(row.stats ?? NO_STATS),
       pruned: row.pruned ?? NO_STATS,
@@ -40,6 +52,16 @@ export function toJobView(
     updatedAt: row.updatedAt,
     temporal: { scheduleId, url: links.schedule(scheduleId) },
   };
+}
+
+/** The job's rules in effect; a cron stored before it was checked derives no dead-man's switch (off). */
+function alertView(job: JobRecord['definition'], settings: AlertSettings, now: number): JobView['alerts'] {
+  try {
+    return alertRulesOf(job, settings, new Date(now));
+  } catch {
+    const unplanned = { ...job, alerts: { ...job.alerts, noSuccessWithinSeconds: null } };
+    return { ...alertRulesOf(unplanned, settings, new Date(now)), noSuccessWithinDerived: false };
+  }
 }
 
 /** A job runs only while its service has it enabled and no admin has paused it. */
@@ -79,10 +101,21 @@ export function upcoming(times: ScheduleTimes, now = Date.now()): string[] {
   return times.nextRunTimes.filter((t) => t > at);
 }
 
-export function toExecutionView(execution: ExecutionRecord, links: TemporalLinks): ExecutionView {
+/** A run as the API shows it; `retriedBy` are the runs that retried it, oldest first (none for a run just started). */
+export function toExecutionView(
+  execution: ExecutionRecord,
+  links: TemporalLinks,
+  retriedBy: readonly RetryRun[] = [],
+): ExecutionView {
   return {
     ...execution,
     droppedFields: execution.droppedFields ?? null,
+    retriedBy: retriedBy.map(({ id, status }) => ({ id, status })),
     temporal: { url: links.workflow(execution.workflowId, execution.runId) },
   };
+}
+
+/** An alert episode as the API shows it: the mirror's record, its rule in words, and the job's pages. */
+export function toAlertView(alert: AlertRecord, consoleUrl: string, links: TemporalLinks): AlertView {
+  return { ...alert, ruleText: describeRule(alert.rule), links: jobPagesOf(consoleUrl, links, alert.jobName) };
 }

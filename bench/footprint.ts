@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { freeLoopbackPort, startDevServer } from '../devserver/dev-server';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes';
-import { memoryOf, mib, register, sleep, startScheduler, startTarget, timedPool } from './harness';
+import { freeLoopbackPort } from '../devserver/dev-server';
+import { memoryOf, mib, register, sleep, startScheduler, startTarget, timedPool, startBenchTemporal } from './harness';
 
 /**
  * `npm run bench:footprint` (as root): the all-in-one process (API + worker) inside a cgroup of the seed's pod,
@@ -57,14 +56,7 @@ function createPodCgroup(name: string) {
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'scheduler-footprint-'));
   const cgroup = createPodCgroup(`scheduler-footprint-${process.pid}`);
-  const dev = await startDevServer({
-    port: await freeLoopbackPort(),
-    uiPort: null,
-    namespace: 'default',
-    searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
-    dynamicConfig: { 'worker.schedulerNamespaceStartWorkflowRPS': 1000 },
-    logFile: path.join(dir, 'temporal.log'),
-  });
+  const dev = await startBenchTemporal(dir);
   const target = await startTarget();
   const scheduler = await startScheduler({
     port: await freeLoopbackPort(),

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freeLoopbackPort, startDevServer, type DevServer } from '../devserver/dev-server';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes';
 
 /** What every bench scenario shares: timing, percentiles, a recording target and the scheduler as a process. */
 
@@ -90,6 +92,24 @@ export async function waitFor(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** Temporal's schedule start rate raised from its default 30/s, as a cluster serving a fleet would set it. */
+export const RAISED_START_RATE = { 'worker.schedulerNamespaceStartWorkflowRPS': 1000 };
+
+/** A headless dev server of the bench's own on a free loopback port, logging into `dir`. */
+export async function startBenchTemporal(
+  dir: string,
+  dynamicConfig: Record<string, number> = RAISED_START_RATE,
+): Promise<DevServer> {
+  return startDevServer({
+    port: await freeLoopbackPort(),
+    uiPort: null,
+    namespace: 'default',
+    searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
+    dynamicConfig,
+    logFile: path.join(dir, 'temporal.log'),
+  });
+}
+
 /** One call the target received: when, and when it was scheduled for (X-Scheduler-Scheduled-At). */
 export interface Arrival {
   job: string;
@@ -98,14 +118,14 @@ export interface Arrival {
   scheduledAt: number | null;
 }
 
-/** A no-op service answering 200 at once, recording every call that reaches it. */
+/** A no-op service answering at once (200, or the `status` it was started with), recording every call that reaches it. */
 export interface Target {
   url: string;
   arrivals: Arrival[];
   close(): Promise<void>;
 }
 
-export async function startTarget(): Promise<Target> {
+export async function startTarget(status = 200): Promise<Target> {
   const arrivals: Arrival[] = [];
   const server: Server = createServer((req, res) => {
     const at = Date.now();
@@ -117,7 +137,7 @@ export async function startTarget(): Promise<Target> {
       scheduledAt: typeof scheduled === 'string' ? Date.parse(scheduled) : null,
     });
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    req.on('end', () => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -199,9 +219,75 @@ export async function register(api: string, body: object): Promise<void> {
   await res.arrayBuffer();
 }
 
+/**
+ * Steady state: reads every job of `names` until its row has its next run times. The first read of a job created
+ * without them queues their refresh (a describe of its schedule), work that would otherwise land on what is measured.
+ */
+export async function untilSteady(api: string, names: readonly string[]): Promise<void> {
+  let pending = names;
+  while (pending.length > 0) {
+    const fresh = await Promise.all(
+      pending.map(async (name) => {
+        const res = await fetch(`${api}/api/jobs/${name}`);
+        return ((await res.json()) as { job: { nextRunTimes: string[] } }).job.nextRunTimes.length > 0;
+      }),
+    ).catch(() => pending.map(() => false));
+    pending = pending.filter((_, i) => !fresh[i]);
+    if (pending.length > 0) await sleep(2000);
+  }
+}
+
 /** GETs `url`; throws unless 200. */
 export async function get(url: string): Promise<void> {
   const res = await fetch(url);
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
   await res.arrayBuffer();
+}
+
+/** A bench's own stack: its dev server, and the scheduler as deployed on it. */
+export interface BenchStack {
+  temporal: DevServer;
+  scheduler: SchedulerProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a dev server of the bench's own ({@link startBenchTemporal}) and the scheduler as deployed on it, on a free
+ * port, with its embedded SQLite in `dir/data` and `target` as the service `bench-service`; `env` adds or overrides.
+ */
+export async function startBenchStack(
+  dir: string,
+  target: Target,
+  env: Record<string, string> = {},
+): Promise<BenchStack> {
+  const temporal = await startBenchTemporal(dir);
+  const scheduler = await startScheduler({
+    port: await freeLoopbackPort(),
+    env: {
+      TEMPORAL_ADDRESS: temporal.address,
+      SCHEDULER_DATA_DIR: path.join(dir, 'data'),
+      BENCH_SERVICE_URL: target.url,
+      ...env,
+    },
+  });
+  return {
+    temporal,
+    scheduler,
+    async stop() {
+      await scheduler.stop();
+      await temporal.stop();
+    },
+  };
+}
+
+/**
+ * Writes a bench's figures to `bench/results/<name>-<time>.json` (the time in ISO form, `:` and `.` as `-`) and
+ * prints the file's path.
+ */
+export function writeResults(name: string, figures: object): void {
+  const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+  console.log(`results: ${path.relative(process.cwd(), file)}`);
 }

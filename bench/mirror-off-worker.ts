@@ -36,6 +36,7 @@ async function main() {
       recordExecution: async () => undefined,
     },
     sinks: NO_EXECUTION_SINKS,
+    polls: { runs: true, alerts: false },
   });
   process.once('SIGTERM', () => workers.shutdown());
   process.send?.('ready');

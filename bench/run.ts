@@ -3,9 +3,18 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes';
-import { freeLoopbackPort, startDevServer } from '../devserver/dev-server';
-import { mib, memoryOf, POD_NODE_ENV, sleep, startScheduler, startTarget, stopChild } from './harness';
+import { freeLoopbackPort } from '../devserver/dev-server';
+import {
+  mib,
+  memoryOf,
+  POD_NODE_ENV,
+  sleep,
+  startScheduler,
+  startTarget,
+  stopChild,
+  startBenchTemporal,
+  RAISED_START_RATE,
+} from './harness';
 import { lateness, reads, registration, sameSecond, throughput, type BenchContext } from './scenarios';
 
 /**
@@ -15,7 +24,7 @@ import { lateness, reads, registration, sameSecond, throughput, type BenchContex
  * bench/results/<time>.json. The footprint in a 256 MiB / 0.2 CPU cgroup is `npm run bench:footprint`.
  */
 const START_RATES: Record<string, Record<string, number>> = {
-  raised: { 'worker.schedulerNamespaceStartWorkflowRPS': 1000 },
+  raised: RAISED_START_RATE,
   default: {},
 };
 const SCENARIOS = { registration, throughput, lateness, 'same-second': sameSecond, reads };
@@ -33,14 +42,7 @@ async function forkWorker(file: string, env: Record<string, string>): Promise<Ch
 
 async function benchMode(mode: string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'scheduler-bench-'));
-  const dev = await startDevServer({
-    port: await freeLoopbackPort(),
-    uiPort: null,
-    namespace: 'default',
-    searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
-    dynamicConfig: START_RATES[mode],
-    logFile: path.join(dir, 'temporal.log'),
-  });
+  const dev = await startBenchTemporal(dir, START_RATES[mode]);
   const target = await startTarget();
   const children: ChildProcess[] = [];
   const connection = await Connection.connect({ address: dev.address });

@@ -17,6 +17,7 @@ import {
   timedPool,
   type Arrival,
   type Target,
+  untilSteady,
 } from './harness';
 import { MIRROR_OFF_TASK_QUEUE } from './mirror-off-worker';
 import { WorkflowType } from '../jobs/workflow-types';
@@ -282,19 +283,7 @@ export async function reads(ctx: BenchContext) {
     Array.from({ length: missing }, (_, i) => jobBody(`fill-${i}`)),
   );
   const names = [...ctx.jobs];
-  // steady state: every job read until its row has its next run times (the first read of a job created without
-  // them queues their refresh)
-  let pending = names;
-  while (pending.length > 0) {
-    const fresh = await Promise.all(
-      pending.map(async (name) => {
-        const res = await fetch(`${ctx.api}/api/jobs/${name}`);
-        return ((await res.json()) as { job: { nextRunTimes: string[] } }).job.nextRunTimes.length > 0;
-      }),
-    ).catch(() => pending.map(() => false));
-    pending = pending.filter((_, i) => !fresh[i]);
-    if (pending.length > 0) await sleep(2000);
-  }
+  await untilSteady(ctx.api, names);
   const pick = () => names[Math.floor(Math.random() * names.length)]!;
   // as the client sees it, and as the server timed it (its request histogram: queueing on a busy machine apart)
   const measure = async (route: string, url: () => string) => {

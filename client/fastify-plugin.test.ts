@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { createSigner } from '../activities/signing';
+import { createSigner } from '../jobs/signature';
 import { schedulerSignature } from './fastify-plugin';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -51,6 +51,13 @@ describe('the Fastify plugin services register', () => {
     expect((await app.inject(call('run-2'))).statusCode).toBe(503);
     expect((await app.inject(call('run-2'))).statusCode).toBe(200);
     expect(handled).toEqual(['run-2', 'run-2']);
+  });
+
+  test("a 202 (an async job's accepted work) is not marked processed: the next attempt reaches the handler", async () => {
+    const { app, handled } = await service(async () => 202);
+    expect((await app.inject(call('run-4'))).statusCode).toBe(202);
+    expect((await app.inject(call('run-4'))).statusCode).toBe(202);
+    expect(handled).toEqual(['run-4', 'run-4']);
   });
 
   test('a retry that overtakes a slow attempt of the same execution gets 425, which the scheduler retries', async () => {

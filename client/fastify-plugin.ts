@@ -20,11 +20,13 @@ const rawBodies = new WeakMap<FastifyRequest, Buffer>();
 /**
  * Register it in the scope that holds the routes the scheduler calls. Every request there must be a signed
  * scheduler call:
- * - a missing, bad or stale signature, or an `Idempotency-Key` that is not the signed execution id: `401`;
+ * - a missing, bad or stale signature, or an `Idempotency-Key` that is not the key the signed body names (a call's
+ *   execution id, an alert's `idempotencyKey`): `401`;
  * - an execution already processed (a 2xx was answered for its key): `200 {"status":"already_processed"}` without
  *   running the handler, so the scheduler records the run as done instead of retrying work that happened;
  * - the same execution still being handled (a retry overtook a slow attempt): `425`, which the scheduler retries.
- * A 2xx answer from the handler marks the key processed.
+ * A 2xx answer from the handler marks the key processed, but for `202 Accepted`: an async job's work is not done
+ * when it is accepted, and a later attempt (the first one timed out) must reach the handler again.
  */
 const plugin: FastifyPluginAsync<SchedulerSignatureOptions> = async (app, options) => {
   const verifier = createSignatureVerifier(options);
@@ -73,7 +75,8 @@ const plugin: FastifyPluginAsync<SchedulerSignatureOptions> = async (app, option
     const key = req.schedulerCall?.idempotencyKey;
     if (!key) return;
     inFlight.delete(key);
-    if (reply.statusCode >= 200 && reply.statusCode < 300) await verifier.markProcessed(key);
+    if (reply.statusCode >= 200 && reply.statusCode < 300 && reply.statusCode !== 202)
+      await verifier.markProcessed(key);
   });
   // a caller that went away before the answer: the scheduler will retry, and must not find the key in flight
   app.addHook('onRequestAbort', async (req) => {

@@ -1,7 +1,37 @@
+/**
+ * `@scheduler-service/client` for Node: declare jobs, verify the scheduler's signed calls, report on long-running
+ * jobs, and the admin calls. A browser imports `@scheduler-service/client/admin` instead (the admin calls alone, nothing from Node).
+ */
+export {
+  createSchedulerAdmin,
+  type CallOptions,
+  type ExecutionFilters,
+  type ExecutionPage,
+  type ExecutionStatus,
+  type ExecutionTrigger,
+  type ExecutionView,
+  type JobDetailView,
+  type JobFilters,
+  type JobPage,
+  type JobAlertRules,
+  type JobStats,
+  type JobView,
+  type OverlapPolicy,
+  type Page,
+  type PauseChange,
+  type SchedulerAdmin,
+  type SchedulerAdminOptions,
+  type TokenSource,
+} from './admin';
 export {
   createSchedulerClient,
+  ExecutionConflictError,
   SchedulerRequestError,
+  type CompleteResult,
+  type Completion,
   type DeclareResult,
+  type ExecutionContext,
+  type HeartbeatResult,
   type JobDeclaration,
   type RegisterResult,
   type SchedulerClient,
@@ -16,3 +46,4 @@ export {
   type VerifierOptions,
 } from './verify-signature';
 export { schedulerSignature, type SchedulerSignatureOptions } from './fastify-plugin';
+export { acceptAndReport, executionContextOf, type LongRunningJob } from './long-running';

@@ -1,9 +1,13 @@
 /**
  * What a service needs to put its jobs on the scheduler (SPEC §2, §4): `register` one job or `declare` its whole
  * set on every start. Both wait for the scheduler to come up (connection refused, 502/503/504, 429), so a service
- * may call them while the scheduler is still starting. Self-contained: `fetch` and Node's timers only.
+ * may call them while the scheduler is still starting. A long-running job's service reports on the execution with
+ * `heartbeat` and `complete`. Self-contained: `fetch` and Node's timers only.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { errorOf, ExecutionConflictError, requestErrorOf } from './request-error';
+
+export { ExecutionConflictError, SchedulerRequestError } from './request-error';
 
 /** A job as SPEC §2 defines it; the scheduler fills in the defaults. */
 export interface JobDeclaration {
@@ -26,6 +30,26 @@ export interface JobDeclaration {
   overlap?: 'skip' | 'buffer_one' | 'buffer_all' | 'cancel_other' | 'terminate_other' | 'allow_all';
   catchupWindowSeconds?: number;
   jitterSeconds?: number;
+  /** The service answers 202 Accepted and reports the end later (`heartbeat`, `complete`). Default false. */
+  async?: boolean;
+  /** An async job's time from the call to its reported end, per attempt (seconds; default 21600, at most 604800). */
+  completionTimeoutSeconds?: number;
+  /** An async job's longest silence between heartbeats (seconds, at least 10); none by default. */
+  heartbeatTimeoutSeconds?: number;
+  /**
+   * Alert rules; each left out takes the scheduler's configured default, `null` turns it off. Durations in seconds;
+   * `noSuccessWithinSeconds: "auto"` derives the dead-man's switch from the schedule. `destinations`: names of the
+   * scheduler's `SCHEDULER_ALERT_WEBHOOKS`; none: all of them.
+   */
+  alerts?: {
+    onFailure?: boolean;
+    consecutiveFailures?: number | null;
+    noSuccessWithinSeconds?: number | 'auto' | null;
+    runningLongerThanSeconds?: number | null;
+    onSkipped?: boolean;
+    onMissed?: boolean;
+    destinations?: string[];
+  };
 }
 
 /** What a declared set did (with `dryRun`, would do): job names, sorted. */
@@ -42,11 +66,45 @@ export interface DeclareResult {
   reasons: Record<string, string>;
 }
 
+/** What `register` did: `created`, `updated`, or `unchanged` for an identical definition; the job as stored. */
 export interface RegisterResult {
   status: 'created' | 'updated' | 'unchanged';
   job: Record<string, unknown> & { name: string };
 }
 
+/**
+ * The execution a call of the scheduler is for, as a long-running job reports on it: `executionId` and `attempt`
+ * from the call's `X-Scheduler-Execution` and `X-Scheduler-Attempt`; `signature`, the call's `X-Scheduler-Signature`
+ * verbatim, proves the report comes from the service called when it has no token. `executionContextOf(headers)`
+ * reads all three.
+ */
+export interface ExecutionContext {
+  executionId: string;
+  attempt: number;
+  signature?: string;
+}
+
+/** How an execution ended: `result` is kept with the run, `error` is its message for a failure. */
+export interface Completion {
+  status: 'succeeded' | 'failed';
+  result?: Record<string, unknown>;
+  error?: string;
+}
+
+/** The scheduler's answer to `complete`: `changed` false for a repeat of the completion it already has. */
+export interface CompleteResult {
+  changed: boolean;
+  status: 'succeeded' | 'failed';
+  /** The attempt the report was of (the client always names it). */
+  attempt: number;
+}
+
+/** The scheduler's answer to `heartbeat`: true when an admin cancelled the execution; the work should stop. */
+export interface HeartbeatResult {
+  cancelRequested: boolean;
+}
+
+/** Where the scheduler is and how long to wait for it; every delay in milliseconds. */
 export interface SchedulerClientOptions {
   /** The scheduler's base URL, e.g. `SCHEDULER_API_URL` (`http://scheduler-service:7007`). */
   url: string;
@@ -57,6 +115,12 @@ export interface SchedulerClientOptions {
   /** First delay between attempts; doubles up to `maxDelayMs` (default 500 ms → 10 s). */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** `complete` gives up after this long: the end of a long job is worth waiting for. Default 24 hours. */
+  completeMaxWaitMs?: number;
+  /** `complete`'s delays double up to this. Default 30 s. */
+  completeMaxDelayMs?: number;
+  /** `heartbeat` tries this often at most before it throws: the next heartbeat will tell. Default 3. */
+  heartbeatTries?: number;
   /** Stops the waiting (e.g. on shutdown). */
   signal?: AbortSignal;
   /** Told about each attempt that will be retried. */
@@ -64,33 +128,38 @@ export interface SchedulerClientOptions {
   fetch?: typeof fetch;
 }
 
-/**
- * The scheduler refused the request (a 4xx other than 429): retrying the same request would not help. `code` and
- * `field` are the scheduler's (its docs/errors.md): `field` names the part of the request at fault (`jobs.0.cron`),
- * null when no single part is.
- */
-export class SchedulerRequestError extends Error {
-  override readonly name = 'SchedulerRequestError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field: string | null = null,
-  ) {
-    super(`scheduler answered ${status}: ${message}`);
-  }
-}
-
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 
+/** How long one kind of call waits for the scheduler: the deadline, the delay's cap and, for a few tries, their number. */
+interface Patience {
+  maxWaitMs: number;
+  maxDelayMs: number;
+  tries?: number;
+}
+
+/**
+ * The calls a service makes to the scheduler. Each waits for the scheduler while it is unreachable or busy
+ * (connection refused, 429 honouring `Retry-After`, 502/503/504), with delays from `initialDelayMs` doubling:
+ * `register`/`declare` up to `maxWaitMs` (10 min), `complete` up to `completeMaxWaitMs` (24 h), `heartbeat`
+ * `heartbeatTries` (3) times; then it throws `Error('scheduler at <url> not reachable: <last reason>')`. Any other
+ * refusal throws a {@link SchedulerRequestError} at once. An abort of `signal` rejects with its reason.
+ */
 export function createSchedulerClient(options: SchedulerClientOptions) {
   const base = options.url.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
+  const maxDelayMs = options.maxDelayMs ?? 10_000;
+  const declaring: Patience = { maxWaitMs: options.maxWaitMs ?? 600_000, maxDelayMs };
+  const completing: Patience = {
+    maxWaitMs: options.completeMaxWaitMs ?? 86_400_000,
+    maxDelayMs: options.completeMaxDelayMs ?? 30_000,
+  };
+  const beating: Patience = { maxWaitMs: 60_000, maxDelayMs, tries: options.heartbeatTries ?? 3 };
 
-  async function call<T>(method: string, path: string, body: unknown): Promise<T> {
-    const deadline = Date.now() + (options.maxWaitMs ?? 600_000);
+  /** The first answer that is not "unreachable or busy", as status and text. */
+  async function send(path: string, body: unknown, patience: Patience, method = 'POST', headers = {}) {
+    const deadline = Date.now() + patience.maxWaitMs;
     let delay = options.initialDelayMs ?? 500;
-    for (;;) {
+    for (let tries = 1; ; tries++) {
       options.signal?.throwIfAborted();
       let reason: string;
       let retryAfterMs: number | undefined;
@@ -100,28 +169,48 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
           headers: {
             'content-type': 'application/json',
             ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+            ...headers,
           },
           body: JSON.stringify(body),
           signal: options.signal,
         });
         const text = await res.text();
-        if (res.ok) return JSON.parse(text) as T;
-        const error = errorOf(text);
-        if (!RETRY_STATUSES.has(res.status)) {
-          throw new SchedulerRequestError(res.status, error.code, error.message, error.field);
-        }
-        reason = `HTTP ${res.status}: ${error.message}`;
+        if (!RETRY_STATUSES.has(res.status)) return { ok: res.ok, status: res.status, text };
+        reason = `HTTP ${res.status}: ${errorOf(text).message}`;
         retryAfterMs = retryAfter(res.headers.get('retry-after'));
       } catch (err) {
-        if (err instanceof SchedulerRequestError || options.signal?.aborted) throw err;
+        if (options.signal?.aborted) throw err;
         reason = describe(err);
       }
-      const wait = Math.min(retryAfterMs ?? delay, Math.max(deadline - Date.now(), 0));
-      if (wait <= 0) throw new Error(`scheduler at ${base} not reachable: ${reason}`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || tries >= (patience.tries ?? Infinity)) {
+        throw new Error(`scheduler at ${base} not reachable: ${reason}`);
+      }
+      const wait = Math.min(retryAfterMs ?? delay, remaining); // `Retry-After: 0` is a retry at once
       options.onRetry?.(reason, wait);
       await sleep(wait, options.signal);
-      delay = Math.min(delay * 2, options.maxDelayMs ?? 10_000);
+      delay = Math.min(delay * 2, patience.maxDelayMs);
     }
+  }
+
+  async function call<T>(method: string, path: string, body: unknown): Promise<T> {
+    const answer = await send(path, body, declaring, method);
+    if (answer.ok) return JSON.parse(answer.text) as T;
+    throw requestErrorOf(answer.status, answer.text);
+  }
+
+  /** A report on an execution, with the proof of the call when there is one; a 409 is an ExecutionConflictError. */
+  async function report<T>(execution: ExecutionContext, action: string, body: object, patience: Patience): Promise<T> {
+    const { executionId, attempt, signature } = execution;
+    const proof = signature
+      ? { 'idempotency-key': executionId, 'x-scheduler-attempt': String(attempt), 'x-scheduler-signature': signature }
+      : {};
+    const path = `/api/executions/${encodeURIComponent(executionId)}/${action}`;
+    const answer = await send(path, { ...body, attempt }, patience, 'POST', proof);
+    if (answer.ok) return JSON.parse(answer.text) as T;
+    if (answer.status !== 409) throw requestErrorOf(answer.status, answer.text);
+    const { code, message, field } = errorOf(answer.text);
+    throw new ExecutionConflictError(409, code, message, field);
   }
 
   return {
@@ -138,39 +227,33 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
         // `service` is sent although the path names it: schedulers before 0.2.0 require it
         { jobs: jobs.map((job) => ({ service, ...job })) },
       ),
+    /**
+     * Tells the scheduler a long-running execution is alive (`POST /api/executions/:id/heartbeat`), with its
+     * `progress` if given (shown with the run). Resolves `{cancelRequested: true}` when an admin cancelled it (or is
+     * cancelling it): stop the work then, and do not `complete`.
+     * @throws {@link ExecutionConflictError} when the execution ended otherwise or waits for another attempt;
+     * {@link SchedulerRequestError} for a 404 (unknown execution, or another service's) or another refusal.
+     */
+    heartbeat: (execution: ExecutionContext, progress?: Record<string, unknown>): Promise<HeartbeatResult> =>
+      report<HeartbeatResult>(execution, 'heartbeat', progress ? { progress } : {}, beating),
+    /**
+     * Reports how a long-running execution ended (`POST /api/executions/:id/complete`), waiting for the scheduler
+     * up to `completeMaxWaitMs` (24 h). A repeat is harmless: the scheduler answers it `changed: false`.
+     * @throws {@link ExecutionConflictError} when the execution ended otherwise (cancelled, timed out) or waits for
+     * another attempt; {@link SchedulerRequestError} for a 404 or another refusal.
+     */
+    complete: (execution: ExecutionContext, completion: Completion): Promise<CompleteResult> =>
+      report<CompleteResult>(execution, 'complete', completion, completing),
   };
 }
 
+/** The object `createSchedulerClient` makes. */
 export type SchedulerClient = ReturnType<typeof createSchedulerClient>;
 
 /** `fetch failed` says little; its cause (`connect ECONNREFUSED …`) says what happened. */
 function describe(err: unknown): string {
   const { message, cause } = (err ?? {}) as { message?: unknown; cause?: { message?: unknown } };
   return String(cause?.message ?? message ?? err);
-}
-
-function errorOf(text: string): { code: string; message: string; field: string | null } {
-  try {
-    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string | null } };
-    return {
-      code: parsed.error?.code ?? 'unknown',
-      message: parsed.error?.message ?? excerpt(text),
-      field: parsed.error?.field ?? null,
-    };
-  } catch {
-    return { code: 'unknown', message: excerpt(text), field: null };
-  }
-}
-
-const EXCERPT_CHARS = 200;
-
-/** The first 200 characters of a body that is no error of ours (a proxy's page), never half a character. */
-function excerpt(text: string): string {
-  // 200 characters are at most 400 UTF-16 units: only those are split into characters (a pair cut by the first
-  // slice ends past the 200th, so it is dropped)
-  return Array.from(text.slice(0, 2 * EXCERPT_CHARS))
-    .slice(0, EXCERPT_CHARS)
-    .join('');
 }
 
 function retryAfter(header: string | null): number | undefined {

@@ -1,4 +1,4 @@
-import { createSigner } from '../activities/signing';
+import { createSigner } from '../jobs/signature';
 import { createSignatureVerifier } from './verify-signature';
 
 describe('the signature verifier services use', () => {

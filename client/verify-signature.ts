@@ -3,7 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * The verifier that services use for signed calls (SPEC §7): with `SCHEDULER_SIGNING_SECRET` set, every call carries
  * `X-Scheduler-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` and an `Idempotency-Key`
- * that is the same on every attempt of one execution. Self-contained (node:crypto only), so a service can copy it.
+ * that is the same on every attempt of one execution. The generic alert webhook is signed the same way, its
+ * `Idempotency-Key` the same on every attempt of one alert message. Self-contained (node:crypto only), so a service
+ * can copy it.
  */
 
 /** Keys already processed. The default is in memory; a service with several replicas passes a shared one. */
@@ -37,8 +39,8 @@ export interface SignedRequest {
 }
 
 /**
- * `verify` rejects a bad or stale signature, an `Idempotency-Key` other than the signed body's `executionId`, and a
- * key already processed; call `markProcessed` once the work
+ * `verify` rejects a bad or stale signature, an `Idempotency-Key` other than the one the signed body names (a call's
+ * `executionId`, an alert's `idempotencyKey`), and a key already processed; call `markProcessed` once the work
  * succeeded, so that a retry of a failed attempt (same key) is still accepted.
  */
 export function createSignatureVerifier(options: VerifierOptions) {
@@ -55,8 +57,8 @@ export function createSignatureVerifier(options: VerifierOptions) {
       const expected = createHmac('sha256', options.secret).update(`${t}.`).update(req.body).digest();
       if (!timingSafeEqual(expected, Buffer.from(v1, 'hex'))) return { ok: false, reason: 'bad_signature' };
       if (Math.abs(now() / 1000 - t) > tolerance) return { ok: false, reason: 'stale' };
-      // The key is not signed, the body's executionId is: a captured body resent under a fresh key is refused.
-      if (req.body.length > 0 && executionIdOf(req.body) !== req.idempotencyKey)
+      // The key is not signed, the body's own is: a captured body resent under a fresh key is refused.
+      if (req.body.length > 0 && signedKeyOf(req.body) !== req.idempotencyKey)
         return { ok: false, reason: 'key_mismatch' };
       if (req.idempotencyKey && (await processed.has(req.idempotencyKey))) return { ok: false, reason: 'replay' };
       return { ok: true };
@@ -67,9 +69,11 @@ export function createSignatureVerifier(options: VerifierOptions) {
   };
 }
 
-function executionIdOf(body: string | Buffer): unknown {
+/** The key a signed body names: a call's `executionId`, else an alert's `idempotencyKey`. */
+function signedKeyOf(body: string | Buffer): unknown {
   try {
-    return (JSON.parse(body.toString()) as { executionId?: unknown }).executionId;
+    const parsed = JSON.parse(body.toString()) as { executionId?: unknown; idempotencyKey?: unknown } | null;
+    return parsed?.executionId ?? parsed?.idempotencyKey;
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { configWarnings, ConfigError, Env, loadConfig } from './config';
+import { DEFAULT_ALERT_RULES } from '../jobs/alert-rules';
 
 const errorOf = (env: NodeJS.ProcessEnv) => {
   try {
@@ -66,6 +67,28 @@ describe('loadConfig', () => {
   ])('%j fails with one line naming the variable', (env, pattern) => {
     const message = errorOf(env);
     expect(message).toMatch(pattern);
+    expect(message).not.toContain('\n');
+  });
+
+  test('CORS: no origin by default; a list of exact origins is kept as given', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ SCHEDULER_CORS_ORIGINS: 'https://stumbleable.com, http://localhost:3000' }).corsOrigins,
+    ).toEqual(['https://stumbleable.com', 'http://localhost:3000']);
+  });
+
+  test.each([
+    'https://stumbleable.com/', // a trailing slash: browsers send none
+    'https://stumbleable.com/admin',
+    'stumbleable.com',
+    '*',
+    'https://Stumbleable.com', // browsers send the host lower-case
+    'https://stumbleable.com:443', // nor the default port
+    'ftp://stumbleable.com',
+  ])('SCHEDULER_CORS_ORIGINS=%s is refused in one line naming the variable', (origins) => {
+    const message = errorOf({ SCHEDULER_CORS_ORIGINS: `https://ok.example,${origins}` });
+    expect(message).toMatch(/^SCHEDULER_CORS_ORIGINS: .* is not an origin; /);
+    expect(message).toContain(JSON.stringify(origins));
     expect(message).not.toContain('\n');
   });
 
@@ -181,5 +204,139 @@ describe('loadConfig', () => {
     expect(identity.open).toBe(false);
     expect(identity.adminTokens.get('aaaaaaaaaaaaaaaaaaaa')).toBe('alice');
     expect(identity.serviceTokens.get('cccccccccccccccccccc')).toBe('crawler-service');
+  });
+
+  describe('default alert rules (SCHEDULER_ALERT_*)', () => {
+    test('unset: on failure, after 3 in a row, the dead-man derived from the schedule, missed occurrences; 10 min damping', () => {
+      expect(loadConfig({}).alerts.rules).toEqual({
+        onFailure: true,
+        consecutiveFailures: 3,
+        noSuccessWithinSeconds: 'auto',
+        runningLongerThanSeconds: null,
+        onSkipped: false,
+        onMissed: true,
+        dampingSeconds: 600,
+      });
+    });
+
+    test('each variable sets its rule; 0 and off turn rules off', () => {
+      const env = {
+        SCHEDULER_ALERT_ON_FAILURE: 'false',
+        SCHEDULER_ALERT_CONSECUTIVE_FAILURES: '0',
+        SCHEDULER_ALERT_NO_SUCCESS_WITHIN_SECONDS: 'off',
+        SCHEDULER_ALERT_RUNNING_LONGER_THAN_SECONDS: '1800',
+        SCHEDULER_ALERT_ON_SKIPPED: '1',
+        SCHEDULER_ALERT_ON_MISSED: '0',
+        SCHEDULER_ALERT_DAMPING_SECONDS: '0',
+      };
+      expect(loadConfig(env).alerts.rules).toEqual({
+        onFailure: false,
+        consecutiveFailures: null,
+        noSuccessWithinSeconds: null,
+        runningLongerThanSeconds: 1800,
+        onSkipped: true,
+        onMissed: false,
+        dampingSeconds: 0,
+      });
+      expect(
+        loadConfig({ SCHEDULER_ALERT_NO_SUCCESS_WITHIN_SECONDS: '86400' }).alerts.rules.noSuccessWithinSeconds,
+      ).toBe(86400);
+    });
+
+    test.each([
+      ['SCHEDULER_ALERT_ON_FAILURE', 'yes'],
+      ['SCHEDULER_ALERT_CONSECUTIVE_FAILURES', '1'],
+      ['SCHEDULER_ALERT_CONSECUTIVE_FAILURES', '1001'],
+      ['SCHEDULER_ALERT_CONSECUTIVE_FAILURES', 'three'],
+      ['SCHEDULER_ALERT_NO_SUCCESS_WITHIN_SECONDS', '2d'],
+      ['SCHEDULER_ALERT_NO_SUCCESS_WITHIN_SECONDS', '59'],
+      ['SCHEDULER_ALERT_NO_SUCCESS_WITHIN_SECONDS', '-5'],
+      ['SCHEDULER_ALERT_RUNNING_LONGER_THAN_SECONDS', 'auto'],
+      ['SCHEDULER_ALERT_RUNNING_LONGER_THAN_SECONDS', '5'],
+      ['SCHEDULER_ALERT_ON_MISSED', 'no'],
+      ['SCHEDULER_ALERT_DAMPING_SECONDS', '86401'],
+    ])('%s=%s stops the start with one line naming it', (variable, value) => {
+      const message = errorOf({ [variable]: value });
+      expect(message).toMatch(new RegExp(`^${variable}: `));
+      expect(message).not.toContain('\n');
+    });
+  });
+
+  describe('alert destinations (SCHEDULER_ALERT_WEBHOOKS)', () => {
+    const slackUrl = 'https://hooks.slack.com/services/T000/B000/secretpart';
+    test('none by default; links go to the console on localhost, alerts older than 24 h are undeliverable', () => {
+      expect(loadConfig({}).alerts).toEqual({
+        rules: DEFAULT_ALERT_RULES,
+        destinations: new Map(),
+        maxAgeHours: 24,
+        consoleUrl: 'http://localhost:8080/admin/',
+        publicUrlSet: false,
+      });
+    });
+
+    test('a hooks.slack.com URL is Slack, slack+ forces Slack, any other URL is the generic webhook', () => {
+      const { alerts } = loadConfig({
+        SCHEDULER_ALERT_WEBHOOKS: `ops=${slackUrl}, pager=https://pager.example/in?team=a , relay=slack+http://relay:9000/slack`,
+        SCHEDULER_ALERT_MAX_AGE_HOURS: '6',
+        SCHEDULER_PUBLIC_URL: 'https://api.stumbleable.com/scheduler/',
+      });
+      expect([...alerts.destinations.values()]).toEqual([
+        { name: 'ops', kind: 'slack', url: slackUrl },
+        { name: 'pager', kind: 'webhook', url: 'https://pager.example/in?team=a' },
+        { name: 'relay', kind: 'slack', url: 'http://relay:9000/slack' },
+      ]);
+      expect(alerts).toMatchObject({
+        maxAgeHours: 6,
+        consoleUrl: 'https://api.stumbleable.com/scheduler/admin/',
+        publicUrlSet: true,
+      });
+    });
+
+    test.each([
+      [
+        '=https://a.example/hook',
+        'SCHEDULER_ALERT_WEBHOOKS: entry 1 needs a name of lower-case letters, digits and - before its URL (name=url,…)',
+      ],
+      [
+        'ok=https://a.example,https://b.example/hook',
+        'SCHEDULER_ALERT_WEBHOOKS: entry 2 needs a name of lower-case letters, digits and - before its URL (name=url,…)',
+      ],
+      [
+        'Ops Team=https://a.example/hook',
+        'SCHEDULER_ALERT_WEBHOOKS: entry 1 needs a name of lower-case letters, digits and - before its URL (name=url,…)',
+      ],
+      [`ops=${slackUrl},ops=https://b.example/hook`, 'SCHEDULER_ALERT_WEBHOOKS: ops is named twice; each name once'],
+      [
+        'ops=hooks.slack.com/services/T000/B000/secretpart',
+        'SCHEDULER_ALERT_WEBHOOKS: the URL of ops must be an http(s) URL (value hidden)',
+      ],
+      [
+        'ops=ftp://files.example/secretpart',
+        'SCHEDULER_ALERT_WEBHOOKS: the URL of ops must be an http(s) URL (value hidden)',
+      ],
+      ['ops=', 'SCHEDULER_ALERT_WEBHOOKS: the URL of ops must be an http(s) URL (value hidden)'],
+      [
+        'ops=https://user:secretpart@a.example/',
+        'SCHEDULER_ALERT_WEBHOOKS: the URL of ops must have no credentials or fragment (value hidden)',
+      ],
+    ])('%s stops the start with one line naming the variable, never the URL', (value, line) => {
+      const message = errorOf({ SCHEDULER_ALERT_WEBHOOKS: value });
+      expect(message).toBe(line);
+      expect(message).not.toContain('secretpart');
+    });
+
+    test.each([
+      [{ SCHEDULER_ALERT_MAX_AGE_HOURS: '0' }, /^SCHEDULER_ALERT_MAX_AGE_HOURS: /],
+      [{ SCHEDULER_ALERT_MAX_AGE_HOURS: '721' }, /^SCHEDULER_ALERT_MAX_AGE_HOURS: /],
+      [{ SCHEDULER_PUBLIC_URL: 'api.stumbleable.com' }, /^SCHEDULER_PUBLIC_URL: /],
+    ])('%j fails with one line naming the variable', (env, pattern) => {
+      expect(errorOf(env)).toMatch(pattern);
+    });
+
+    test('destinations without SCHEDULER_PUBLIC_URL warn that the links point at localhost', () => {
+      const env = { EMAIL_SERVICE_URL: 'http://e:7006', SCHEDULER_ALERT_WEBHOOKS: `ops=${slackUrl}` };
+      expect(configWarnings(loadConfig(env))).toEqual([expect.stringMatching(/^SCHEDULER_PUBLIC_URL not set: /)]);
+      expect(configWarnings(loadConfig({ ...env, SCHEDULER_PUBLIC_URL: 'https://s.example' }))).toEqual([]);
+    });
   });
 });

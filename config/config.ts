@@ -1,5 +1,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AssertError, Value } from '@sinclair/typebox/value';
+import type { AlertDestination } from '../jobs/alert';
+import { ALERT_RULE_LIMITS, DEFAULT_ALERT_RULES, type AlertRuleDefaults } from '../jobs/alert-rules';
+import { ALERT_DESTINATION_PATTERN } from '../jobs/schema';
 import { serviceNameOfVariable, serviceUrlVariableOf, type ServiceRegistry } from '../jobs/services';
 
 /** Thrown by {@link loadConfig} with one line naming the bad variable. */
@@ -160,6 +163,12 @@ export const Env = Type.Object({
     description:
       'Requests a minute per caller on `/api` (an admin, a service; per client address before authentication and in open mode). `0`: no limit.',
   }),
+  SCHEDULER_CORS_ORIGINS: Type.Optional(
+    Type.String({
+      description:
+        "`origin,…`: the web pages (exact origins: `https://stumbleable.com`, scheme, host and port, no path) whose scripts may call `/api` from the browser, e.g. the portal's admin page with a Clerk JWT. Unset: no CORS headers at all, so browsers keep every other origin's scripts out.",
+    }),
+  ),
   SCHEDULER_TRUST_PROXY_HOPS: Type.Integer({
     minimum: 0,
     maximum: 10,
@@ -184,8 +193,66 @@ export const Env = Type.Object({
     maximum: 36_500,
     default: 90,
     description:
-      'Execution rows (`scheduled_jobs`) that ended more than this many days ago are removed by each reconciler pass, in batches of 500; job counters stay lifetime totals. `0` keeps every row. Must exceed `SCHEDULER_RECONCILE_LOOKBACK_HOURS` (the reconciler restores only rows of that window). 90: a quarter of history to look back on, at ~130,000 rows a year for a job every minute instead of 525,600.',
+      'Execution rows (`scheduled_jobs`) that ended more than this many days ago are removed by each reconciler pass, in batches of 500; job counters stay lifetime totals. Resolved alert episodes (`job_alerts`) resolved before the same cutoff go too. `0` keeps every row. Must exceed `SCHEDULER_RECONCILE_LOOKBACK_HOURS` (the reconciler restores only rows of that window). 90: a quarter of history to look back on, at ~130,000 rows a year for a job every minute instead of 525,600.',
   }),
+  SCHEDULER_ALERT_WEBHOOKS: Type.Optional(
+    Type.String({
+      description: `\`name=url,…\`: where alerts go (names: lower-case letters, digits, \`-\`). A URL on \`hooks.slack.com\` (or \`hooks.slack-gov.com\`) gets Slack's incoming-webhook format; any other gets the generic JSON alert, signed like the calls to services when \`SCHEDULER_SIGNING_SECRET\` is set. \`slack+https://…\` forces the Slack format (a relay in front of Slack). A job that names no destination alerts to all of them; unset: alerts go nowhere. A comma in a URL is written \`%2C\`. ${SECRET_NOTE}`,
+    }),
+  ),
+  SCHEDULER_ALERT_MAX_AGE_HOURS: Type.Integer({
+    minimum: 1,
+    maximum: 720,
+    default: 24,
+    description:
+      'An alert a destination has not taken (down, or answering 408, 425, 429, 5xx) is retried until it is this old, then recorded as undeliverable.',
+  }),
+  SCHEDULER_ALERT_ON_FAILURE: Flag(
+    'true',
+    "Default of a job's `alerts.onFailure`: alert when a run ends unsuccessful (failed, timed out) after its retries.",
+  ),
+  SCHEDULER_ALERT_CONSECUTIVE_FAILURES: Type.Integer({
+    minimum: 0,
+    maximum: ALERT_RULE_LIMITS.consecutiveFailures.max,
+    default: DEFAULT_ALERT_RULES.consecutiveFailures ?? 0,
+    description:
+      'Default of `alerts.consecutiveFailures`: alert once when this many runs in a row end unsuccessful (2 or more). `0`: off.',
+  }),
+  SCHEDULER_ALERT_NO_SUCCESS_WITHIN_SECONDS: Type.String({
+    pattern: '^(auto|off|[0-9]+)$',
+    default: String(DEFAULT_ALERT_RULES.noSuccessWithinSeconds),
+    accepted: `\`auto\`, \`off\`, or seconds ${ALERT_RULE_LIMITS.noSuccessWithinSeconds.min}–${ALERT_RULE_LIMITS.noSuccessWithinSeconds.max}`,
+    description:
+      "Default of `alerts.noSuccessWithinSeconds`, the dead-man's switch: alert when no run succeeds for this long. `auto`: derived from each job's schedule (twice its longest gap between fire times over 8 weeks, plus jitter and one run with its retries, at least 10 minutes; docs/alerts.md#rules). `off`: no switch.",
+  }),
+  SCHEDULER_ALERT_RUNNING_LONGER_THAN_SECONDS: Type.String({
+    pattern: '^(off|[0-9]+)$',
+    default: 'off',
+    accepted: `\`off\`, or seconds ${ALERT_RULE_LIMITS.runningLongerThanSeconds.min}–${ALERT_RULE_LIMITS.runningLongerThanSeconds.max}`,
+    description: 'Default of `alerts.runningLongerThanSeconds`: alert while a run is still going after this long.',
+  }),
+  SCHEDULER_ALERT_ON_SKIPPED: Flag(
+    'false',
+    'Default of `alerts.onSkipped`: alert when the overlap policy skips occurrences.',
+  ),
+  SCHEDULER_ALERT_ON_MISSED: Flag(
+    'true',
+    'Default of `alerts.onMissed`: alert when occurrences are missed (older than the catch-up window when the scheduler got to them).',
+  ),
+  SCHEDULER_ALERT_DAMPING_SECONDS: Type.Integer({
+    minimum: ALERT_RULE_LIMITS.dampingSeconds.min,
+    maximum: ALERT_RULE_LIMITS.dampingSeconds.max,
+    default: DEFAULT_ALERT_RULES.dampingSeconds,
+    description:
+      'At most one message per job and rule per this long: what changes inside the window is merged, and a flapping job sends one alert and one recovery (docs/alerts.md#damping). `0`: no damping.',
+  }),
+  SCHEDULER_PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        'The service as people reach it (behind the ingress: `https://api.stumbleable.com/scheduler`): alerts link to its console at `<url>/admin/`. Default: `http://localhost:<PORT>`; set it whenever `SCHEDULER_ALERT_WEBHOOKS` is.',
+    }),
+  ),
   SCHEDULER_WORKFLOW_BUNDLE: Type.Optional(
     Type.String({ minLength: 1, description: 'The prebuilt workflow bundle. Default: `dist/workflow-bundle.js`.' }),
   ),
@@ -231,6 +298,20 @@ export interface IdentityConfig {
   adminJwt?: AdminJwtConfig;
   /** Nothing configured: every caller is the admin `anonymous`. */
   open: boolean;
+}
+
+/** Where alerts go, what they link to, and the rules a job that sets none has. */
+export interface AlertsConfig {
+  /** `SCHEDULER_ALERT_*`: the rules of a job that does not set them (jobs/alert-rules.ts `alertRulesOf`). */
+  rules: AlertRuleDefaults;
+  /** `SCHEDULER_ALERT_WEBHOOKS`, by name, in the order given; empty: alerts go nowhere. */
+  destinations: ReadonlyMap<string, AlertDestination>;
+  /** Hours after which an alert not yet delivered is recorded as undeliverable instead. */
+  maxAgeHours: number;
+  /** The admin console, `<SCHEDULER_PUBLIC_URL>/admin/`, with its trailing slash. */
+  consoleUrl: string;
+  /** Whether `SCHEDULER_PUBLIC_URL` said where the service is (else links point at localhost). */
+  publicUrlSet: boolean;
 }
 
 export interface AdminJwtConfig {
@@ -299,8 +380,11 @@ export interface Config {
   signingSecret?: string;
   /** Requests a minute per caller on /api; 0 = no limit. */
   rateLimitPerMinute: number;
+  alerts: AlertsConfig;
   /** Proxies in front (an ingress: 1) whose X-Forwarded-For names the client; 0 = the socket's address. */
   trustProxyHops: number;
+  /** Origins (`https://stumbleable.com`) whose pages may call /api from the browser; empty = no CORS at all. */
+  corsOrigins: readonly string[];
   /**
    * Fastify's `trustProxy` for {@link trustProxyHops}: X-Forwarded-For's last n entries are the proxies', the one
    * before names the client. A function, because Fastify 5 takes a bare hop count as "trust no proxy".
@@ -409,7 +493,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     signingSecret: values.SCHEDULER_SIGNING_SECRET,
     rateLimitPerMinute: values.SCHEDULER_RATE_LIMIT_PER_MINUTE,
+    alerts: {
+      rules: alertRulesFrom(values),
+      destinations: alertDestinationsFrom(values.SCHEDULER_ALERT_WEBHOOKS),
+      maxAgeHours: values.SCHEDULER_ALERT_MAX_AGE_HOURS,
+      consoleUrl: `${(values.SCHEDULER_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, '')}/admin/`,
+      publicUrlSet: values.SCHEDULER_PUBLIC_URL !== undefined,
+    },
     trustProxyHops: hops,
+    corsOrigins: originsFrom(values.SCHEDULER_CORS_ORIGINS),
     trustProxy: hops > 0 ? (_address: string, hop: number) => hop < hops : false,
     reconcile: {
       everyMinutes: values.SCHEDULER_RECONCILE_MINUTES,
@@ -423,12 +515,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
  * What a process started with this configuration should warn about at start (one line each): it runs, but not as
  * a user likely meant.
  */
-export function configWarnings(config: Pick<Config, 'services'>): string[] {
-  return config.services.size > 0
-    ? []
-    : [
-        'no <NAME>_SERVICE_URL set: there is no service to register jobs for or to call (EMAIL_SERVICE_URL=http://localhost:7006 defines email-service)',
-      ];
+export function configWarnings(config: Pick<Config, 'services' | 'alerts'>): string[] {
+  const warnings: string[] = [];
+  if (config.services.size === 0) {
+    warnings.push(
+      'no <NAME>_SERVICE_URL set: there is no service to register jobs for or to call (EMAIL_SERVICE_URL=http://localhost:7006 defines email-service)',
+    );
+  }
+  if (config.alerts.destinations.size > 0 && !config.alerts.publicUrlSet) {
+    warnings.push(
+      `SCHEDULER_PUBLIC_URL not set: alerts link to the console at ${config.alerts.consoleUrl}, which only this machine can open`,
+    );
+  }
+  return warnings;
 }
 
 /** The accepted values of an enumeration (a union of literals), in order; null for any other schema. */
@@ -439,7 +538,7 @@ export function choicesOf(schema: TSchema): string[] | null {
 }
 
 /** Variables whose values never appear in an error line (they would end up in the pod's logs). */
-const SECRET = /(TOKENS|SECRET|KEY)$/;
+const SECRET = /(TOKENS|SECRET|KEY|WEBHOOKS)$/;
 
 const isTrue = (flag: string) => flag === 'true' || flag === '1';
 
@@ -463,6 +562,118 @@ function servicesFrom(env: NodeJS.ProcessEnv): ServiceRegistry {
     services.set(service, value.replace(/\/+$/, ''));
   }
   return services;
+}
+
+/** `SCHEDULER_CORS_ORIGINS`: each entry exactly an http(s) origin as a browser sends it in `Origin`. */
+function originsFrom(raw: string | undefined): string[] {
+  const origins = (raw ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    // A browser's Origin header is the serialised origin: lower-case, no default port, no path, not even a `/`.
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `SCHEDULER_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin; list each as scheme://host[:port] with no path or trailing slash, e.g. https://stumbleable.com`,
+      );
+    }
+  }
+  return origins;
+}
+
+/** Slack's incoming-webhook hosts: a URL on one of them gets the Slack format. */
+const SLACK_HOSTS = new Set(['hooks.slack.com', 'hooks.slack-gov.com']);
+const SLACK_PREFIX = 'slack+';
+const DESTINATION_NAME = new RegExp(ALERT_DESTINATION_PATTERN);
+
+/**
+ * `SCHEDULER_ALERT_WEBHOOKS`: `name=url,…`. A URL is never echoed in an error (a Slack webhook's path is its
+ * credential); the entry is named by its name, or its position when the name is what is wrong.
+ */
+function alertDestinationsFrom(raw: string | undefined): Map<string, AlertDestination> {
+  const variable = 'SCHEDULER_ALERT_WEBHOOKS';
+  const destinations = new Map<string, AlertDestination>();
+  const entries = (raw ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  entries.forEach((entry, index) => {
+    const at = entry.indexOf('=');
+    const name = at < 0 ? '' : entry.slice(0, at).trim();
+    if (!DESTINATION_NAME.test(name)) {
+      throw new ConfigError(
+        `${variable}: entry ${index + 1} needs a name of lower-case letters, digits and - before its URL (name=url,…)`,
+      );
+    }
+    if (destinations.has(name)) throw new ConfigError(`${variable}: ${name} is named twice; each name once`);
+    let value = entry.slice(at + 1).trim();
+    const forcedSlack = value.startsWith(SLACK_PREFIX);
+    if (forcedSlack) value = value.slice(SLACK_PREFIX.length);
+    let url: URL | null = null;
+    try {
+      url = new URL(value);
+    } catch {
+      // reported below
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) {
+      throw new ConfigError(`${variable}: the URL of ${name} must be an http(s) URL (value hidden)`);
+    }
+    if (url.username || url.password || url.hash) {
+      throw new ConfigError(`${variable}: the URL of ${name} must have no credentials or fragment (value hidden)`);
+    }
+    const kind = forcedSlack || SLACK_HOSTS.has(url.hostname) ? 'slack' : 'webhook';
+    destinations.set(name, { name, kind, url: url.href });
+  });
+  return destinations;
+}
+
+/** `SCHEDULER_ALERT_*`: the default alert rules, each in the bounds a registration has. */
+function alertRulesFrom(values: EnvValues): AlertRuleDefaults {
+  const failures = values.SCHEDULER_ALERT_CONSECUTIVE_FAILURES;
+  if (failures === 1) {
+    throw new ConfigError(
+      'SCHEDULER_ALERT_CONSECUTIVE_FAILURES: must be 0 (off) or at least 2 (got "1"); SCHEDULER_ALERT_ON_FAILURE alerts on every failed run',
+    );
+  }
+  const noSuccess = values.SCHEDULER_ALERT_NO_SUCCESS_WITHIN_SECONDS;
+  return {
+    onFailure: isTrue(values.SCHEDULER_ALERT_ON_FAILURE),
+    consecutiveFailures: failures === 0 ? null : failures,
+    noSuccessWithinSeconds:
+      noSuccess === 'auto'
+        ? 'auto'
+        : secondsOrOff(
+            'SCHEDULER_ALERT_NO_SUCCESS_WITHIN_SECONDS',
+            noSuccess,
+            ALERT_RULE_LIMITS.noSuccessWithinSeconds,
+          ),
+    runningLongerThanSeconds: secondsOrOff(
+      'SCHEDULER_ALERT_RUNNING_LONGER_THAN_SECONDS',
+      values.SCHEDULER_ALERT_RUNNING_LONGER_THAN_SECONDS,
+      ALERT_RULE_LIMITS.runningLongerThanSeconds,
+    ),
+    onSkipped: isTrue(values.SCHEDULER_ALERT_ON_SKIPPED),
+    onMissed: isTrue(values.SCHEDULER_ALERT_ON_MISSED),
+    dampingSeconds: values.SCHEDULER_ALERT_DAMPING_SECONDS,
+  };
+}
+
+/** `off` → null, else whole seconds within `limits`. */
+function secondsOrOff(variable: string, raw: string, limits: { min: number; max: number }): number | null {
+  if (raw === 'off') return null;
+  const seconds = Number(raw);
+  if (seconds < limits.min || seconds > limits.max) {
+    throw new ConfigError(
+      `${variable}: must be off or seconds from ${limits.min} to ${limits.max} (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return seconds;
 }
 
 function identityFrom(values: EnvValues): IdentityConfig {

@@ -25,6 +25,7 @@ export function configurationReference(): string {
 }
 
 function accepted(schema: TSchema): string {
+  if (typeof schema.accepted === 'string') return schema.accepted; // a pattern said in words
   const choices = choicesOf(schema);
   if (choices) return choices.map((c) => `\`${c}\``).join(', ');
   if (schema.type === 'integer') return `integer ${String(schema.minimum)}–${String(schema.maximum)}`;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -84,6 +84,31 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   args.push('--log-level', 'warn');
 
+  // The CLI picks its HTTP API's and metrics' ports itself, free when it looks, and binds them later: another process
+  // may take one in between. Such a start is tried again; a port of ours in use was refused above.
+  for (let attempt = 1; ; attempt++) {
+    const logStart = opts.logFile && existsSync(opts.logFile) ? statSync(opts.logFile).size : 0;
+    try {
+      return await launch(cli, args, opts);
+    } catch (err) {
+      if (attempt > PORT_RACE_RETRIES || !lostPortRace(opts, logStart)) throw err;
+    }
+  }
+}
+
+/** Starts that lost a race for a port the CLI picked itself are tried again this many times. */
+const PORT_RACE_RETRIES = 2;
+
+/** Whether the start logged since `from` (bytes) failed binding a port that is not one of ours (`port`, `uiPort`). */
+export function lostPortRace(opts: DevServerOptions, from: number): boolean {
+  if (!opts.logFile || !existsSync(opts.logFile)) return false;
+  const log = readFileSync(opts.logFile, 'utf8').slice(from);
+  const port = /listen tcp [\d.]+:(\d+): bind: address already in use/.exec(log)?.[1];
+  return port !== undefined && Number(port) !== opts.port && Number(port) !== opts.uiPort;
+}
+
+/** One launch of the CLI with `args`, waited for until it answers; stopped and thrown on failure. */
+async function launch(cli: string, args: string[], opts: DevServerOptions): Promise<DevServer> {
   let out: number | 'ignore' = 'ignore';
   if (opts.logFile) {
     mkdirSync(path.dirname(opts.logFile), { recursive: true });

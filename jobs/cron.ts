@@ -7,6 +7,7 @@
  * {@link CronError} that says what to write instead; nothing is passed through to be read differently elsewhere.
  */
 import cronstrue from 'cronstrue';
+import { durationWords } from './text';
 
 /** Thrown by {@link parseCron} when a cron string is not in the dialect; `message` says what to write instead. */
 export class CronError extends Error {
@@ -306,13 +307,6 @@ export function matchesMinute(f: CronFields, hour: number, minute: number): bool
   return f.hours.includes(hour) && f.minutes.includes(minute);
 }
 
-const UNIT_WORDS: readonly [number, string][] = [
-  [86_400, 'day'],
-  [3_600, 'hour'],
-  [60, 'minute'],
-  [1, 'second'],
-];
-
 /**
  * A valid cron in words, in its zone: `At 13:00, on the first Monday of the month (Europe/Paris)`. Calendar forms
  * through cronstrue (which reads the same dialect: seconds first in six fields, `L`, `#`); `@every` in our own
@@ -326,15 +320,4 @@ export function describeCron(text: string, timezone: string): string {
     return `Every ${durationWords(cron.everySeconds)}${offset}, counted from 1970-01-01T00:00:00Z in any time zone`;
   }
   return `${cronstrue.toString(cron.expression, { use24HourTimeFormat: true, verbose: false })} (${timezone})`;
-}
-
-function durationWords(seconds: number): string {
-  const parts: string[] = [];
-  let rest = seconds;
-  for (const [size, word] of UNIT_WORDS) {
-    const n = Math.floor(rest / size);
-    rest -= n * size;
-    if (n) parts.push(`${n} ${word}${n === 1 ? '' : 's'}`);
-  }
-  return parts.join(' ');
 }

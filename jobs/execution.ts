@@ -6,8 +6,11 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const TRIGGERS = ['schedule', 'manual', 'retry', 'backfill'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
-/** A run ended in one of these may be retried (SPEC §4). */
-export const RETRYABLE_STATUSES: readonly ExecutionStatus[] = ['failed', 'timed_out', 'cancelled', 'terminated'];
+/**
+ * The final statuses of a run that did not succeed: what a job view's `lastFailureAt` and `consecutiveFailures`
+ * count, and the statuses a run may be retried from (SPEC §4).
+ */
+export const UNSUCCESSFUL_STATUSES: readonly ExecutionStatus[] = ['failed', 'timed_out', 'cancelled', 'terminated'];
 /** Statuses counted as `failed_runs` (SPEC §6). */
 export const FAILED_STATUSES: readonly ExecutionStatus[] = ['failed', 'timed_out'];
 
@@ -68,3 +71,29 @@ export interface JobStats {
 
 /** The response excerpt kept with an execution (SPEC §5): 2 KiB of UTF-8, cut on a whole character. */
 export const MAX_RESPONSE_BYTES = 2048;
+
+/** How many of a job's newest runs its view shows (`recentRuns`) and its duration percentiles are taken over. */
+export const RECENT_RUNS = 20;
+
+/** One of a job's newest runs, as its view's strip of marks shows it. */
+export interface RecentRun {
+  id: string;
+  status: ExecutionStatus;
+  startedAt: string;
+}
+
+/** Duration percentiles (whole milliseconds) over a job's newest ended runs; null while none has a duration. */
+export interface RunDurations {
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/**
+ * The nearest-rank percentiles of `durations` (ms; nulls ignored): the smallest duration that at least `p` of them
+ * do not exceed, as PostgreSQL's `percentile_disc` answers it.
+ */
+export function durationPercentiles(durations: readonly (number | null)[]): RunDurations {
+  const sorted = durations.filter((d): d is number => d !== null).sort((a, b) => a - b);
+  const rank = (p: number) => (sorted.length === 0 ? null : sorted[Math.max(Math.ceil(p * sorted.length), 1) - 1]!);
+  return { p50Ms: rank(0.5), p95Ms: rank(0.95) };
+}

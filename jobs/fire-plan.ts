@@ -398,6 +398,55 @@ export function countFires(cron: Cron, zone: string, from: Date, to: Date, now =
   return start < stop ? fireCalendarOf(cron.fields, zone, span.from, span.to).count(start, stop) : 0;
 }
 
+/**
+ * The longest wait between consecutive fire times of the plan of `from`, among the fires in [from, to): from each
+ * such fire to the next one (which may come after `to`), and from `from` to the first fire (a lower bound of the gap
+ * `from` falls in: for a cron that fires rarely, all there is). Seconds; null when the cron does not fire before its
+ * plan's horizon. A whole day is taken by its cached pattern, so a per-second cron costs little more than a daily one.
+ */
+export function longestFireGap(cron: Cron, zone: string, from: Date, to: Date): number | null {
+  if (cron.kind === 'interval') return cron.everySeconds; // the first fire comes sooner, every later one this long after
+  const start = Math.ceil(from.getTime() / 1000);
+  const end = Math.ceil(to.getTime() / 1000);
+  const horizon = planHorizon(from);
+  const calendar = fireCalendarOf(cron.fields, zone, horizon.from, horizon.to);
+  let previous = start; // where the gap being measured began: `from`, then each fire
+  let longest: number | null = null;
+  for (let day = Math.floor(start / 86_400); day * 86_400 < horizon.to * 60; day++) {
+    const base = day * 86_400;
+    const fires = calendar.day(day);
+    const first = fires[0];
+    const last = fires[fires.length - 1];
+    if (!first || !last) continue;
+    if (base >= start && base + last.second < end) {
+      longest = Math.max(longest ?? 0, base + first.second - previous, innerGapOf(fires));
+      previous = base + last.second;
+      continue;
+    }
+    for (const fire of fires) {
+      const at = base + fire.second;
+      if (at < start) continue;
+      longest = Math.max(longest ?? 0, at - previous);
+      if (at >= end) return longest;
+      previous = at;
+    }
+  }
+  return longest;
+}
+
+const innerGaps = new WeakMap<readonly DayFire[], number>();
+
+/** The longest wait between consecutive fires within one day's pattern (cached with the pattern). */
+function innerGapOf(fires: readonly DayFire[]): number {
+  let gap = innerGaps.get(fires);
+  if (gap === undefined) {
+    gap = 0;
+    for (let i = 1; i < fires.length; i++) gap = Math.max(gap, fires[i]!.second - fires[i - 1]!.second);
+    innerGaps.set(fires, gap);
+  }
+  return gap;
+}
+
 /** A zone's offsets over a span and two days either side (the days a span's UTC days touch), cached. */
 const periodsAround = (zone: string, from: number, to: number) => offsetPeriods(zone, from - 2 * DAY, to + 2 * DAY);
 

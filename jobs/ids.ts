@@ -21,3 +21,9 @@ export function nominalTimeOf(workflowId: string): string | null {
 
 /** The task queue of the mirror writes: a bulkhead beside the run's own queue. */
 export const mirrorTaskQueueOf = (taskQueue: string) => `${taskQueue}-mirror`;
+
+/** The workflow id of a job's alert watch (workflows/watch-job.ts): one per job. */
+export const watchWorkflowIdOf = (jobName: string) => `job-watch-${jobName}`;
+
+/** The task queue of the alert watches, beside the runs' own: served by the processes that serve the API. */
+export const alertsTaskQueueOf = (taskQueue: string) => `${taskQueue}-alerts`;

@@ -1,4 +1,5 @@
 /** The job model: what a service registers, with every default filled in. Inert: no I/O, no SDK values. */
+import type { AlertRuleSettings } from './alert-rules';
 
 export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'GET'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -39,6 +40,22 @@ export interface JobDefinition {
   catchupWindowSeconds: number;
   jitterSeconds: number;
   /**
+   * The job's alert rules as its service wrote them (jobs/alert-rules.ts), normalised: only the rules it set, so a
+   * changed configured default applies to every job that left it out. Absent when it set none (as on every
+   * schedule made before alert rules existed).
+   */
+  alerts?: AlertRuleSettings;
+  /**
+   * The service answers each call `202 Accepted` and reports the run's end later (`POST
+   * /api/executions/:id/complete`, docs/long-running.md); any other 2xx is a mistake, recorded as a failure. Absent
+   * (as on every schedule made before it existed): false. See {@link completionOf} for the values in effect.
+   */
+  async?: boolean;
+  /** An async job's time from the call to its reported end, per attempt (seconds). Absent: the default. */
+  completionTimeoutSeconds?: number;
+  /** An async job's longest silence between two heartbeats (seconds). Absent: no heartbeat is required. */
+  heartbeatTimeoutSeconds?: number;
+  /**
    * Set by the scheduler, never sent: the job came from its service's declared set (`PUT
    * /api/services/:service/jobs`), so a later set that leaves it out removes it. Absent on a job registered one at a
    * time (`POST /api/jobs/register`), which only `DELETE` removes. The last registration decides.
@@ -69,6 +86,36 @@ export const JOB_DEFAULTS = Object.freeze({
   catchupWindowSeconds: 3600,
   jitterSeconds: 0,
 });
+
+/** How an async job's end is awaited, with the defaults filled in (docs/long-running.md). */
+export interface Completion {
+  async: boolean;
+  /** Per attempt, from the call to the reported end (seconds). */
+  completionTimeoutSeconds: number;
+  /** The longest silence between heartbeats once the call is accepted (seconds); null: none required. */
+  heartbeatTimeoutSeconds: number | null;
+}
+
+/** `completionTimeoutSeconds`: 6 hours by default, 7 days at most (docs/long-running.md). */
+export const COMPLETION_TIMEOUT = Object.freeze({ defaultSeconds: 6 * 3600, maxSeconds: 7 * 86400 });
+/** `heartbeatTimeoutSeconds`: at least 10 s (a heartbeat is an HTTP call). */
+export const MIN_HEARTBEAT_TIMEOUT_SECONDS = 10;
+
+/** A job's {@link Completion}: what it set, else the defaults (not async, 6 hours, no heartbeat required). */
+export const completionOf = (job: Pick<JobDefinition, keyof Completion>): Completion => ({
+  async: job.async ?? false,
+  completionTimeoutSeconds: job.completionTimeoutSeconds ?? COMPLETION_TIMEOUT.defaultSeconds,
+  heartbeatTimeoutSeconds: job.heartbeatTimeoutSeconds ?? null,
+});
+
+/**
+ * How long one attempt of a job's run may last (seconds): its call's `timeoutSeconds`, and an async job's
+ * `completionTimeoutSeconds` after it (docs/long-running.md).
+ */
+export function attemptSeconds(job: Pick<JobDefinition, 'timeoutSeconds' | keyof Completion>): number {
+  const completion = completionOf(job);
+  return job.timeoutSeconds + (completion.async ? completion.completionTimeoutSeconds : 0);
+}
 
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** A GET job's payload travels base64url-encoded in a header; common servers refuse headers much past 8 KiB. */

@@ -15,6 +15,8 @@ export interface RetentionReport {
   /** The cutoff (ISO-8601): rows that ended before it are removed. */
   endedBefore: string;
   rowsRemoved: number;
+  /** Resolved alert episodes removed (resolved before the cutoff); absent from a report of a version before alerts. */
+  alertsRemoved?: number;
   /** False when the pass stopped at its budget ({@link MAX_PRUNE_BATCHES} batches) with rows left: the next goes on. */
   finished: boolean;
 }

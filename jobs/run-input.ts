@@ -36,7 +36,18 @@ export const CALL_FAILURE = {
   retryable: 'HttpRetryableError',
   timeout: 'HttpTimeoutError',
   network: 'HttpNetworkError',
+  /** An async job's service answered a 2xx other than 202: it did not accept the run (docs/long-running.md). */
+  notAccepted: 'NotAcceptedError',
+  /** An async job's service reported the run failed (`POST /api/executions/:id/complete`). */
+  reported: 'ReportedFailure',
 } as const;
 
-/** A permanent answer (SPEC §5: any 4xx but 408, 425, 429) or a target that can never resolve: no retry. */
-export const NON_RETRYABLE_CALL_FAILURES: readonly string[] = [CALL_FAILURE.client, CALL_FAILURE.target];
+/**
+ * A permanent answer (SPEC §5: any 4xx but 408, 425, 429), a target that can never resolve, or an async job's service
+ * answering as if it were not async: no retry.
+ */
+export const NON_RETRYABLE_CALL_FAILURES: readonly string[] = [
+  CALL_FAILURE.client,
+  CALL_FAILURE.target,
+  CALL_FAILURE.notAccepted,
+];

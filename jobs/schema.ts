@@ -1,5 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { HTTP_METHODS, JOB_NAME_PATTERN, MAX_ENDPOINT_LENGTH, OVERLAP_POLICIES } from './job';
+import { ALERT_RULE_LIMITS } from './alert-rules';
+import {
+  COMPLETION_TIMEOUT,
+  HTTP_METHODS,
+  JOB_NAME_PATTERN,
+  MAX_ENDPOINT_LENGTH,
+  MIN_HEARTBEAT_TIMEOUT_SECONDS,
+  OVERLAP_POLICIES,
+} from './job';
 
 /**
  * A job as JSON Schema: the registration body and a service's declared job. Defaults are applied by
@@ -47,6 +55,45 @@ export const RetryPolicySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A name of `SCHEDULER_ALERT_WEBHOOKS`. */
+export const ALERT_DESTINATION_PATTERN = '^[a-z0-9][a-z0-9-]{0,62}$';
+
+const { consecutiveFailures, noSuccessWithinSeconds, runningLongerThanSeconds } = ALERT_RULE_LIMITS;
+const bounded = (limits: { min: number; max: number }) => Type.Integer({ minimum: limits.min, maximum: limits.max });
+
+/** A job's alert rules (docs/alerts.md#rules): each left out takes its configured default; null turns it off. */
+const AlertRulesSchema = Type.Object(
+  {
+    onFailure: Type.Optional(Type.Boolean({ description: 'Alert when a run ends unsuccessful after its retries.' })),
+    consecutiveFailures: Type.Optional(
+      Type.Union([bounded(consecutiveFailures), Type.Null()], {
+        description: 'Alert once when this many runs in a row end unsuccessful; null: off.',
+      }),
+    ),
+    noSuccessWithinSeconds: Type.Optional(
+      Type.Union([bounded(noSuccessWithinSeconds), Type.Literal('auto'), Type.Null()], {
+        description:
+          "Alert when no run succeeds for this long (the dead-man's switch); `auto`: derived from the schedule (docs/alerts.md#rules); null: off.",
+      }),
+    ),
+    runningLongerThanSeconds: Type.Optional(
+      Type.Union([bounded(runningLongerThanSeconds), Type.Null()], {
+        description: 'Alert while a run is still going after this long; null: off.',
+      }),
+    ),
+    onSkipped: Type.Optional(Type.Boolean({ description: 'Alert when the overlap policy skips occurrences.' })),
+    onMissed: Type.Optional(Type.Boolean({ description: 'Alert when occurrences are missed (catch-up window).' })),
+    destinations: Type.Optional(
+      Type.Array(Type.String({ pattern: ALERT_DESTINATION_PATTERN }), {
+        uniqueItems: true,
+        maxItems: ALERT_RULE_LIMITS.destinations.maxItems,
+        description: 'Names of SCHEDULER_ALERT_WEBHOOKS; none: every configured destination.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const JobRegistrationSchema = Type.Object(
   {
     name: JobNameSchema,
@@ -63,6 +110,28 @@ export const JobRegistrationSchema = Type.Object(
     overlap: Type.Optional(literals(OVERLAP_POLICIES)),
     catchupWindowSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 365 * 86400 })),
     jitterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+    alerts: Type.Optional(AlertRulesSchema),
+    async: Type.Optional(
+      Type.Boolean({
+        description:
+          'The service answers 202 Accepted and reports the end (POST /api/executions/:id/complete); any other 2xx is recorded as a failure. Default false.',
+      }),
+    ),
+    completionTimeoutSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: COMPLETION_TIMEOUT.maxSeconds,
+        description: `An async job's time from the call to its reported end, per attempt. Default ${COMPLETION_TIMEOUT.defaultSeconds}.`,
+      }),
+    ),
+    heartbeatTimeoutSeconds: Type.Optional(
+      Type.Integer({
+        minimum: MIN_HEARTBEAT_TIMEOUT_SECONDS,
+        maximum: COMPLETION_TIMEOUT.maxSeconds,
+        description:
+          "An async job's longest silence between heartbeats (POST /api/executions/:id/heartbeat); none by default.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -80,5 +80,24 @@ export function illFormedPath(value: unknown, path = ''): string | null {
   return null;
 }
 
+const UNIT_WORDS: readonly [number, string][] = [
+  [86_400, 'day'],
+  [3_600, 'hour'],
+  [60, 'minute'],
+  [1, 'second'],
+];
+
+/** Whole seconds in words, largest unit first: `5400` → `1 hour 30 minutes`; `0` → an empty string. */
+export function durationWords(seconds: number): string {
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [size, word] of UNIT_WORDS) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n) parts.push(`${n} ${word}${n === 1 ? '' : 's'}`);
+  }
+  return parts.join(' ');
+}
+
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;

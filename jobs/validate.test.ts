@@ -123,6 +123,17 @@ describe('normalizeJob', () => {
     expect(fieldOf({ retry: { initialIntervalSeconds: 60, maxIntervalSeconds: 30 } })).toBe('retry.maxIntervalSeconds');
   });
 
+  test('completion and heartbeat timeouts apply to an async job only, the heartbeat within the completion', () => {
+    expect(fieldOf({ completionTimeoutSeconds: 600 })).toBe('completionTimeoutSeconds');
+    expect(fieldOf({ async: false, heartbeatTimeoutSeconds: 60 })).toBe('heartbeatTimeoutSeconds');
+    expect(fieldOf({ async: true, heartbeatTimeoutSeconds: 60 })).toBeNull();
+    expect(fieldOf({ async: true, completionTimeoutSeconds: 600, heartbeatTimeoutSeconds: 601 })).toBe(
+      'heartbeatTimeoutSeconds',
+    );
+    expect(fieldOf({ async: true, heartbeatTimeoutSeconds: 6 * 3600 + 1 })).toBe('heartbeatTimeoutSeconds');
+    expect(fieldOf({ async: true, completionTimeoutSeconds: 600, heartbeatTimeoutSeconds: 600 })).toBeNull();
+  });
+
   test('stores the endpoint as a URL parser writes it', () => {
     expect(normalizeJob({ ...base, endpoint: '/api/jobs/caf\u00e9 digest' }, services).endpoint).toBe(
       '/api/jobs/caf%C3%A9%20digest',
@@ -137,7 +148,47 @@ describe('normalizeJob', () => {
   });
 });
 
+describe('alert rules (alerts)', () => {
+  const destinations = new Map([
+    ['ops-slack', {}],
+    ['pager', {}],
+  ]);
+  const alertsOf = (alerts: JobRegistration['alerts']) => normalizeJob({ ...base, alerts }, services, destinations);
+
+  test('kept as written: only the rules set, null included; none set stores none', () => {
+    expect(alertsOf({ consecutiveFailures: null, noSuccessWithinSeconds: 'auto', onSkipped: true }).alerts).toEqual({
+      consecutiveFailures: null,
+      noSuccessWithinSeconds: 'auto',
+      onSkipped: true,
+    });
+    expect('alerts' in alertsOf({})).toBe(false);
+    expect('alerts' in alertsOf({ destinations: [] })).toBe(false);
+    expect('alerts' in normalizeJob(base, services)).toBe(false);
+  });
+
+  test('destinations must be configured ones: else a refusal naming alerts.destinations and the known names', () => {
+    expect(alertsOf({ destinations: ['pager'] }).alerts).toEqual({ destinations: ['pager'] });
+    expect(() => alertsOf({ destinations: ['pager', 'email'] })).toThrow(
+      'alerts.destinations: unknown destination "email" (known: ops-slack, pager)',
+    );
+    expect(() => normalizeJob({ ...base, alerts: { destinations: ['pager'] } }, services)).toThrow(
+      /^alerts\.destinations: unknown destination "pager" \(known: none configured in SCHEDULER_ALERT_WEBHOOKS\)$/,
+    );
+    expect(fieldOf({ alerts: { destinations: ['nope'] } })).toBe('alerts.destinations');
+  });
+});
+
 describe('sameDefinition', () => {
+  test('a job without rules is the same as a schedule made before rules existed; a changed rule is not', () => {
+    const before = normalizeJob(base, services);
+    expect(sameDefinition(before, normalizeJob({ ...base, alerts: {} }, services))).toBe(true);
+    const rules = normalizeJob({ ...base, alerts: { consecutiveFailures: 5, onMissed: false } }, services);
+    expect(sameDefinition(before, rules)).toBe(false);
+    const reordered = normalizeJob({ ...base, alerts: { onMissed: false, consecutiveFailures: 5 } }, services);
+    expect(sameDefinition(rules, reordered)).toBe(true);
+    expect(sameDefinition(rules, normalizeJob({ ...base, alerts: { consecutiveFailures: 5 } }, services))).toBe(false);
+  });
+
   test('ignores key order but not values', () => {
     const a = normalizeJob({ ...base, payload: { x: 1, y: { b: 2, a: 1 } } }, services);
     const b = { ...a, payload: { y: { a: 1, b: 2 }, x: 1 } };

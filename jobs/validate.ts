@@ -1,4 +1,5 @@
 import {
+  completionOf,
   DEFAULT_RETRY,
   JOB_DEFAULTS,
   MAX_GET_PAYLOAD_BYTES,
@@ -8,6 +9,7 @@ import {
   type JobRegistration,
   type JsonObject,
 } from './job';
+import type { AlertRuleSettings } from './alert-rules';
 import { CronError, parseCron, type Cron } from './cron';
 import { parseEndpoint } from './endpoint';
 import { nextFires, planFires, planHorizon, type Fire, type FirePlan } from './fire-plan';
@@ -33,11 +35,17 @@ export class InvalidJobError extends Error {
 /**
  * Applies the defaults of SPEC §2 and checks what a JSON schema cannot: the service, the endpoint's shape (kept in
  * the form a URL parser gives it, see {@link parseEndpoint}), the cron in our dialect (docs/cron.md) and its time
- * zone, the payload's size and the retry intervals. A `CRON_TZ=` prefix sets `timezone` when the registration gives
- * none. Whether the cron ever fires is checked when it is planned ({@link planJob}).
+ * zone, the payload's size, the retry intervals and the alert destinations (`destinations`: the configured ones,
+ * `config.alerts.destinations`; none by default). A `CRON_TZ=` prefix sets `timezone` when the registration gives
+ * none. Alert rules are kept as written ({@link normalizeAlertRules}). Whether the cron ever fires is checked when it
+ * is planned ({@link planJob}).
  * @throws {@link InvalidJobError} naming the offending field.
  */
-export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): JobDefinition {
+export function normalizeJob(
+  reg: JobRegistration,
+  services: ServiceRegistry,
+  destinations: ReadonlyMap<string, unknown> = new Map(),
+): JobDefinition {
   const cron = reg.cron.trim();
   const job: JobDefinition = {
     ...JOB_DEFAULTS,
@@ -47,6 +55,9 @@ export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): J
     timezone: zoneOf(cron, reg.timezone),
     retry: { ...DEFAULT_RETRY, ...reg.retry },
   };
+  delete job.alerts;
+  const alerts = reg.alerts && normalizeAlertRules(reg.alerts, destinations);
+  if (alerts) job.alerts = alerts;
   if (!services.has(job.service)) {
     const known = [...services.keys()].join(', ') || 'none configured';
     throw new InvalidJobError('service', `unknown service ${JSON.stringify(job.service)} (known: ${known})`);
@@ -59,7 +70,52 @@ export function normalizeJob(reg: JobRegistration, services: ServiceRegistry): J
   if (job.retry.maxIntervalSeconds < job.retry.initialIntervalSeconds) {
     throw new InvalidJobError('retry.maxIntervalSeconds', 'must not be less than retry.initialIntervalSeconds');
   }
+  checkCompletion(job);
   return job;
+}
+
+/**
+ * The completion fields apply to an async job only, and a heartbeat timeout fits within the completion timeout.
+ * @throws {@link InvalidJobError} on `completionTimeoutSeconds` or `heartbeatTimeoutSeconds`.
+ */
+function checkCompletion(job: JobDefinition): void {
+  for (const field of ['completionTimeoutSeconds', 'heartbeatTimeoutSeconds'] as const) {
+    if (job[field] !== undefined && job.async !== true) {
+      throw new InvalidJobError(field, 'applies to an async job only: set async: true (docs/long-running.md)');
+    }
+  }
+  const { completionTimeoutSeconds, heartbeatTimeoutSeconds } = completionOf(job);
+  if (heartbeatTimeoutSeconds !== null && heartbeatTimeoutSeconds > completionTimeoutSeconds) {
+    throw new InvalidJobError(
+      'heartbeatTimeoutSeconds',
+      `must not exceed completionTimeoutSeconds (${completionTimeoutSeconds})`,
+    );
+  }
+}
+
+/**
+ * A registration's alert rules as stored: only the rules set (null included: off), destinations without repeats;
+ * undefined when none is set, so a job without rules stores none, like every schedule made before rules existed.
+ * @throws {@link InvalidJobError} on `alerts.destinations` naming a destination not in `configured`.
+ */
+function normalizeAlertRules(
+  rules: AlertRuleSettings,
+  configured: ReadonlyMap<string, unknown>,
+): AlertRuleSettings | undefined {
+  const kept = Object.fromEntries(
+    Object.entries(rules).filter(([key, value]) => value !== undefined && key !== 'destinations'),
+  ) as AlertRuleSettings;
+  const destinations = [...new Set(rules.destinations ?? [])];
+  const unknown = destinations.filter((name) => !configured.has(name));
+  if (unknown.length > 0) {
+    const known = [...configured.keys()].join(', ') || 'none configured in SCHEDULER_ALERT_WEBHOOKS';
+    throw new InvalidJobError(
+      'alerts.destinations',
+      `unknown destination${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')} (known: ${known})`,
+    );
+  }
+  if (destinations.length > 0) kept.destinations = destinations;
+  return Object.keys(kept).length > 0 ? kept : undefined;
 }
 
 /** The payload rules of SPEC §2, for a registration and for a trigger's one-off override alike. */

@@ -9,6 +9,7 @@ export const WorkflowType = {
   runJob: 'runJob',
   mirrorExecution: 'mirrorExecution',
   reconcile: 'reconcile',
+  watchJob: 'watchJob',
 } as const;
 
 /** Activity type names: the keys of activities/index.ts's `createActivities`. */
@@ -17,4 +18,25 @@ export const ActivityType = {
   recordExecution: 'recordExecution',
   reconcileMirror: 'reconcileMirror',
   pruneHistory: 'pruneHistory',
+  deliverAlert: 'deliverAlert',
+  listAlertDestinations: 'listAlertDestinations',
+  readJobHealth: 'readJobHealth',
+  findUnexplained: 'findUnexplained',
+  recordAlert: 'recordAlert',
+} as const;
+
+/** Signal names of the alert watch (workflows/watch-job.ts). */
+export const WatchSignal = {
+  /** A run of the job ended unsuccessful: a `WatchedRun`. */
+  runEnded: 'runEnded',
+  /** Temporal's counters of the schedule: `{skipped, missed}`. */
+  counters: 'counters',
+  /** The job's rules changed: `WatchRules`. */
+  rules: 'rules',
+} as const;
+
+/** Signal names of a run (workflows/run-job.ts). */
+export const RunSignal = {
+  /** An admin asked to cancel the run, just before cancelling it: `{by}` (who), recorded in its end row. */
+  cancelRequested: 'cancelRequested',
 } as const;

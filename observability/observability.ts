@@ -3,6 +3,8 @@ import type pino from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { CallObserver } from '../activities';
 import type { ExecutionSinks, MirrorRefusal } from '../jobs/execution-events';
+import type { JobStore } from '../store/job-store';
+import { registerJobMetrics } from './job-metrics';
 
 /** What `/metrics` answers. */
 export interface MetricsText {
@@ -32,6 +34,8 @@ export interface ObservabilityOptions {
   log: pino.Logger;
   /** The Temporal SDK's Prometheus exporter (`Runtime.install` with a loopback `bindAddress`), if installed. */
   sdkMetricsUrl?: string;
+  /** The mirror, for the per-job series that alerting rules watch ({@link registerJobMetrics}); without it, none. */
+  store?: Pick<JobStore, 'listJobs'>;
 }
 
 const LATENESS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];
@@ -39,12 +43,14 @@ const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
 
 /**
- * prom-client metrics, named `scheduler_*`. Only the executions counter is labelled by job (its series grow with the
- * jobs that actually ran); histograms are by service, so 10,000 jobs do not make 10,000 histograms.
+ * prom-client metrics, named `scheduler_*`. The executions counter is labelled by job (its series grow with the
+ * jobs that actually ran), and so are the mirror's per-job series when `store` is given (one per job and metric);
+ * histograms are by service, so 10,000 jobs do not make 10,000 histograms.
  */
-export function createObservability({ log, sdkMetricsUrl }: ObservabilityOptions): Observability {
+export function createObservability({ log, sdkMetricsUrl, store }: ObservabilityOptions): Observability {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (store) registerJobMetrics(registry, { store });
   const executions = new Counter({
     name: 'scheduler_executions_total',
     help: 'Executions ended, by job, service, trigger and final status',

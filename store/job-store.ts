@@ -1,5 +1,7 @@
-import type { ExecutionRecord, ExecutionStatus, JobStats } from '../jobs/execution';
+import type { AlertRecord } from '../jobs/alert';
+import type { ExecutionRecord, ExecutionStatus, JobStats, RecentRun, RunDurations } from '../jobs/execution';
 import type { JobDefinition } from '../jobs/job';
+import type { RunSpan } from '../jobs/occurrences';
 
 /** What Temporal computes for a schedule and a job view shows, as of the row's last write. */
 export interface ScheduleTimes {
@@ -24,6 +26,11 @@ export interface JobRecord {
   paused: boolean;
   /** The admin's note while paused; null while not paused. */
   pauseNote: string | null;
+  /**
+   * Temporal's note on the schedule, paused or not (after a resume, the resume's note); null when it has none. The
+   * pause history takes it at each change ({@link PauseChange.note}).
+   */
+  scheduleNote: string | null;
   times: ScheduleTimes;
   createdAt: string;
   updatedAt: string;
@@ -41,6 +48,58 @@ export interface LastExecution {
   completedAt: string | null;
 }
 
+/**
+ * How a job's runs have been going, derived by the mirror at each execution write (in the same atomic step as the
+ * counters) and kept on the job's row, so a read costs no scan of its history. "Unsuccessful" is
+ * {@link UNSUCCESSFUL_STATUSES}; "ended" is any status but `running`.
+ */
+export interface RunHealth {
+  /** The latest `completedAt` of the job's succeeded runs (ISO-8601), null before any; kept when retention removes the row. */
+  lastSuccessAt: string | null;
+  /** The latest `completedAt` of the job's unsuccessful runs, null before any; kept when retention removes the row. */
+  lastFailureAt: string | null;
+  /**
+   * Unsuccessful runs that ended (`completedAt`) after `lastSuccessAt` (all of them before any success); 0 when the
+   * last run to end succeeded. Retention removing some of those rows leaves it unchanged.
+   */
+  consecutiveFailures: number;
+  /** Percentiles of `durationMs` over the job's {@link RECENT_RUNS} latest-ended runs. */
+  durations: RunDurations;
+  /** The job's {@link RECENT_RUNS} newest runs, newest first (`startedAt` descending, then `id` descending). */
+  recentRuns: RecentRun[];
+}
+
+/** A job's health before any run. */
+export const NO_RUN_HEALTH: RunHealth = Object.freeze({
+  lastSuccessAt: null,
+  lastFailureAt: null,
+  consecutiveFailures: 0,
+  durations: Object.freeze({ p50Ms: null, p95Ms: null }),
+  recentRuns: Object.freeze([]) as unknown as RecentRun[],
+});
+
+/** One change of whether a job runs: paused (by an admin, or disabled by its service) or running again. */
+export interface PauseChange {
+  /**
+   * When the mirror recorded the change (ISO-8601 UTC): the write of the job's row that carried it. Temporal keeps no
+   * time of a pause (pausing does not move the schedule's update time), so a pause made in Temporal itself is dated
+   * when the reconciler saw it.
+   */
+  at: string;
+  /** True: from `at` the job does not run (paused by an admin, or its service disabled it); false: it runs again. */
+  paused: boolean;
+  /** Who: the admin's name, `service` when its registration changed `enabled`, null when unknown (e.g. paused in Temporal directly). */
+  by: string | null;
+  /** The schedule's note at the change (Temporal's pause note), null when none. */
+  note: string | null;
+}
+
+/**
+ * How many changes the pause history keeps per job, newest first: each change beyond drops the job's oldest. A job's
+ * history stays when the job is deleted.
+ */
+export const PAUSE_CHANGES_KEPT = 100;
+
 /** A job's row with what the mirror derived from its executions. */
 export interface JobRow extends JobRecord {
   /** Lifetime totals: the job's rows plus what retention removed ({@link JobRow.pruned}). */
@@ -48,6 +107,11 @@ export interface JobRow extends JobRecord {
   /** The part of `stats` whose rows history retention removed ({@link JobStore.pruneExecutions}). */
   pruned: JobStats;
   lastExecution: LastExecution | null;
+  /**
+   * Derived at each write and recount. `recentRuns` and `durations` are over the rows the mirror holds as of the
+   * job's last write or recount: retention removing rows leaves them as they were until then.
+   */
+  health: RunHealth;
 }
 
 /** In `job_name` order. */
@@ -55,16 +119,29 @@ export interface JobQuery {
   service?: string;
   /** Only jobs an admin has paused (true) or has not (false). */
   paused?: boolean;
+  /** Only jobs whose name contains this text, ignoring case (ASCII letters and, in SQL stores, as the database folds). */
+  nameContains?: string;
+  /** Only jobs with unsuccessful runs since their last success (`consecutiveFailures > 0`, true) or none (false). */
+  failing?: boolean;
   /** Only jobs whose name sorts strictly after this one. */
   after?: string;
   limit?: number;
+}
+
+/** A run that retried another: what an execution view's `retriedBy` shows, and which run it retried. */
+export interface RetryRun {
+  id: string;
+  status: ExecutionStatus;
+  startedAt: string;
+  retryOf: string;
 }
 
 /** Newest first: ordered by `startedAt` descending, then `id` descending. */
 export interface ExecutionQuery {
   jobName?: string;
   service?: string;
-  status?: ExecutionStatus;
+  /** Only executions in one of these statuses (an empty list matches none). */
+  statuses?: readonly ExecutionStatus[];
   /** Only executions whose `startedAt` is at or after this instant (ISO-8601, any offset). */
   startedAfter?: string;
   /** Only executions whose `startedAt` is strictly before this instant (ISO-8601, any offset). */
@@ -74,8 +151,20 @@ export interface ExecutionQuery {
   limit: number;
 }
 
+/** Newest opened first: ordered by `openedAt` descending, then `id` descending. */
+export interface AlertQuery {
+  /** Only episodes still open, or only those resolved. */
+  state?: AlertRecord['state'];
+  jobName?: string;
+  service?: string;
+  /** Only episodes strictly older than this position in the order (the previous page's last). */
+  before?: { openedAt: string; id: string };
+  limit: number;
+}
+
 /**
- * The mirror of Temporal's history: `job_schedules` and `scheduled_jobs` (SPEC §6).
+ * The mirror of Temporal's history: `job_schedules` and `scheduled_jobs` (SPEC §6), and the alert episodes the watch
+ * decided (`job_alerts`).
  * Every write is idempotent, so an activity retry can repeat it safely.
  */
 export interface JobStore {
@@ -86,7 +175,7 @@ export interface JobStore {
    * the writes land in.
    */
   upsertJob(job: JobRecord): Promise<void>;
-  /** Removes a job's row; its executions stay. */
+  /** Removes a job's row; its executions and its pause history stay. */
   deleteJob(name: string): Promise<void>;
   getJob(name: string): Promise<JobRow | null>;
   /** Jobs in name order; with `limit`, a page of them: those named after `after`. */
@@ -118,6 +207,38 @@ export interface JobStore {
   /** The executions among `ids` that exist, each once, in no particular order; unknown ids are left out. */
   getExecutions(ids: readonly string[]): Promise<ExecutionRecord[]>;
   listExecutions(query: ExecutionQuery): Promise<ExecutionRecord[]>;
+  /**
+   * The runs that retried any of `ids` (whose `retryOf` is one of them), oldest first (`startedAt`, then `id`), in
+   * one indexed query per batch of ids; [] for no ids, without a query.
+   */
+  listRetriesOf(ids: readonly string[]): Promise<RetryRun[]>;
+  /**
+   * Every run of a job that started in [from, to) (ISO-8601), oldest first (`startedAt`, then `id`), without payload
+   * or free text: what the occurrence ledger reads. One indexed range read (paged by the store as it must).
+   */
+  listRunSpans(jobName: string, window: { from: string; to: string }): Promise<RunSpan[]>;
+  /**
+   * Oldest first: the changes with `at` in [window.from, window.to), preceded by the last change before `from` (the
+   * state the window opens in) when there is one. Every write of a job's row whose `paused || !definition.enabled`
+   * differs from the job's last change records one (a row that starts so counts), in the write's atomic step; each
+   * job keeps its {@link PAUSE_CHANGES_KEPT} newest. Window bounds are ISO-8601, any offset.
+   */
+  listPauseChanges(jobName: string, window: { from: string; to: string }): Promise<PauseChange[]>;
+  /** A job's `limit` newest pause changes, newest first, in one query. */
+  listLatestPauseChanges(jobName: string, limit: number): Promise<PauseChange[]>;
+  /**
+   * Upserts an alert episode by id, in one atomic step: the write replaces the stored episode only when its
+   * `updatedAt` is at least as recent as the stored one's, so writes that land out of order (an activity retried
+   * after a later state was written) leave the latest, and a repeated write changes nothing.
+   */
+  recordAlert(alert: AlertRecord): Promise<void>;
+  /** A page of alert episodes, newest opened first (`openedAt` descending, then `id` descending), in one indexed query. */
+  listAlerts(query: AlertQuery): Promise<AlertRecord[]>;
+  /**
+   * History retention for alerts: removes up to `limit` resolved episodes whose `resolvedAt` is before
+   * `resolvedBefore` (ISO-8601), oldest first, and answers how many it removed. Open episodes are never removed.
+   */
+  pruneAlerts(resolvedBefore: string, limit: number): Promise<number>;
   /** Resolves when the store answers; rejects with a {@link StoreError} otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

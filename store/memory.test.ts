@@ -36,6 +36,7 @@ describe('memory store', () => {
       definition,
       paused: false,
       pauseNote: null,
+      scheduleNote: null,
       times: NO_TIMES,
       createdAt: now,
       updatedAt: now,

@@ -1,8 +1,11 @@
 /** The one mapping between the mirror's snake_case rows and our camelCase records, shared by every store. */
-import type { DroppableField, ExecutionRecord, ExecutionStatus, Trigger } from '../jobs/execution';
+import type { AlertDeliveryRecord, AlertRecord, AlertRule, AlertRun } from '../jobs/alert';
+import type { DroppableField, ExecutionRecord, ExecutionStatus, RecentRun, Trigger } from '../jobs/execution';
 import type { JobDefinition, JsonObject } from '../jobs/job';
+import type { RunSpan } from '../jobs/occurrences';
+import { adminOfNote } from '../jobs/pause-note';
 import { wellFormed } from '../jobs/text';
-import type { JobRecord, JobRow } from './job-store';
+import type { JobRecord, JobRow, PauseChange, RetryRun, RunHealth } from './job-store';
 
 /** The columns of `job_schedules` that a job upsert writes; the rest are derived from `scheduled_jobs`. */
 export interface JobScheduleWrite {
@@ -20,12 +23,35 @@ export interface JobScheduleWrite {
   payload: JsonObject;
   definition: JobDefinition;
   pause_note: string | null;
+  /** Temporal's note on the schedule, paused or not: the pause history takes it at each change. */
+  schedule_note: string | null;
   created_at: string;
   updated_at: string;
   next_run_times: string[];
   skipped_runs: number;
   missed_runs: number;
   schedule_updated_at: string | null;
+}
+
+/** The `job_schedules` columns of a job's {@link RunHealth}, written by execution writes and recounts only. */
+const HEALTH_COLUMNS = [
+  'last_success_at',
+  'last_failure_at',
+  'consecutive_failures',
+  'duration_p50_ms',
+  'duration_p95_ms',
+  'recent_runs',
+] as const;
+
+/** A job's {@link RunHealth} as its columns hold it (`recent_runs`: jsonb, or JSON text in SQLite; bigints as text). */
+export interface HealthColumns {
+  last_success_at: string | Date | null;
+  last_failure_at: string | Date | null;
+  consecutive_failures: number | string;
+  duration_p50_ms: number | string | null;
+  duration_p95_ms: number | string | null;
+  /** `[{ id, status, started_at }]`, newest first. */
+  recent_runs: unknown;
 }
 
 /**
@@ -37,6 +63,7 @@ export const JOB_READ_COLUMNS = [
   'paused',
   'definition',
   'pause_note',
+  'schedule_note',
   'next_run_times',
   'skipped_runs',
   'missed_runs',
@@ -51,16 +78,18 @@ export const JOB_READ_COLUMNS = [
   'last_status',
   'last_execution_id',
   'last_completed_at',
+  ...HEALTH_COLUMNS,
   'created_at',
   'updated_at',
 ].join(', ');
 
 /** A `job_schedules` row as a driver returns it: PostgreSQL booleans, JSON and timestamps, or SQLite 0/1 and text. */
-export interface JobScheduleRow {
+export interface JobScheduleRow extends HealthColumns {
   job_name: string;
   paused: boolean | number;
   definition: unknown;
   pause_note: string | null;
+  schedule_note: string | null;
   next_run_times: unknown;
   skipped_runs: number | string;
   missed_runs: number | string;
@@ -180,6 +209,7 @@ export function toJobScheduleWrite(job: JobRecord): JobScheduleWrite {
     payload: definition.payload,
     definition,
     pause_note: storableOrNull(job.pauseNote),
+    schedule_note: storableOrNull(job.scheduleNote),
     created_at: isoTimestamp(job.createdAt),
     updated_at: isoTimestamp(job.updatedAt),
     next_run_times: job.times.nextRunTimes.map(isoTimestamp),
@@ -194,6 +224,7 @@ export function fromJobScheduleRow(row: JobScheduleRow): JobRow {
     definition: parseJson(row.definition) as JobDefinition,
     paused: Boolean(row.paused),
     pauseNote: row.pause_note,
+    scheduleNote: row.schedule_note,
     times: {
       nextRunTimes: parseJson(row.next_run_times) as string[],
       skipped: Number(row.skipped_runs),
@@ -221,6 +252,155 @@ export function fromJobScheduleRow(row: JobScheduleRow): JobRow {
             startedAt: isoTimestamp(row.last_run_at),
             completedAt: isoOrNull(row.last_completed_at),
           },
+    health: fromHealthColumns(row),
+  };
+}
+
+/** A recent run as `recent_runs` keeps it. */
+interface RecentRunColumns {
+  id: string;
+  status: ExecutionStatus;
+  started_at: string;
+}
+
+function fromHealthColumns(row: HealthColumns): RunHealth {
+  const recent = (parseJson(row.recent_runs) ?? []) as RecentRunColumns[];
+  return {
+    lastSuccessAt: isoOrNull(row.last_success_at),
+    lastFailureAt: isoOrNull(row.last_failure_at),
+    consecutiveFailures: Number(row.consecutive_failures),
+    durations: { p50Ms: numberOrNull(row.duration_p50_ms), p95Ms: numberOrNull(row.duration_p95_ms) },
+    recentRuns: recent.map((r): RecentRun => ({ id: r.id, status: r.status, startedAt: isoTimestamp(r.started_at) })),
+  };
+}
+
+/** `recent_runs` of these rows (newest first), as the stores write it. */
+export function toRecentRunsColumn(rows: readonly Pick<ScheduledJobWrite, 'id' | 'status' | 'started_at'>[]) {
+  return rows.map(({ id, status, started_at }): RecentRunColumns => ({ id, status, started_at }));
+}
+
+/** A row of `scheduled_jobs` as a retry (`retry_of` set) is read for {@link RetryRun}. */
+export interface RetryRunRow {
+  id: string;
+  status: ExecutionStatus;
+  started_at: string | Date;
+  retry_of: string;
+}
+
+/** The columns {@link RetryRunRow} reads. */
+export const RETRY_RUN_COLUMNS = 'id, status, started_at, retry_of';
+
+export function fromRetryRunRow(row: RetryRunRow): RetryRun {
+  return { id: row.id, status: row.status, startedAt: isoTimestamp(row.started_at), retryOf: row.retry_of };
+}
+
+/** The columns {@link fromRunSpanRow} reads: a run without its payload or free text. */
+export const RUN_SPAN_COLUMNS = 'id, trigger, triggered_by, retry_of, status, scheduled_at, started_at, completed_at';
+
+export type RunSpanRow = Pick<
+  ScheduledJobRow,
+  'id' | 'trigger' | 'triggered_by' | 'retry_of' | 'status' | 'scheduled_at' | 'started_at' | 'completed_at'
+>;
+
+export function fromRunSpanRow(row: RunSpanRow): RunSpan {
+  return {
+    id: row.id,
+    trigger: row.trigger,
+    triggeredBy: row.triggered_by,
+    retryOf: row.retry_of,
+    status: row.status,
+    scheduledAt: isoOrNull(row.scheduled_at),
+    startedAt: isoTimestamp(row.started_at),
+    completedAt: isoOrNull(row.completed_at),
+  };
+}
+
+/**
+ * A row of `job_pause_history`, which triggers on `job_schedules` (the memory store: its upsert) write at each change
+ * of whether the job runs (`paused` here is `paused || !enabled` of the job's row).
+ */
+export interface PauseChangeRow {
+  at: string | Date;
+  paused: boolean | number;
+  /** The change came from the service's `enabled`, not from a pause in Temporal (an admin's, or another's). */
+  by_service: boolean | number;
+  note: string | null;
+}
+
+/** The columns {@link PauseChangeRow} reads. */
+export const PAUSE_CHANGE_COLUMNS = 'at, paused, by_service, note';
+
+/** Who made a change: `service`, else the admin its note names (jobs/pause-note.ts), else null. */
+export function fromPauseChangeRow(row: PauseChangeRow): PauseChange {
+  return {
+    at: isoTimestamp(row.at),
+    paused: Boolean(row.paused),
+    by: row.by_service ? 'service' : adminOfNote(row.note),
+    note: row.note,
+  };
+}
+
+/** A row of `job_alerts` as written (jsonb columns as values; SQLite stores them as JSON text). */
+export interface JobAlertWrite {
+  id: string;
+  job_name: string;
+  service: string;
+  rule: AlertRule;
+  state: AlertRecord['state'];
+  summary: string;
+  opened_at: string;
+  resolved_at: string | null;
+  runs: AlertRun[];
+  deliveries: AlertDeliveryRecord[];
+  updated_at: string;
+}
+
+/** A row of `job_alerts` as read: timestamps as PostgREST or SQLite answer them, JSON parsed or as text. */
+export interface JobAlertRow extends Omit<
+  JobAlertWrite,
+  'rule' | 'runs' | 'deliveries' | 'opened_at' | 'resolved_at' | 'updated_at'
+> {
+  rule: unknown;
+  runs: unknown;
+  deliveries: unknown;
+  opened_at: string | Date;
+  resolved_at: string | Date | null;
+  updated_at: string | Date;
+}
+
+export function toJobAlertWrite(alert: AlertRecord): JobAlertWrite {
+  return {
+    id: storable(alert.id),
+    job_name: storable(alert.jobName),
+    service: storable(alert.service),
+    rule: storableJson(alert.rule),
+    state: alert.state,
+    summary: storable(alert.summary),
+    opened_at: isoTimestamp(alert.openedAt),
+    resolved_at: isoOrNull(alert.resolvedAt),
+    runs: storableJson(alert.runs).map((run) => ({
+      ...run,
+      scheduledAt: isoOrNull(run.scheduledAt),
+      startedAt: isoOrNull(run.startedAt),
+    })),
+    deliveries: storableJson(alert.deliveries).map((d) => ({ ...d, at: isoTimestamp(d.at) })),
+    updated_at: isoTimestamp(alert.updatedAt),
+  };
+}
+
+export function fromJobAlertRow(row: JobAlertRow): AlertRecord {
+  return {
+    id: row.id,
+    jobName: row.job_name,
+    service: row.service,
+    rule: parseJson(row.rule) as AlertRule,
+    state: row.state,
+    summary: row.summary,
+    openedAt: isoTimestamp(row.opened_at),
+    resolvedAt: isoOrNull(row.resolved_at),
+    runs: parseJson(row.runs) as AlertRun[],
+    deliveries: parseJson(row.deliveries) as AlertDeliveryRecord[],
+    updatedAt: isoTimestamp(row.updated_at),
   };
 }
 
@@ -279,4 +459,10 @@ function droppedFieldsOf(value: unknown): Pick<ExecutionRecord, 'droppedFields'>
 /** The named arguments of a SQL function whose parameters are the columns prefixed `p_` (`record_execution`, `upsert_job`). */
 export function toFunctionArgs(row: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).map(([column, value]) => [`p_${column}`, value]));
+}
+
+/** Oldest first, as a run's `retriedBy` lists its retries: by `startedAt` (ISO-8601 UTC), then `id`. */
+export function oldestRetryFirst(a: RetryRun, b: RetryRun): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

@@ -10,9 +10,9 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { startedExecution, type ExecutionRecord, type ExecutionStatus, type Trigger } from '../jobs/execution';
 import { nominalTimeOf, scheduleIdOf } from '../jobs/ids';
 import { sameDefinition, type JobDefinition } from '../jobs/job';
-import { NO_TIMES, type JobRecord, type JobStore } from '../store/job-store';
+import { NO_TIMES, type JobRecord, type JobStore, type ScheduleTimes } from '../store/job-store';
 import { fetchRunHistory } from './runs';
-import { adminPausedOf, definitionOfAction } from './schedule-options';
+import { adminPausedOf, definitionOfAction, DISABLED_NOTE } from './schedule-options';
 import { describeSchedule } from './schedules';
 import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './search-attributes';
 import { ActivityType, WorkflowType } from '../jobs/workflow-types';
@@ -26,6 +26,8 @@ import { ActivityType, WorkflowType } from '../jobs/workflow-types';
  * admin paused it and with what note, the next action times and the skipped and missed counts. The API writes it
  * after each change it makes in Temporal; a read that finds its next run times passed has it rewritten (refreshJobRow);
  * the reconciler mends what was changed in Temporal itself (mendJobRow). A schedule found gone takes its row along.
+ * Each write whose row runs where the last did not, or the reverse, records a pause change in the store (the pause
+ * history), with the schedule's note: who paused or resumed is read from it (jobs/pause-note.ts).
  *
  * A run's row is its execution record. The run writes it itself, at its start and at its end (workflows/run-job.ts,
  * through activities/mirror.ts's `recordExecution`), and ends with the end record as its result or its failure's
@@ -50,6 +52,7 @@ export function jobRowOf(schedule: ScheduleDescription): JobRecord | null {
     definition: job,
     paused,
     pauseNote: paused ? (schedule.state.note ?? '') : null,
+    scheduleNote: schedule.state.note || null,
     times: {
       nextRunTimes: schedule.info.nextActionTimes.map((t) => t.toISOString()),
       skipped: schedule.info.numActionsSkippedOverlap,
@@ -72,6 +75,7 @@ export function createdJobRow(job: JobDefinition, now = new Date()): JobRecord {
     definition: job,
     paused: false,
     pauseNote: null,
+    scheduleNote: job.enabled ? null : DISABLED_NOTE,
     times: NO_TIMES,
     createdAt: at,
     updatedAt: at,
@@ -103,7 +107,7 @@ type JobRowChange = 'unchanged' | 'refreshed' | 'repaired';
 export async function mendJobRow(
   store: JobStore,
   schedule: ScheduleDescription,
-): Promise<{ name: string; change: JobRowChange } | null> {
+): Promise<{ name: string; change: JobRowChange; grew: CountersGrowth | null } | null> {
   const wanted = jobRowOf(schedule);
   if (!wanted) return null;
   const name = wanted.definition.name;
@@ -118,7 +122,19 @@ export async function mendJobRow(
         ? 'unchanged'
         : 'refreshed';
   if (change !== 'unchanged') await store.upsertJob(wanted);
-  return { name, change };
+  return { name, change, grew: row ? countersGrowth(row.times, wanted.times) : null };
+}
+
+/** Temporal's counters of a schedule that grew between two readings: the later and the earlier. */
+export interface CountersGrowth {
+  skipped: number;
+  missed: number;
+  previous: { skipped: number; missed: number };
+}
+
+function countersGrowth(before: ScheduleTimes, after: ScheduleTimes): CountersGrowth | null {
+  if (after.skipped <= before.skipped && after.missed <= before.missed) return null;
+  return { skipped: after.skipped, missed: after.missed, previous: { skipped: before.skipped, missed: before.missed } };
 }
 
 // ---------------------------------------------------------------- runs

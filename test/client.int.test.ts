@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createSchedulerClient, schedulerSignature } from '../client';
+import { createSchedulerClient, schedulerSignature } from '../client/index';
 import { apiClient } from './support/api';
 import { freePort } from './support/ports';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';

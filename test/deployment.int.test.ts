@@ -122,6 +122,17 @@ describe('deployment files', () => {
       expect(paths).toEqual(['/health', '/ready', '/metrics']);
       for (const p of paths) expect([p, (await fetch(`${scheduler.url}${p}`)).status]).toEqual([p, 200]);
     });
+
+    test("/metrics serves the per-job series the PrometheusRule watches, read from this instance's mirror", async () => {
+      const before = Date.now() / 1000;
+      const text = await (await fetch(`${scheduler.url}/metrics`)).text();
+      const readAt = Number(/^scheduler_job_metrics_read_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+      expect(readAt).toBeGreaterThanOrEqual(Math.floor(before) - 5);
+      expect(text).toMatch(/^scheduler_job_metrics_read_failures_total 0$/m);
+      for (const name of ['last_success_timestamp_seconds', 'consecutive_failures', 'occurrences_missed_total']) {
+        expect(text).toContain(`# TYPE scheduler_job_${name} `);
+      }
+    });
   });
 
   test('docker-compose.yml follows the Compose Specification, and every build context, Dockerfile and file it names exists', () => {

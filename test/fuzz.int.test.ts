@@ -3,18 +3,13 @@ import { scheduleIdOf } from '../jobs/ids';
 import { describeSchedule } from '../temporal/schedules';
 import { apiClient } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
+import { sharedMirrorEnv } from './support/stack';
 import { startTarget, type Target } from './support/target';
 
 /** Each mirror gets half of the budget: the Supabase store refuses text SQLite would take (a lone surrogate). */
 const STORES: [string, () => Record<string, string>][] = [
   ['SQLite', () => ({})],
-  [
-    'Supabase (real PostgREST)',
-    () => ({
-      SUPABASE_URL: process.env.SUPABASE_TEST_URL!,
-      SUPABASE_SERVICE_KEY: process.env.SUPABASE_TEST_SERVICE_KEY!,
-    }),
-  ],
+  ['Supabase (real PostgREST)', sharedMirrorEnv],
 ];
 const REGISTRATIONS = 6000 / STORES.length;
 const QUERIES = 4000 / STORES.length;

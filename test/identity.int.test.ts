@@ -1,4 +1,4 @@
-import { createSignatureVerifier } from '../client';
+import { createSignatureVerifier } from '../client/index';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { startTarget, type Target } from './support/target';

@@ -4,7 +4,8 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
 import { scheduleMatchingTimes } from '../temporal/schedules';
 import type { ExecutionView } from '../api/schemas/executions';
-import type { JobView } from '../api/schemas/jobs';
+import type { JobDetailView, JobView } from '../api/schemas/jobs';
+import { DISABLED_NOTE } from '../temporal/schedule-options';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
@@ -22,7 +23,7 @@ describe('operations', () => {
     const name = uniqueName('ops');
     created.push(name);
     const endpoint = `/ops/${name}`;
-    const res = await api.register({
+    const body = {
       name,
       service: 'ops-service',
       endpoint,
@@ -30,9 +31,10 @@ describe('operations', () => {
       enabled: false,
       retry: fastRetry,
       ...overrides,
-    });
+    };
+    const res = await api.register(body);
     expect(res.status).toBe(201);
-    return { name, endpoint };
+    return { name, endpoint, body };
   }
   const jobOf = async (name: string) => (await api.call<{ job: JobView }>('GET', `/api/jobs/${name}`)).body.job;
   const sql = (query: string, ...params: unknown[]) => {
@@ -87,6 +89,31 @@ describe('operations', () => {
     expect(sql('SELECT enabled, paused, pause_note FROM job_schedules WHERE job_name = ?', name)).toEqual([
       { enabled: 1, paused: 0, pause_note: null },
     ]);
+  });
+
+  test('pauses and resumes are kept as history, with who, when and the note, a pause made in Temporal itself too', async () => {
+    const { name, body } = await register({ enabled: true });
+    const since = Date.now() - 1000;
+    expect((await api.call('POST', `/api/jobs/${name}/pause`, { note: 'crawler maintenance' })).status).toBe(200);
+    expect((await api.call('POST', `/api/jobs/${name}/resume`, { note: 'done' })).status).toBe(200);
+    await scheduler.client.schedule.getHandle(scheduleIdOf(name)).pause('from Temporal Web');
+    expect((await api.call('POST', '/api/reconcile')).status).toBe(200); // the reconciler sees it
+    expect((await api.call('POST', `/api/jobs/${name}/resume`)).status).toBe(200);
+    const disabled = await api.register({ ...body, enabled: false });
+    expect(disabled.body).toMatchObject({ status: 'updated' });
+
+    const { pauseHistory } = (await api.call<{ job: JobDetailView }>('GET', `/api/jobs/${name}`)).body.job;
+    expect(pauseHistory).toEqual([
+      { at: expect.any(String), paused: true, by: 'service', note: DISABLED_NOTE },
+      { at: expect.any(String), paused: false, by: 'anonymous', note: 'resumed by anonymous' },
+      { at: expect.any(String), paused: true, by: null, note: 'from Temporal Web' },
+      { at: expect.any(String), paused: false, by: 'anonymous', note: 'resumed by anonymous: done' },
+      { at: expect.any(String), paused: true, by: 'anonymous', note: 'paused by anonymous: crawler maintenance' },
+    ]);
+    const times = pauseHistory.map((c) => Date.parse(c.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(since);
+    expect(times[0]).toBeLessThanOrEqual(Date.now() + 1000);
   });
 
   test('enabled is the service’s, paused an admin’s: a job runs only while enabled and not paused', async () => {

@@ -6,6 +6,7 @@ import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually } from './support/target';
 import { WorkflowType } from '../jobs/workflow-types';
+import { definitionOfAction } from '../temporal/schedule-options';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Registration against real Temporal: what is refused creates nothing; what is accepted is idempotent. */
@@ -32,6 +33,7 @@ describe('registration', () => {
     scheduler = await startTestScheduler({
       EMAIL_SERVICE_URL: 'http://127.0.0.1:9',
       CRAWLER_SERVICE_URL: 'http://127.0.0.1:9',
+      SCHEDULER_ALERT_WEBHOOKS: 'ops-slack=http://127.0.0.1:9/slack,pager=http://127.0.0.1:9/pager',
     });
     api = apiClient(scheduler.url);
   });
@@ -70,6 +72,20 @@ describe('registration', () => {
     ['a number as name (never coerced)', { name: 123 }, 'name'],
     ['a NUL character in the payload', { payload: { note: 'a\u0000b' } }, 'payload'],
     ['a GET payload too big for a header', { method: 'GET', payload: { blob: 'x'.repeat(5000) } }, 'payload'],
+    ['a streak of one', { alerts: { consecutiveFailures: 1 } }, 'alerts.consecutiveFailures'],
+    ['a dead-man in words', { alerts: { noSuccessWithinSeconds: '2d' } }, 'alerts.noSuccessWithinSeconds'],
+    ['an alert destination not configured', { alerts: { destinations: ['email'] } }, 'alerts.destinations'],
+    ['an unknown alert rule', { alerts: { onPaused: true } }, 'alerts.onPaused'],
+    ['a completion timeout on a job that is not async', { completionTimeoutSeconds: 600 }, 'completionTimeoutSeconds'],
+    ['a heartbeat timeout on a job that is not async', { heartbeatTimeoutSeconds: 60 }, 'heartbeatTimeoutSeconds'],
+    ['a completion timeout over 7 days', { async: true, completionTimeoutSeconds: 604801 }, 'completionTimeoutSeconds'],
+    ['a heartbeat timeout under 10 s', { async: true, heartbeatTimeoutSeconds: 5 }, 'heartbeatTimeoutSeconds'],
+    [
+      'a heartbeat timeout past the completion timeout',
+      { async: true, completionTimeoutSeconds: 600, heartbeatTimeoutSeconds: 900 },
+      'heartbeatTimeoutSeconds',
+    ],
+    ['async given as a string (never coerced)', { async: 'yes' }, 'async'],
   ];
 
   test.each(invalid)('%s is a 400 naming the field, and nothing is created', async (_label, overrides, field) => {
@@ -131,6 +147,37 @@ describe('registration', () => {
     const next = new Date(changed.body.job.nextRunTimes[0]!);
     const paris = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', weekday: 'short' });
     expect(paris.format(next).replace(',', '')).toBe('Mon 10');
+  });
+
+  test('alert rules travel in the schedule: shown in effect, changed by registering again, unchanged when repeated', async () => {
+    const body = job({ cron: '@daily' });
+    const definition = async () =>
+      definitionOfAction((await scheduler.client.schedule.getHandle(scheduleIdOf(body.name)).describe()).action);
+    const view = async () => (await api.call<{ job: JobView }>('GET', `/api/jobs/${body.name}`)).body.job;
+
+    // no rules: none stored (as on every schedule made before rules existed), the defaults in effect
+    expect((await api.register(body)).body.status).toBe('created');
+    expect(await definition()).not.toHaveProperty('alerts');
+    expect((await view()).alerts).toMatchObject({
+      onFailure: true,
+      consecutiveFailures: 3,
+      noSuccessWithinDerived: true,
+      destinations: ['ops-slack', 'pager'],
+    });
+    expect((await api.register({ ...body, alerts: {} })).body.status).toBe('unchanged');
+
+    const alerts = { consecutiveFailures: null, noSuccessWithinSeconds: 7200, destinations: ['pager'] };
+    const changed = await api.register({ ...body, alerts });
+    expect(changed).toMatchObject({ status: 200, body: { status: 'updated' } });
+    expect((await definition())?.alerts).toEqual(alerts);
+    expect((await view()).alerts).toMatchObject({
+      onFailure: true,
+      consecutiveFailures: null,
+      noSuccessWithinSeconds: 7200,
+      noSuccessWithinDerived: false,
+      destinations: ['pager'],
+    });
+    expect((await api.register({ ...body, alerts: { ...alerts } })).body.status).toBe('unchanged');
   });
 
   test("a job's view comes from the mirror: its next run times appear after creation and stay ahead of now", async () => {

@@ -6,6 +6,7 @@ import type { ExecutionView } from '../api/schemas/executions';
 import type { JobView } from '../api/schemas/jobs';
 import { apiClient } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
+import { sharedMirrorEnv } from './support/stack';
 import { eventually, startTarget, type Target } from './support/target';
 
 /** The seed's integration checklist, on each store. */
@@ -37,10 +38,7 @@ const stores: [string, () => Record<string, string>, (s: TestScheduler) => Sql][
   ],
   [
     'Supabase (supabase-js → PostgREST → PostgreSQL)',
-    () => ({
-      SUPABASE_URL: process.env.SUPABASE_TEST_URL!,
-      SUPABASE_SERVICE_KEY: process.env.SUPABASE_TEST_SERVICE_KEY!,
-    }),
+    sharedMirrorEnv,
     () => async (sql) => {
       const pg = new PgClient({ connectionString: process.env.SUPABASE_TEST_DB_URL });
       await pg.connect();

@@ -6,6 +6,7 @@ import { describeSchedule } from '../temporal/schedules';
 import { DISABLED_NOTE } from '../temporal/schedule-options';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
+import { sharedMirrorEnv } from './support/stack';
 import { startTarget, type Target } from './support/target';
 
 const SMILE = '😀'; // four bytes of UTF-8, two UTF-16 units
@@ -46,10 +47,7 @@ const stores: [string, () => Record<string, string>, (s: TestScheduler, id: stri
   ],
   [
     'Supabase (real PostgREST)',
-    () => ({
-      SUPABASE_URL: process.env.SUPABASE_TEST_URL!,
-      SUPABASE_SERVICE_KEY: process.env.SUPABASE_TEST_SERVICE_KEY!,
-    }),
+    sharedMirrorEnv,
     async (_scheduler, id, job) => {
       const pg = new PgClient({ connectionString: process.env.SUPABASE_TEST_DB_URL });
       await pg.connect();

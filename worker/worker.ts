@@ -1,7 +1,7 @@
 import { type InjectedSinks, type NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import type { ExecutionSinks } from '../jobs/execution-events';
-import { mirrorTaskQueueOf } from '../jobs/ids';
+import { alertsTaskQueueOf, mirrorTaskQueueOf } from '../jobs/ids';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -20,33 +20,36 @@ export interface WorkerOptions {
    * tasks (sub-millisecond for runJob) sharing the event loop with the API. n ≥ 1: that many worker threads.
    */
   workflowThreads: number;
+  /**
+   * What this process polls: `runs` (the runs, their calls, the reconciler and, beside them, the mirror writes) and
+   * `alerts` (the jobs' alert watches, on `<task queue>-alerts`). The processes that serve the API poll the alerts, so
+   * that a stopped job worker is still noticed (docs/alerts.md).
+   */
+  polls: { runs: boolean; alerts: boolean };
 }
 
 const noop = { fn: () => undefined };
 /** Sinks that drop every event: for a worker or a replay with no logs or metrics to feed. */
 export const NO_EXECUTION_SINKS: InjectedSinks<ExecutionSinks> = { executions: { started: noop, ended: noop } };
 
-/** The worker's two halves, run and stopped together. */
+/** The process's workers, run and stopped together. */
 export interface Workers {
-  /** Resolves when both have shut down; rejects when either fails. */
+  /** Resolves when all have shut down; rejects when one fails. */
   run(): Promise<void>;
   shutdown(): void;
 }
 
 /**
- * A worker for `runJob` runs, their calls and the reconciler, sized for the seed's 256 MiB pod; and beside it, on
- * `<task queue>-mirror`, one for the mirror writes alone. A bulkhead: writes stuck on a locked or unreachable
- * mirror hold slots of their own, never the slots the calls need.
+ * A worker for `runJob` runs, their calls and the reconciler, sized for the seed's 256 MiB pod; beside it, on
+ * `<task queue>-mirror`, one for the mirror writes alone (a bulkhead: writes stuck on a locked or unreachable mirror
+ * hold slots of their own, never the slots the calls need); and, on `<task queue>-alerts`, one for the jobs' alert
+ * watches and their deliveries. Which of them run is {@link WorkerOptions.polls}.
  */
 export async function createWorkers(opts: WorkerOptions): Promise<Workers> {
-  const main = await Worker.create({
+  const workflows = {
     connection: opts.connection,
     namespace: opts.namespace,
-    taskQueue: opts.taskQueue,
     workflowBundle: { codePath: opts.workflowBundlePath },
-    activities: opts.activities,
-    sinks: opts.sinks,
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: 10,
     maxCachedWorkflows: 100,
     shutdownGraceTime: '10s',
@@ -59,20 +62,43 @@ export async function createWorkers(opts: WorkerOptions): Promise<Workers> {
     ...(opts.workflowThreads === 0
       ? { debugMode: true, isolateExecutionTimeout: '5s' }
       : { workflowThreadPoolSize: opts.workflowThreads }),
-  });
-  const mirror = await Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace,
-    taskQueue: mirrorTaskQueueOf(opts.taskQueue),
-    activities: { recordExecution: opts.activities.recordExecution },
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentMirrorWrites,
-    shutdownGraceTime: '10s',
-  });
-  const both = [main, mirror];
+  };
+  const { activities } = opts;
+  const workers: Worker[] = [];
+  if (opts.polls.runs) {
+    workers.push(
+      await Worker.create({
+        ...workflows,
+        taskQueue: opts.taskQueue,
+        activities,
+        sinks: opts.sinks,
+        maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities,
+      }),
+      await Worker.create({
+        connection: opts.connection,
+        namespace: opts.namespace,
+        taskQueue: mirrorTaskQueueOf(opts.taskQueue),
+        activities: { recordExecution: activities.recordExecution },
+        maxConcurrentActivityTaskExecutions: opts.maxConcurrentMirrorWrites,
+        shutdownGraceTime: '10s',
+      }),
+    );
+  }
+  if (opts.polls.alerts) {
+    const { readJobHealth, recordAlert, listAlertDestinations, deliverAlert } = activities;
+    workers.push(
+      await Worker.create({
+        ...workflows,
+        taskQueue: alertsTaskQueueOf(opts.taskQueue),
+        activities: { readJobHealth, recordAlert, listAlertDestinations, deliverAlert },
+        maxConcurrentActivityTaskExecutions: 20,
+      }),
+    );
+  }
   return {
-    run: () => Promise.all(both.map((w) => w.run())).then(() => undefined),
+    run: () => Promise.all(workers.map((w) => w.run())).then(() => undefined),
     shutdown() {
-      for (const w of both) if (w.getState() === 'RUNNING') w.shutdown();
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
   };
 }

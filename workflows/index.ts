@@ -1,2 +1,3 @@
 export { mirrorExecution, runJob } from './run-job';
 export { reconcile } from './reconcile';
+export { watchJob } from './watch-job';

@@ -2,11 +2,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  defineSignal,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
   proxyLocalActivities,
   proxySinks,
+  setHandler,
   startChild,
   workflowInfo,
   type ActivityOptions,
@@ -16,7 +18,8 @@ import type { Activities } from '../activities';
 import { startedExecution, type ExecutionRecord, type ExecutionStatus } from '../jobs/execution';
 import type { ExecutionSinks, ExecutionStarted } from '../jobs/execution-events';
 import { mirrorTaskQueueOf, nominalTimeOf } from '../jobs/ids';
-import type { JobDefinition } from '../jobs/job';
+import { attemptSeconds, completionOf, type JobDefinition } from '../jobs/job';
+import { RunSignal } from '../jobs/workflow-types';
 import { NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type RunJobInput } from '../jobs/run-input';
 
 /*
@@ -42,18 +45,31 @@ const mirrorWriter = () =>
  * its interval while the mirror is locked (a run that outlasts it makes overlap `skip` skip the next occurrence).
  */
 const { recordExecution: recordEndInPlace } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '250ms',
+  startToCloseTimeout: '250ms', // activities/mirror.ts's IN_PLACE_BUDGET_MS
   scheduleToCloseTimeout: '400ms', // a worker short of local-activity slots hands the row on too
   retry: { maximumAttempts: 1 },
 });
 const { executions } = proxySinks<ExecutionSinks>();
 
-/** The job's own policy: a per-attempt timeout and the retries it registered (SPEC §2, §5). */
+/** Who asked to cancel the run: `{by}`, sent by the API just before it cancels the run. */
+const cancelRequested = defineSignal<[{ by: string }]>(RunSignal.cancelRequested);
+
+/**
+ * The job's own policy: a per-attempt timeout and the retries it registered (SPEC §2, §5). An async job's attempt
+ * lasts until its service reports the end (docs/long-running.md): its call's timeout plus its completion timeout,
+ * and its heartbeat timeout when it has one; the worker heartbeats only while the call itself is open.
+ */
 function callOptions(job: JobDefinition): ActivityOptions {
+  const completion = completionOf(job);
+  const timeouts: Pick<ActivityOptions, 'startToCloseTimeout' | 'heartbeatTimeout'> = completion.async
+    ? {
+        startToCloseTimeout: `${attemptSeconds(job)}s`,
+        heartbeatTimeout: completion.heartbeatTimeoutSeconds ? `${completion.heartbeatTimeoutSeconds}s` : undefined,
+      }
+    : // The call aborts itself at timeoutSeconds; Temporal's timeout only catches a worker that died mid-call.
+      { startToCloseTimeout: `${job.timeoutSeconds + 10}s`, heartbeatTimeout: '30s' };
   return {
-    // The call aborts itself at timeoutSeconds; Temporal's timeout only catches a worker that died mid-call.
-    startToCloseTimeout: `${job.timeoutSeconds + 10}s`,
-    heartbeatTimeout: '30s',
+    ...timeouts,
     retry: {
       maximumAttempts: job.retry.maxAttempts,
       initialInterval: `${job.retry.initialIntervalSeconds}s`,
@@ -72,8 +88,10 @@ function callOptions(job: JobDefinition): ActivityOptions {
  *   failed, or the cancellation itself when the run was cancelled.
  */
 export async function runJob(input: RunJobInput): Promise<ExecutionRecord> {
+  let cancelledBy: string | null = null;
+  setHandler(cancelRequested, ({ by }) => void (cancelledBy ??= by));
   const execution = recordStart(input);
-  const call = await callTheService(input, execution);
+  const call = await callTheService(input, execution, () => cancelledBy);
   const ended = await recordEnd(execution, call);
   return endWith(ended, call);
 }
@@ -111,8 +129,15 @@ function recordStart(input: RunJobInput): ExecutionRecord {
   return execution;
 }
 
-/** Calls the owning service under the job's own policy; a failure or a cancellation is returned, not thrown. */
-async function callTheService(input: RunJobInput, execution: ExecutionRecord): Promise<CallOutcome> {
+/**
+ * Calls the owning service under the job's own policy; a failure or a cancellation is returned, not thrown. A
+ * cancellation names who asked for it, when an admin did (`cancelledBy`).
+ */
+async function callTheService(
+  input: RunJobInput,
+  execution: ExecutionRecord,
+  cancelledBy: () => string | null,
+): Promise<CallOutcome> {
   const { job } = input;
   const { callService } = proxyActivities<Activities>(callOptions(job));
   try {
@@ -132,7 +157,7 @@ async function callTheService(input: RunJobInput, execution: ExecutionRecord): P
       failure: null,
     };
   } catch (err) {
-    return { fields: failureOutcome(err, job), failure: err };
+    return { fields: failureOutcome(err, job, cancelledBy()), failure: err };
   }
 }
 
@@ -210,8 +235,9 @@ function startEventOf(execution: ExecutionRecord): ExecutionStarted {
   };
 }
 
-function failureOutcome(err: unknown, job: JobDefinition): Partial<ExecutionRecord> {
-  if (isCancellation(err)) return { status: 'cancelled', error: 'cancelled' };
+function failureOutcome(err: unknown, job: JobDefinition, cancelledBy: string | null): Partial<ExecutionRecord> {
+  if (isCancellation(err))
+    return { status: 'cancelled', error: cancelledBy ? `cancelled by ${cancelledBy}` : 'cancelled' };
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const details =
     cause instanceof ApplicationFailure ? (cause.details?.[0] as CallFailureDetails | undefined) : undefined;

@@ -4,10 +4,12 @@ import type { ExecutionUseCases } from '../use-cases/executions';
 import { requireAdmin, requireListOf } from '../identity';
 import type { JobUseCases } from '../use-cases/jobs';
 import { NoContent } from '../schemas/common';
-import { ExecutionPageSchema, ExecutionReply, JobExecutionsQuery } from '../schemas/executions';
+import { LedgerQuery, LedgerReply } from '../schemas/occurrences';
+import { ExecutionPageSchema, ExecutionReply, JobExecutionsQuery, statusesOf } from '../schemas/executions';
 import {
   BackfillBody,
   BackfillReply,
+  JobDetailReply,
   JobListQuery,
   JobNameParams,
   JobPageSchema,
@@ -35,7 +37,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobUseCases; execution
     return jobs.list(req.query);
   });
 
-  app.get('/:name', { schema: { params: JobNameParams, response: { 200: JobReply } } }, async (req) => ({
+  app.get('/:name', { schema: { params: JobNameParams, response: { 200: JobDetailReply } } }, async (req) => ({
     job: await jobs.get(req.params.name, req.caller),
   }));
 
@@ -75,8 +77,17 @@ export const jobRoutes: FastifyPluginAsyncTypebox<{ jobs: JobUseCases; execution
   );
 
   app.get(
+    '/:name/occurrences',
+    { schema: { params: JobNameParams, querystring: LedgerQuery, response: { 200: LedgerReply } } },
+    async (req) => jobs.ledger(req.params.name, req.query, req.caller),
+  );
+
+  app.get(
     '/:name/executions',
     { schema: { params: JobNameParams, querystring: JobExecutionsQuery, response: { 200: ExecutionPageSchema } } },
-    async (req) => executions.listOfJob(req.params.name, req.query, req.caller),
+    async (req) => {
+      const { status, ...filters } = req.query;
+      return executions.listOfJob(req.params.name, { ...filters, statuses: statusesOf(status) }, req.caller);
+    },
   );
 };

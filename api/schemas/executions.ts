@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DROPPABLE_FIELDS, EXECUTION_STATUSES, TRIGGERS } from '../../jobs/execution';
+import { DROPPABLE_FIELDS, EXECUTION_STATUSES, TRIGGERS, type ExecutionStatus } from '../../jobs/execution';
+import { InvalidRequestError } from '../errors';
 import { literals } from '../../jobs/schema';
 import { NextCursor, Nullable, Timestamp } from './common';
 
@@ -24,7 +25,23 @@ export const ExecutionViewSchema = Type.Object({
   runId: Nullable(Type.String()),
   /** The fields the mirror's store refused and the row was stored without (e.g. `["response"]`); null when whole. */
   droppedFields: Nullable(Type.Array(literals(DROPPABLE_FIELDS))),
+  /** The runs that retried this one (their `retryOf` is its id), oldest first; [] when none has. */
+  retriedBy: Type.Array(Type.Object({ id: Type.String(), status: literals(EXECUTION_STATUSES) })),
   temporal: Type.Object({ url: Type.String() }),
+  /**
+   * The run's call as Temporal holds it, in the view of one running run (`GET /api/executions/:id`) only: the
+   * attempt, whether it is open or waits to call again, and for an async job the service's last heartbeat and
+   * progress (docs/long-running.md).
+   */
+  call: Type.Optional(
+    Type.Object({
+      attempt: Type.Integer(),
+      state: Type.Union([Type.Literal('open'), Type.Literal('backoff')]),
+      lastHeartbeatAt: Nullable(Timestamp),
+      progress: Type.Unknown(),
+      lastFailure: Nullable(Type.String()),
+    }),
+  ),
 });
 export type ExecutionView = Static<typeof ExecutionViewSchema>;
 
@@ -39,7 +56,10 @@ export const ExecutionPageSchema = Type.Object({
 
 /** The filters every list of runs takes (`GET /api/executions`, `GET /api/jobs/:name/executions`). */
 const ExecutionFilters = {
-  status: Type.Optional(literals(EXECUTION_STATUSES)),
+  /** One status, or several separated by commas (`failed,timed_out`): runs in any of them. */
+  status: Type.Optional(
+    Type.String({ maxLength: 200, description: `One or more of ${EXECUTION_STATUSES.join(', ')}, comma-separated.` }),
+  ),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   before: Type.Optional(Type.String({ maxLength: 500 })),
   /** Runs started at or after this instant. */
@@ -62,3 +82,18 @@ export const ExecutionIdParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 300 }) },
   { additionalProperties: false },
 );
+
+/**
+ * A list query's `status` (one status, or several separated by commas) as the statuses it names; undefined when absent.
+ * @throws {@link InvalidRequestError} on `status` when a name in it is not a status.
+ */
+export function statusesOf(status: string | undefined): ExecutionStatus[] | undefined {
+  if (status === undefined) return undefined;
+  const names = status.split(',').map((name) => name.trim());
+  if (!names.every((name): name is ExecutionStatus => (EXECUTION_STATUSES as readonly string[]).includes(name))) {
+    throw new InvalidRequestError(
+      `status: must be one of ${EXECUTION_STATUSES.join(', ')}, or several of them separated by commas`,
+    );
+  }
+  return [...new Set(names)];
+}

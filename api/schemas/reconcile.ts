@@ -10,7 +10,14 @@ const ReconcileReportSchema = Type.Object({
   executionsChecked: Type.Integer(),
   executionsRepaired: Type.Array(Type.String()),
   failures: Type.Array(Type.String()),
-  retention: Nullable(Type.Object({ endedBefore: Timestamp, rowsRemoved: Type.Integer(), finished: Type.Boolean() })),
+  retention: Nullable(
+    Type.Object({
+      endedBefore: Timestamp,
+      rowsRemoved: Type.Integer(),
+      alertsRemoved: Type.Optional(Type.Integer()),
+      finished: Type.Boolean(),
+    }),
+  ),
 });
 
 /** `POST /api/reconcile`, 200: the pass ended within a minute. */

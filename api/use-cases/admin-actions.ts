@@ -3,6 +3,7 @@ import { scheduleIdOf, startedWorkflowIdOf } from '../../jobs/ids';
 import type { JsonObject } from '../../jobs/job';
 import type { ExecutionView } from '../schemas/executions';
 import type { JobView } from '../schemas/jobs';
+import { adminPauseNote } from '../../jobs/pause-note';
 import { checkPayload } from '../../jobs/validate';
 import { startRun } from '../../temporal/runs';
 import { adminPausedOf, DISABLED_NOTE } from '../../temporal/schedule-options';
@@ -27,7 +28,7 @@ export async function setPaused(
 ): Promise<JobView> {
   const { job, schedule } = await loadJob(ctx, name, caller);
   const handle = ctx.client.schedule.getHandle(scheduleIdOf(name));
-  const text = `${paused ? 'paused' : 'resumed'} by ${caller.name}${note ? `: ${note}` : ''}`;
+  const text = adminPauseNote(paused, caller.name, note);
   if (paused) await handle.pause(text);
   else if (job.enabled) await handle.unpause(text);
   else if (adminPausedOf(job, schedule.state)) await handle.pause(DISABLED_NOTE);

@@ -1,5 +1,6 @@
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import { scheduleIdOf } from '../../jobs/ids';
+import type { AlertSettings } from '../../jobs/alert-rules';
 import type { JobDefinition } from '../../jobs/job';
 import type { JobView } from '../schemas/jobs';
 import type { ServiceRegistry } from '../../jobs/services';
@@ -8,6 +9,7 @@ import type { TemporalLinks } from '../../temporal/links';
 import { jobRowOf } from '../../temporal/mirror';
 import { definitionOfAction } from '../../temporal/schedule-options';
 import { deleteSchedule, describeSchedule } from '../../temporal/schedules';
+import type { WatchNotifier } from '../../temporal/watch';
 import { JobNotFoundError } from '../errors';
 import { mayActFor, type Caller } from '../identity';
 import { toJobView } from '../views';
@@ -22,6 +24,20 @@ export interface UseCaseDeps {
   /** The task queue job runs are started on. */
   taskQueue: string;
   links: TemporalLinks;
+  /**
+   * The configured alert destinations (a job may name only these) and default rules (`config.alerts`): the job view
+   * shows each job's rules in effect.
+   */
+  alerts: AlertSettings;
+  /** The jobs' alert watches: told of new rules, ended with their job. Absent: none is started (unit tests). */
+  watch?: Pick<WatchNotifier, 'rulesChanged' | 'stop'>;
+  /**
+   * `SCHEDULER_SIGNING_SECRET`, when the calls are signed: a service may then report on an async job's run with the
+   * call's own signature instead of its token (api/use-cases/reports.ts).
+   */
+  signingSecret?: string;
+  /** The admin console's address (`…/admin/`, with its slash), which alerts link to (config `alerts.consoleUrl`). */
+  consoleUrl: string;
 }
 
 /** The deps, and the one refresher of next run times that every read shares. */
@@ -61,13 +77,14 @@ export function jobRowOfSchedule(schedule: ScheduleDescription): JobRecord {
 }
 
 /** Writes a job's mirror row; answers the job's view from the row the store then has (counters, last run). */
-export async function writeJobRow({ store, links }: UseCaseContext, row: JobRecord): Promise<JobView> {
-  await store.upsertJob(row);
-  return toJobView((await store.getJob(row.definition.name)) ?? row, links);
+export async function writeJobRow(ctx: UseCaseContext, row: JobRecord): Promise<JobView> {
+  await ctx.store.upsertJob(row);
+  return toJobView((await ctx.store.getJob(row.definition.name)) ?? row, ctx);
 }
 
 /** Deletes a job's schedule (its runs and their history stay) and its mirror row; a job already gone is fine. */
-export async function deleteJob({ client, store }: UseCaseContext, name: string): Promise<void> {
+export async function deleteJob({ client, store, watch }: UseCaseContext, name: string): Promise<void> {
   await deleteSchedule(client, scheduleIdOf(name));
   await store.deleteJob(name);
+  await watch?.stop(name);
 }

@@ -69,7 +69,7 @@ export async function replaceServiceJobs(
 
 /** The bodies as validated definitions of `service`, each marked `declared`; a name given twice is refused. */
 async function declaredJobs(
-  { services }: UseCaseContext,
+  { services, alerts }: UseCaseContext,
   service: string,
   bodies: DeclaredJob[],
 ): Promise<JobDefinition[]> {
@@ -82,7 +82,7 @@ async function declaredJobs(
         }
         if (seen.has(body.name)) throw new InvalidJobError('name', `${body.name} appears twice`);
         seen.add(body.name);
-        return { ...normalizeJob({ ...body, service }, services), declared: true };
+        return { ...normalizeJob({ ...body, service }, services, alerts.destinations), declared: true };
       }),
     ),
   );

@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { startedWorkflowIdOf, scheduleIdOf } from '../../jobs/ids';
-import { RETRYABLE_STATUSES, type ExecutionRecord } from '../../jobs/execution';
+import { UNSUCCESSFUL_STATUSES, type ExecutionRecord } from '../../jobs/execution';
 import type { ExecutionPageSchema, ExecutionView } from '../schemas/executions';
-import type { ExecutionQuery } from '../../store/job-store';
+import type { ExecutionQuery, RetryRun } from '../../store/job-store';
 import { fetchRunRow, fetchRunStatus } from '../../temporal/mirror';
+import { describeRunCall } from '../../temporal/reports';
 import { fetchRunInput, startRun } from '../../temporal/runs';
 import { definitionOfAction } from '../../temporal/schedule-options';
 import { describeSchedule } from '../../temporal/schedules';
-import {
-  ExecutionConflictError,
-  ExecutionNotFoundError,
-  ForbiddenError,
-  InvalidRequestError,
-  JobNotFoundError,
-} from '../errors';
+import { ExecutionConflictError, ExecutionNotFoundError, ForbiddenError, JobNotFoundError } from '../errors';
 import { mayActFor, type Caller } from '../identity';
 import { toExecutionView } from '../views';
 import type { UseCaseContext } from './context';
+import { decodeCursor, encodeCursor } from './cursor';
 
 /** A page of runs, newest first; pass `nextCursor` as `before` for the next, older page (null on the last). */
 type ExecutionPage = Static<typeof ExecutionPageSchema>;
@@ -42,17 +38,27 @@ export function createExecutionUseCases(ctx: UseCaseContext) {
 export type ExecutionUseCases = ReturnType<typeof createExecutionUseCases>;
 
 /**
- * One run, from the mirror; Temporal answers for a run whose row is not written yet.
+ * One run, from the mirror; Temporal answers for a run whose row is not written yet. A running one shows its call as
+ * Temporal holds it (`call`: attempt, last heartbeat, progress).
  * @throws {@link ExecutionNotFoundError} when there is no such run, or the caller may not see it.
  */
-async function getExecution(ctx: UseCaseContext, id: string, caller: Caller): Promise<ExecutionView> {
-  return toExecutionView(await loadExecution(ctx, id, caller), ctx.links);
+export async function getExecution(ctx: UseCaseContext, id: string, caller: Caller): Promise<ExecutionView> {
+  const execution = await loadExecution(ctx, id, caller);
+  const view = toExecutionView(execution, ctx.links, await ctx.store.listRetriesOf([id]));
+  if (execution.status !== 'running') return view;
+  const call = (await describeRunCall(ctx.client, id))?.call;
+  if (!call) return view;
+  const { attempt, state, lastHeartbeatAt, progress, lastFailure } = call;
+  return {
+    ...view,
+    call: { attempt, state, lastHeartbeatAt: lastHeartbeatAt?.toISOString() ?? null, progress, lastFailure },
+  };
 }
 
 /**
  * A page of runs, newest first, from the mirror; a service reads only its own.
  * @throws {@link ForbiddenError} on `service` when a service asks for another's runs.
- * @throws {@link InvalidRequestError} on `before` when it is not a cursor this API returned.
+ * @throws InvalidRequestError on `before` when it is not a cursor this API returned (api/use-cases/cursor.ts).
  */
 async function listExecutions(
   { store, links }: UseCaseContext,
@@ -63,11 +69,15 @@ async function listExecutions(
     throw new ForbiddenError('service: a service may only read its own executions');
   }
   const service = caller.kind === 'service' ? caller.name : query.service;
-  const rows = await store.listExecutions({ ...query, service, before: decodeCursor(query.before) });
+  const rows = await store.listExecutions({ ...query, service, before: positionOf(query.before) });
   const last = rows.length === query.limit ? rows[rows.length - 1] : undefined;
+  const retries = new Map<string, RetryRun[]>();
+  for (const retry of await store.listRetriesOf(rows.map((r) => r.id))) {
+    retries.set(retry.retryOf, [...(retries.get(retry.retryOf) ?? []), retry]);
+  }
   return {
-    executions: rows.map((r) => toExecutionView(r, links)),
-    nextCursor: last ? encodeCursor(last) : null,
+    executions: rows.map((r) => toExecutionView(r, links, retries.get(r.id))),
+    nextCursor: last ? encodeCursor(last.startedAt, last.id) : null,
   };
 }
 
@@ -99,9 +109,9 @@ async function listJobExecutions(
 async function retryExecution(ctx: UseCaseContext, id: string, caller: Caller): Promise<ExecutionView> {
   const original = await loadExecution(ctx, id, caller);
   const status = await fetchRunStatus(ctx.client, original);
-  if (!RETRYABLE_STATUSES.includes(status)) {
+  if (!UNSUCCESSFUL_STATUSES.includes(status)) {
     throw new ExecutionConflictError(
-      `execution ${id} is ${status}: only ${RETRYABLE_STATUSES.join(', ')} runs can be retried`,
+      `execution ${id} is ${status}: only ${UNSUCCESSFUL_STATUSES.join(', ')} runs can be retried`,
     );
   }
   const input = await fetchRunInput(ctx.client, id);
@@ -122,7 +132,11 @@ async function retryExecution(ctx: UseCaseContext, id: string, caller: Caller): 
  * The run `id` for a caller allowed to see it: its mirror row, else its row as Temporal describes it.
  * @throws {@link ExecutionNotFoundError} when there is no such run, or it is another service's.
  */
-async function loadExecution({ client, store }: UseCaseContext, id: string, caller: Caller): Promise<ExecutionRecord> {
+export async function loadExecution(
+  { client, store }: UseCaseContext,
+  id: string,
+  caller: Caller,
+): Promise<ExecutionRecord> {
   const execution = (await store.getExecution(id)) ?? (await fetchRunRow(client, id));
   if (!execution || !mayActFor(caller, execution.service)) throw new ExecutionNotFoundError(id);
   return execution;
@@ -134,17 +148,8 @@ async function fetchCurrentDefinition({ client }: UseCaseContext, jobName: strin
   return schedule && definitionOfAction(schedule.action);
 }
 
-const encodeCursor = (e: ExecutionRecord) => Buffer.from(JSON.stringify([e.startedAt, e.id])).toString('base64url');
-
-function decodeCursor(cursor: string | undefined): ExecutionQuery['before'] {
-  if (!cursor) return undefined;
-  try {
-    const [startedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof startedAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(startedAt))) {
-      return { startedAt, id };
-    }
-  } catch {
-    // falls through to the 400 below
-  }
-  throw new InvalidRequestError('before: not a cursor returned by this API');
+/** The `before` position of a list of runs. */
+function positionOf(cursor: string | undefined): ExecutionQuery['before'] {
+  const position = decodeCursor(cursor);
+  return position && { startedAt: position.at, id: position.id };
 }

@@ -5,13 +5,17 @@ import { backfillJob } from './backfill';
 import type { UseCaseContext } from './context';
 import { replaceServiceJobs, type DeclaredJob } from './declared-set';
 import { getJob, listJobs, type JobFilter } from './job-reads';
+import { jobLedger } from './occurrences';
 import { registerJob } from './register-job';
+import { sharedReads } from './shared-reads';
 
 /**
  * The job use cases the API's routes call, bound to one context: jobs as Temporal Schedules, Temporal first, then
  * the mirror. Each is documented where it is written (its errors included).
  */
 export function createJobUseCases(ctx: UseCaseContext) {
+  // identical list reads share an answer for a second (polling consoles); every write through the API drops them
+  const pages = sharedReads((filter: JobFilter) => listJobs(ctx, filter));
   return {
     /** See {@link registerJob}. */
     register: (body: JobRegistration, caller: Caller) => registerJob(ctx, body, caller),
@@ -20,8 +24,13 @@ export function createJobUseCases(ctx: UseCaseContext) {
       replaceServiceJobs(ctx, service, bodies, caller, options),
     /** See {@link getJob}. */
     get: (name: string, caller: Caller) => getJob(ctx, name, caller),
-    /** See {@link listJobs}. */
-    list: (filter: JobFilter) => listJobs(ctx, filter),
+    /** See {@link listJobs}; identical filters within a second share one answer ({@link sharedReads}). */
+    list: (filter: JobFilter) => pages.read(filter),
+    /** Drops the answers {@link list} shares, so that a read after a write sees it (the API calls it on every write). */
+    forgetReads: pages.forget,
+    /** See {@link jobLedger}. */
+    ledger: (name: string, window: { from?: string; to?: string }, caller: Caller) =>
+      jobLedger(ctx, name, window, caller),
     /** See {@link removeJob}. */
     remove: (name: string, caller: Caller) => removeJob(ctx, name, caller),
     /** An admin's pause; see {@link setPaused}. */

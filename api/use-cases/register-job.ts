@@ -29,13 +29,14 @@ export async function registerJob(
   body: JobRegistration,
   caller: Caller,
 ): Promise<{ status: RegisterStatus; job: JobView }> {
-  const job = normalizeJob(body, ctx.services);
+  const job = normalizeJob(body, ctx.services, ctx.alerts.destinations);
   if (!mayActFor(caller, job.service)) throw new ForbiddenError('service: a service may only register its own jobs');
   return applyJob(ctx, job);
 }
 
 /**
- * Creates or updates the schedule of one validated job, then writes its mirror row.
+ * Creates or updates the schedule of one validated job, then writes its mirror row and hands its alert watch the
+ * rules.
  * @throws {@link InvalidJobError} on `cron` or `timezone` when Temporal rejects the spec.
  * @throws {@link JobConflictError} when the name is another service's job, or a schedule that is not a job.
  */
@@ -57,7 +58,10 @@ export async function applyJob(
     });
   }
   const [status, row] = outcome;
-  return { status, job: await writeJobRow(ctx, row) };
+  const view = await writeJobRow(ctx, row);
+  // a new or changed job's watch takes its rules (starting it): a registration that changes nothing sends none
+  if (status !== 'unchanged') await ctx.watch?.rulesChanged(job);
+  return { status, job: view };
 }
 
 /**

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeJobStoreContract, REFUSED_TEXT } from '../../test/contracts/job-store';
+import { startedExecution } from '../../jobs/execution';
 import { NO_TIMES, StoreError } from '../job-store';
 import { openStore } from '../open-store';
 import { createSqliteStore, createSqliteStoreWithDb } from './sqlite-store';
@@ -46,6 +47,7 @@ describe('SQLite store on a file', () => {
     },
     paused: false,
     pauseNote: null,
+    scheduleNote: null,
     times: NO_TIMES,
     scheduleUpdatedAt: null,
     createdAt: '2026-11-26T12:00:00.000Z',
@@ -120,6 +122,7 @@ describe('SQLite store on a file', () => {
     expect(await store.getJob('from-before')).toMatchObject({
       paused: false,
       pauseNote: null,
+      scheduleNote: null,
       times: NO_TIMES,
       scheduleUpdatedAt: null,
       pruned: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 }, // history retention's counts, from 0
@@ -129,5 +132,58 @@ describe('SQLite store on a file', () => {
     await store.upsertJob({ ...job('from-before'), times, scheduleUpdatedAt: NOW });
     expect((await store.getJob('from-before'))?.times).toEqual(times);
     await store.close();
+  });
+
+  it('opens a file from before run health: each job has its health recounted from its rows', async () => {
+    const file = path.join(dir, 'before-health.db');
+    const { store, db } = createSqliteStoreWithDb(file);
+    await store.upsertJob(job('from-before'));
+    const run = (id: string, n: number, status: 'succeeded' | 'failed') => ({
+      ...startedExecution({
+        id,
+        jobName: 'from-before',
+        service: 'email-service',
+        trigger: 'schedule' as const,
+        triggeredBy: null,
+        retryOf: null,
+        scheduledAt: null,
+        startedAt: `2026-11-26T12:00:0${n}.000Z`,
+        runId: null,
+      }),
+      status,
+      completedAt: `2026-11-26T12:00:0${n + 1}.000Z`,
+      durationMs: 1000 * n,
+    });
+    for (const e of [run('a', 1, 'succeeded'), run('b', 3, 'failed'), run('c', 5, 'failed')]) {
+      await store.recordExecution(e);
+    }
+    const health = (await store.getJob('from-before'))?.health;
+    // the file as the release before wrote it: no health columns, nor their indexes
+    db.exec('DROP INDEX job_schedules_failing_idx');
+    db.exec('DROP INDEX scheduled_jobs_job_completed_idx');
+    db.exec('DROP INDEX scheduled_jobs_retry_of_idx');
+    for (const column of ['last_success_at', 'last_failure_at', 'consecutive_failures', 'pruned_failure_streak']) {
+      db.exec(`ALTER TABLE job_schedules DROP COLUMN ${column}`);
+    }
+    for (const column of ['duration_p50_ms', 'duration_p95_ms', 'recent_runs']) {
+      db.exec(`ALTER TABLE job_schedules DROP COLUMN ${column}`);
+    }
+    await store.close();
+
+    const reopened = createSqliteStore(file);
+    expect((await reopened.getJob('from-before'))?.health).toEqual(health);
+    expect(health).toEqual({
+      lastSuccessAt: '2026-11-26T12:00:02.000Z',
+      lastFailureAt: '2026-11-26T12:00:06.000Z',
+      consecutiveFailures: 2,
+      durations: { p50Ms: 3000, p95Ms: 5000 },
+      recentRuns: [
+        { id: 'c', status: 'failed', startedAt: '2026-11-26T12:00:05.000Z' },
+        { id: 'b', status: 'failed', startedAt: '2026-11-26T12:00:03.000Z' },
+        { id: 'a', status: 'succeeded', startedAt: '2026-11-26T12:00:01.000Z' },
+      ],
+    });
+    expect((await reopened.listJobs({ failing: true })).map((j) => j.definition.name)).toEqual(['from-before']);
+    await reopened.close();
   });
 });

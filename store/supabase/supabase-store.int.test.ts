@@ -269,6 +269,7 @@ describe('function privileges', () => {
       },
       paused: false,
       pauseNote: null,
+      scheduleNote: null,
       times: NO_TIMES,
       scheduleUpdatedAt: null,
       createdAt: NOW,

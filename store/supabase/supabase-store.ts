@@ -1,16 +1,29 @@
 import { createClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
 import ws from 'ws';
 import type { ExecutionRecord } from '../../jobs/execution';
-import { StoreError, type JobStore } from '../job-store';
+import { PAUSE_CHANGES_KEPT, StoreError, type JobStore } from '../job-store';
 import {
+  fromJobAlertRow,
   fromJobScheduleRow,
+  fromPauseChangeRow,
+  fromRetryRunRow,
+  fromRunSpanRow,
   fromScheduledJobRow,
   isoTimestamp,
   toFunctionArgs,
   JOB_READ_COLUMNS,
+  oldestRetryFirst,
+  PAUSE_CHANGE_COLUMNS,
+  RETRY_RUN_COLUMNS,
+  RUN_SPAN_COLUMNS,
+  type RunSpanRow,
+  toJobAlertWrite,
   toJobScheduleWrite,
   toScheduledJobWrite,
+  type JobAlertRow,
   type JobScheduleRow,
+  type PauseChangeRow,
+  type RetryRunRow,
   type ScheduledJobRow,
 } from '../rows';
 
@@ -57,8 +70,15 @@ function quoteValue(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
+/** `text` as a POSIX regular expression matching it literally (PostgREST's `imatch` is PostgreSQL's `~*`). */
+function literalPattern(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
+}
+
 /** At most 100 ids per request (Supabase answers at most 1000 rows), in a URL that stays short of the 8 KB request
  * line that gateways commonly accept. */
+/** Rows per page of a long read: Supabase's PostgREST answers at most 1000 (`max-rows`). */
+const RUN_SPANS_PER_PAGE = 1000;
 const MAX_IDS_PER_REQUEST = 100;
 const MAX_ID_LIST_LENGTH = 6_000;
 
@@ -127,6 +147,12 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
       let request = supabase.from('job_schedules').select(JOB_READ_COLUMNS);
       if (filter.service !== undefined) request = request.eq('service', filter.service);
       if (filter.paused !== undefined) request = request.eq('paused', filter.paused);
+      if (filter.nameContains !== undefined) {
+        request = request.filter('job_name', 'imatch', literalPattern(filter.nameContains));
+      }
+      if (filter.failing !== undefined) {
+        request = filter.failing ? request.gt('consecutive_failures', 0) : request.eq('consecutive_failures', 0);
+      }
       if (filter.after !== undefined) request = request.gt('job_name', filter.after);
       request = request.order('job_name');
       if (filter.limit !== undefined) request = request.limit(filter.limit);
@@ -165,10 +191,14 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
       return found;
     },
     async listExecutions(query) {
+      if (query.statuses?.length === 0) return [];
       let request = supabase.from('scheduled_jobs').select('*');
       if (query.jobName !== undefined) request = request.eq('job_name', query.jobName);
       if (query.service !== undefined) request = request.eq('service', query.service);
-      if (query.status !== undefined) request = request.eq('status', query.status);
+      if (query.statuses !== undefined) {
+        // the statuses are our own words, which need no quoting in a list
+        request = request.filter('status', 'in', `(${query.statuses.join(',')})`);
+      }
       if (query.startedAfter !== undefined) request = request.gte('started_at', isoTimestamp(query.startedAfter));
       if (query.startedBefore !== undefined) request = request.lt('started_at', isoTimestamp(query.startedBefore));
       if (query.before !== undefined) {
@@ -181,6 +211,96 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
         request.order('started_at', { ascending: false }).order('id', { ascending: false }).limit(query.limit),
       );
       return (rows ?? []).map(fromScheduledJobRow);
+    },
+    async listRetriesOf(ids) {
+      const found: RetryRunRow[] = [];
+      for (const list of idLists(ids)) {
+        const rows = await call<RetryRunRow[]>(
+          'listRetriesOf',
+          supabase.from('scheduled_jobs').select(RETRY_RUN_COLUMNS).filter('retry_of', 'in', list),
+        );
+        found.push(...(rows ?? []));
+      }
+      return found.map(fromRetryRunRow).sort(oldestRetryFirst);
+    },
+    async listRunSpans(jobName, window) {
+      const spans: RunSpanRow[] = [];
+      // keyset pages under PostgREST's row cap (`max-rows`, 1000 on Supabase)
+      for (let after: RunSpanRow | undefined; ; ) {
+        let request = supabase
+          .from('scheduled_jobs')
+          .select(RUN_SPAN_COLUMNS)
+          .eq('job_name', jobName)
+          .gte('started_at', isoTimestamp(window.from))
+          .lt('started_at', isoTimestamp(window.to));
+        if (after) {
+          const startedAt = quoteValue(isoTimestamp(after.started_at));
+          request = request.or(`started_at.gt.${startedAt},and(started_at.eq.${startedAt},id.gt.${quoteValue(after.id)})`);
+        }
+        const page =
+          (await call<RunSpanRow[]>(
+            'listRunSpans',
+            request.order('started_at').order('id').limit(RUN_SPANS_PER_PAGE),
+          )) ?? [];
+        spans.push(...page);
+        if (page.length < RUN_SPANS_PER_PAGE) return spans.map(fromRunSpanRow);
+        after = page[page.length - 1];
+      }
+    },
+    async listPauseChanges(jobName, window) {
+      const [from, to] = [isoTimestamp(window.from), isoTimestamp(window.to)];
+      const changes = () => supabase.from('job_pause_history').select(PAUSE_CHANGE_COLUMNS).eq('job_name', jobName);
+      const newestFirst = { ascending: false };
+      const [opening, inside] = await Promise.all([
+        call<PauseChangeRow[]>(
+          'listPauseChanges',
+          changes().lt('at', from).order('at', newestFirst).order('id', newestFirst).limit(1),
+        ),
+        call<PauseChangeRow[]>(
+          'listPauseChanges',
+          changes().gte('at', from).lt('at', to).order('at').order('id').limit(PAUSE_CHANGES_KEPT),
+        ),
+      ]);
+      return [...(opening ?? []), ...(inside ?? [])].map(fromPauseChangeRow);
+    },
+    async listLatestPauseChanges(jobName, limit) {
+      const rows = await call<PauseChangeRow[]>(
+        'listLatestPauseChanges',
+        supabase
+          .from('job_pause_history')
+          .select(PAUSE_CHANGE_COLUMNS)
+          .eq('job_name', jobName)
+          .order('at', { ascending: false })
+          .order('id', { ascending: false })
+          .limit(limit),
+      );
+      return (rows ?? []).map(fromPauseChangeRow);
+    },
+    async recordAlert(alert) {
+      await call('recordAlert', supabase.rpc('record_alert', toFunctionArgs(toJobAlertWrite(alert))));
+    },
+    async listAlerts(query) {
+      let request = supabase.from('job_alerts').select('*');
+      if (query.state !== undefined) request = request.eq('state', query.state);
+      if (query.jobName !== undefined) request = request.eq('job_name', query.jobName);
+      if (query.service !== undefined) request = request.eq('service', query.service);
+      if (query.before !== undefined) {
+        const openedAt = quoteValue(isoTimestamp(query.before.openedAt));
+        const id = quoteValue(query.before.id);
+        request = request.or(`opened_at.lt.${openedAt},and(opened_at.eq.${openedAt},id.lt.${id})`);
+      }
+      const rows = await call<JobAlertRow[]>(
+        'listAlerts',
+        request.order('opened_at', { ascending: false }).order('id', { ascending: false }).limit(query.limit),
+      );
+      return (rows ?? []).map(fromJobAlertRow);
+    },
+    async pruneAlerts(resolvedBefore, limit) {
+      const removed = await call<number>(
+        'pruneAlerts',
+        supabase.rpc('prune_alerts', { p_resolved_before: isoTimestamp(resolvedBefore), p_limit: limit }),
+      );
+      return Number(removed ?? 0);
     },
     async ping() {
       // No built-in retry (three GETs over 7 s): readiness must answer within a probe's timeout.

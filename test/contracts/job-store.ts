@@ -1,9 +1,21 @@
 /** The behaviour every JobStore shares (SPEC §6), run against the memory fake, SQLite and real PostgREST. */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FAILED_STATUSES, type ExecutionRecord, type ExecutionStatus } from '../../jobs/execution';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../../jobs/job';
 import type { MirrorRefusal } from '../../jobs/execution-events';
-import { NO_TIMES, StoreError, type ExecutionQuery, type JobRecord, type JobStore } from '../../store/job-store';
+import type { AlertRecord } from '../../jobs/alert';
+import {
+  NO_RUN_HEALTH,
+  NO_TIMES,
+  PAUSE_CHANGES_KEPT,
+  StoreError,
+  type ExecutionQuery,
+  type JobQuery,
+  type JobRecord,
+  type JobStore,
+  type PauseChange,
+} from '../../store/job-store';
 import { keepRefusedRows } from '../../store/refused-writes';
 
 export interface ContractSubject {
@@ -88,6 +100,7 @@ function jobRecord(name: string, service: string, overrides: Partial<JobRecord> 
     definition: definition(name, service),
     paused: false,
     pauseNote: null,
+    scheduleNote: null,
     times: NO_TIMES,
     createdAt: at(0),
     updatedAt: at(0),
@@ -162,6 +175,38 @@ async function allPages(store: JobStore, query: Omit<ExecutionQuery, 'before'>):
 
 const ids = (executions: ExecutionRecord[]) => executions.map((e) => e.id);
 
+/** An open episode of `job`'s rule, opened at second `n`, decided at second `n` (override to move it on). */
+function alertRecord(
+  id: string,
+  job: { name: string; service: string },
+  n: number,
+  overrides: Partial<AlertRecord> = {},
+): AlertRecord {
+  return {
+    id,
+    jobName: job.name,
+    service: job.service,
+    rule: { type: 'consecutive_failures', count: 3 },
+    state: 'open',
+    summary: `${job.name}: 3 failed runs in a row`,
+    openedAt: at(n),
+    resolvedAt: null,
+    runs: [
+      {
+        executionId: `${id}-run`,
+        status: 'failed',
+        scheduledAt: at(n - 1),
+        startedAt: at(n - 1),
+        error: 'HTTP 500: boom',
+        httpStatus: 500,
+      },
+    ],
+    deliveries: [{ destination: 'ops', kind: 'firing', status: 'pending', at: at(n), detail: null }],
+    updatedAt: at(n),
+    ...overrides,
+  };
+}
+
 export function describeJobStoreContract(
   name: string,
   open: () => Promise<ContractSubject>,
@@ -192,6 +237,7 @@ export function describeJobStoreContract(
           stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
           pruned: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
           lastExecution: null,
+          health: NO_RUN_HEALTH,
         });
       });
 
@@ -269,6 +315,29 @@ export function describeJobStoreContract(
         expect(await page({ paused: true, after: names[0], limit: 1 })).toEqual([names[1]]);
       });
 
+      it('filters jobs by a case-insensitive part of the name and by failing, with the other filters and paging', async () => {
+        const service = uniqueName('svc');
+        const alpha = { name: uniqueName('hq-alpha'), service };
+        const beta = { name: uniqueName('hq-beta'), service };
+        const alphabet = { name: uniqueName('hq-alphabet'), service };
+        for (const j of [alpha, beta, alphabet]) await store().upsertJob(jobRecord(j.name, service));
+        await store().recordExecution(finished(execution(uniqueName('e'), alpha), 'failed'));
+        await store().recordExecution(finished(execution(uniqueName('e'), beta), 'succeeded'));
+        const names = async (q: Omit<JobQuery, 'service'>) =>
+          (await store().listJobs({ service, ...q })).map((j) => j.definition.name);
+
+        expect(await names({ nameContains: 'ALPHA' })).toEqual([alpha.name, alphabet.name]);
+        expect(await names({ nameContains: 'Alpha', limit: 1 })).toEqual([alpha.name]);
+        expect(await names({ nameContains: 'alpha', after: alpha.name })).toEqual([alphabet.name]);
+        expect(await names({ failing: true })).toEqual([alpha.name]);
+        expect(await names({ failing: false })).toEqual([alphabet.name, beta.name]);
+        expect(await names({ nameContains: 'alpha', failing: false })).toEqual([alphabet.name]);
+        expect(await names({ nameContains: 'hq-', failing: false, paused: false, limit: 1 })).toEqual([alphabet.name]);
+        // characters LIKE and regular expressions reserve match only themselves
+        for (const text of ['.', '.*', '%', '_', '*', '\\', '(', '['])
+          expect(await names({ nameContains: text })).toEqual([]);
+      });
+
       it('replaces the definition on a second upsert and keeps the counters and createdAt', async () => {
         const job = freshJob(store());
         await job.upsert({ createdAt: at(1), updatedAt: at(1) });
@@ -332,6 +401,7 @@ export function describeJobStoreContract(
           definition: expected,
           paused: false,
           pauseNote: null,
+          scheduleNote: null,
           times: NO_TIMES,
           createdAt: at(1),
           updatedAt: at(2),
@@ -339,6 +409,7 @@ export function describeJobStoreContract(
           stats: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
           pruned: { totalRuns: 0, successfulRuns: 0, failedRuns: 0 },
           lastExecution: null,
+          health: NO_RUN_HEALTH,
         });
         expect((await store().listJobs({ service: job.service })).map((j) => j.definition)).toEqual([expected]);
       });
@@ -738,11 +809,11 @@ export function describeJobStoreContract(
           ...[`${first.name}-2`, `${second.name}-1`].sort().reverse(),
           `${first.name}-1`,
         ]);
-        expect(ids(await store().listExecutions({ service, status: 'succeeded', limit: 10 }))).toEqual([
+        expect(ids(await store().listExecutions({ service, statuses: ['succeeded'], limit: 10 }))).toEqual([
           `${second.name}-1`,
           `${first.name}-1`,
         ]);
-        expect(ids(await store().listExecutions({ jobName: first.name, status: 'failed', limit: 10 }))).toEqual([
+        expect(ids(await store().listExecutions({ jobName: first.name, statuses: ['failed'], limit: 10 }))).toEqual([
           `${first.name}-2`,
         ]);
         expect(ids(await store().listExecutions({ service: elsewhere.service, limit: 10 }))).toEqual([
@@ -751,6 +822,24 @@ export function describeJobStoreContract(
         expect(await store().listExecutions({ jobName: first.name, service: elsewhere.service, limit: 10 })).toEqual(
           [],
         );
+      });
+
+      it('filters by a list of statuses', async () => {
+        const job = freshJob(store());
+        const statuses: ExecutionStatus[] = ['succeeded', 'failed', 'timed_out', 'cancelled'];
+        const rows = statuses.map((status, i) =>
+          finished(execution(`${job.name}-${i}`, job, { startedAt: at(i) }), status),
+        );
+        const running = execution(`${job.name}-r`, job, { startedAt: at(9) });
+        for (const r of [...rows, running]) await store().recordExecution(r);
+        const list = async (s: ExecutionStatus[]) =>
+          ids(await store().listExecutions({ jobName: job.name, statuses: s, limit: 10 }));
+
+        expect(await list(['failed', 'timed_out', 'cancelled', 'terminated'])).toEqual(
+          ids([rows[3]!, rows[2]!, rows[1]!]),
+        );
+        expect(await list(['running', 'succeeded'])).toEqual(ids([running, rows[0]!]));
+        expect(await list(['terminated'])).toEqual([]);
       });
 
       it('returns whole records and honours the limit', async () => {
@@ -845,7 +934,7 @@ export function describeJobStoreContract(
 
         const succeeded = await store().listExecutions({
           service: job.service,
-          status: 'succeeded',
+          statuses: ['succeeded'],
           startedAfter: at(1),
           startedBefore: at(5),
           limit: 100,
@@ -853,14 +942,14 @@ export function describeJobStoreContract(
         expect(ids(succeeded)).toEqual(named('4', '3a', '1'));
         const failed = await store().listExecutions({
           jobName: job.name,
-          status: 'failed',
+          statuses: ['failed'],
           startedAfter: at(3),
           limit: 100,
         });
         expect(ids(failed)).toEqual(named('5'));
         const running = await store().listExecutions({
           jobName: job.name,
-          status: 'running',
+          statuses: ['running'],
           startedBefore: at(3),
           limit: 100,
         });
@@ -891,7 +980,7 @@ export function describeJobStoreContract(
         expect(ids(afterTie)).toEqual(named('3a', '2'));
         const succeededPage = await store().listExecutions({
           jobName: job.name,
-          status: 'succeeded',
+          statuses: ['succeeded'],
           startedAfter: at(1),
           before: { startedAt: at(4), id: `${job.name}-4` },
           limit: 1,
@@ -964,6 +1053,90 @@ export function describeJobStoreContract(
       });
     });
 
+    describe('listRetriesOf', () => {
+      it('answers the runs retrying any of the ids, oldest first, each with the run it retried', async () => {
+        const job = freshJob(store());
+        const first = finished(execution(uniqueName('o'), job, { startedAt: at(1) }), 'failed');
+        const second = finished(execution(uniqueName('o'), job, { startedAt: at(2) }), 'timed_out');
+        const retry = (of: ExecutionRecord, n: number) =>
+          execution(uniqueName('r'), job, { trigger: 'retry', retryOf: of.id, startedAt: at(n) });
+        const late = retry(first, 5);
+        const early = finished(retry(first, 3), 'failed');
+        const other = retry(second, 4);
+        const unrelated = retry(finished(execution(uniqueName('o'), job), 'failed'), 6);
+        for (const e of [first, second, late, early, other, unrelated]) await store().recordExecution(e);
+
+        expect(await store().listRetriesOf([first.id, second.id, uniqueName('unknown')])).toEqual([
+          { id: early.id, status: 'failed', startedAt: at(3), retryOf: first.id },
+          { id: other.id, status: 'running', startedAt: at(4), retryOf: second.id },
+          { id: late.id, status: 'running', startedAt: at(5), retryOf: first.id },
+        ]);
+        expect(await store().listRetriesOf([late.id])).toEqual([]);
+        expect(await store().listRetriesOf([])).toEqual([]);
+      });
+    });
+
+    describe('listRunSpans', () => {
+      it('answers every run of the job that started in [from, to), oldest first, without payload or free text', async () => {
+        const job = freshJob(store());
+        const other = freshJob(store());
+        const retried = finished(execution(uniqueName('s'), job, { startedAt: at(2), scheduledAt: at(2) }), 'failed');
+        const rows = [
+          execution(uniqueName('s'), job, { startedAt: at(1) }), // before the window
+          retried,
+          execution(uniqueName('s'), job, {
+            trigger: 'retry',
+            retryOf: retried.id,
+            triggeredBy: 'alice',
+            scheduledAt: null,
+            startedAt: at(3),
+          }),
+          execution(uniqueName('s'), job, { startedAt: at(4) }), // at `to`: outside
+          execution(uniqueName('s'), other, { startedAt: at(3) }),
+        ];
+        for (const e of rows) await store().recordExecution(e);
+
+        expect(await store().listRunSpans(job.name, { from: at(2), to: at(4) })).toEqual([
+          {
+            id: retried.id,
+            trigger: 'schedule',
+            triggeredBy: null,
+            retryOf: null,
+            status: 'failed',
+            scheduledAt: at(2),
+            startedAt: at(2),
+            completedAt: retried.completedAt,
+          },
+          {
+            id: rows[2]!.id,
+            trigger: 'retry',
+            triggeredBy: 'alice',
+            retryOf: retried.id,
+            status: 'running',
+            scheduledAt: null,
+            startedAt: at(3),
+            completedAt: null,
+          },
+        ]);
+      });
+
+      it('answers all of a long window, past a page of 1000 rows, runs that started together included', async () => {
+        const job = freshJob(store());
+        // 1,010 runs, ten to a second: pages end between runs that started together
+        const ids: string[] = [];
+        for (let i = 0; i < 1010; i++) {
+          const e = execution(`${uniqueName('p')}-${String(i % 10)}`, job, { startedAt: at(Math.floor(i / 10)) });
+          await store().recordExecution(e);
+          ids.push(e.id);
+        }
+        const spans = await store().listRunSpans(job.name, { from: at(0), to: at(1000) });
+        expect(spans).toHaveLength(1010);
+        expect(new Set(spans.map((s) => s.id)).size).toBe(1010);
+        const starts = spans.map((s) => s.startedAt);
+        expect(starts).toEqual([...starts].sort());
+      });
+    });
+
     describe('history retention', () => {
       /** Long before every other test's rows (2026 and later), so a cutoff here removes only this block's rows. */
       const old = (n: number) => new Date(Date.UTC(2001, 0, 1) + n * 1000).toISOString();
@@ -1028,6 +1201,45 @@ export function describeJobStoreContract(
         expect(after?.pruned).toEqual({ totalRuns: 3, successfulRuns: 1, failedRuns: 2 });
         expect(after?.lastExecution).toEqual(before?.lastExecution);
         await expectCountersEqualRowsPlusPruned(job.name);
+      });
+
+      it('leaves the run health as it was; a recount keeps the ends and the streak of the rows it removed', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const runs = [
+          oldRun(job, 1, 'succeeded'),
+          oldRun(job, 3, 'failed'),
+          oldRun(job, 5, 'cancelled'),
+          oldRun(job, 7, 'timed_out'),
+          oldRun(job, 20_000, 'failed'), // ended after the cutoff: kept
+        ];
+        for (const r of runs) await store().recordExecution(r);
+        const before = (await store().getJob(job.name))!.health;
+        expect(before).toMatchObject({ lastSuccessAt: old(2), lastFailureAt: old(20_001), consecutiveFailures: 4 });
+
+        await pruneAll(100);
+        expect(ids(await rowsOf(job.name))).toEqual([runs[4]!.id]);
+        expect((await store().getJob(job.name))!.health).toEqual(before);
+
+        await store().recountJob(job.name);
+        const recounted = (await store().getJob(job.name))!.health;
+        expect(recounted).toMatchObject({ lastSuccessAt: old(2), lastFailureAt: old(20_001), consecutiveFailures: 4 });
+        expect(recounted.recentRuns.map((r) => r.id)).toEqual([runs[4]!.id]);
+
+        const next = execution(uniqueName('e'), job);
+        await store().recordExecution(finished(next, 'succeeded'));
+        expect((await store().getJob(job.name))!.health).toMatchObject({
+          lastSuccessAt: at(30),
+          consecutiveFailures: 0,
+        });
+        const failing = execution(uniqueName('e'), job, { startedAt: at(31) });
+        await store().recordExecution(finished(failing, 'failed', { completedAt: at(32) }));
+        await store().recountJob(job.name);
+        expect((await store().getJob(job.name))!.health).toMatchObject({
+          lastSuccessAt: at(30),
+          lastFailureAt: at(32),
+          consecutiveFailures: 1,
+        });
       });
 
       it('removes in batches of at most the limit, until none is left', async () => {
@@ -1114,6 +1326,349 @@ export function describeJobStoreContract(
         expect((await store().getJob(job.name))?.stats).toEqual({ totalRuns: 45, successfulRuns: 27, failedRuns: 13 });
         expect((await store().getJob(job.name))?.pruned.totalRuns).toBe(30);
         await expectCountersEqualRowsPlusPruned(job.name);
+      });
+    });
+
+    describe('pause history', () => {
+      /** A job's row as Temporal said it at second `n`: paused by an admin, disabled by its service, with a note. */
+      const state = (n: number, s: { paused?: boolean; enabled?: boolean; note?: string | null }) => ({
+        paused: s.paused ?? false,
+        pauseNote: s.paused ? (s.note ?? '') : null,
+        scheduleNote: s.note ?? null,
+        scheduleUpdatedAt: at(n),
+      });
+      const everything = { from: at(0), to: at(1000) };
+
+      /** An instant strictly between the writes before it and those after it. */
+      const mark = async () => {
+        await sleep(15);
+        const instant = new Date().toISOString();
+        await sleep(15);
+        return instant;
+      };
+      const withoutTime = (changes: PauseChange[]) => changes.map(({ paused, by, note }) => ({ paused, by, note }));
+
+      it('records each change of whether a job runs, when the mirror wrote it, with who and the note, from every kind of write', async () => {
+        const job = freshJob(store());
+        const disable = (n: number, note: string | null) =>
+          job.upsert({ ...state(n, { note }), definition: { ...definition(job.name, job.service), enabled: false } });
+        const start = await mark();
+        await job.upsert(state(1, {}));
+        await job.upsert(state(10, { paused: true, note: 'paused by alice: migration' }));
+        await job.upsert({ ...state(11, { paused: true, note: 'paused by alice: migration' }), times: NO_TIMES });
+        const paused = await mark();
+        await job.upsert(state(20, { note: 'resumed by bob' }));
+        const resumed = await mark();
+        await disable(30, 'disabled by its service (enabled: false)');
+        await disable(31, 'disabled by its service (enabled: false)');
+        const disabled = await mark();
+        await job.upsert(state(40, {}));
+        const enabled = await mark();
+        await job.upsert(state(50, { paused: true, note: 'from Temporal Web' }));
+        const end = await mark();
+
+        const changes = [
+          { paused: true, by: 'alice', note: 'paused by alice: migration' },
+          { paused: false, by: 'bob', note: 'resumed by bob' },
+          { paused: true, by: 'service', note: 'disabled by its service (enabled: false)' },
+          { paused: false, by: 'service', note: null },
+          { paused: true, by: null, note: 'from Temporal Web' },
+        ];
+        const all = await store().listPauseChanges(job.name, { from: start, to: end });
+        expect(withoutTime(all)).toEqual(changes);
+        // each dated by the write that recorded it
+        const marks = [start, paused, resumed, disabled, enabled, end];
+        all.forEach((change, i) => expect([marks[i]! < change.at, change.at < marks[i + 1]!]).toEqual([true, true]));
+        // the window opens with the state it starts in; its end is exclusive
+        expect(await store().listPauseChanges(job.name, { from: resumed, to: enabled })).toEqual(all.slice(1, 4));
+        expect(await store().listPauseChanges(job.name, { from: resumed, to: disabled })).toEqual(all.slice(1, 3));
+        expect(await store().listPauseChanges(job.name, { from: at(0), to: start })).toEqual([]);
+        expect(await store().listLatestPauseChanges(job.name, 2)).toEqual([all[4], all[3]]);
+        expect(await store().listPauseChanges(uniqueName('unknown'), everything)).toEqual([]);
+      });
+
+      it('records a job that starts paused, not a write that lost the race, and keeps the history of a deleted job', async () => {
+        const job = freshJob(store());
+        await job.upsert(state(10, { paused: true, note: 'paused by ops' }));
+        await job.upsert(state(5, {})); // older than the row: not written
+        await store().deleteJob(job.name);
+        expect(withoutTime(await store().listLatestPauseChanges(job.name, 5))).toEqual([
+          { paused: true, by: 'ops', note: 'paused by ops' },
+        ]);
+        await job.upsert(state(20, {})); // registered again, running
+        expect(withoutTime(await store().listLatestPauseChanges(job.name, 5))).toEqual([
+          { paused: false, by: 'service', note: null },
+          { paused: true, by: 'ops', note: 'paused by ops' },
+        ]);
+      });
+
+      it("dates a change written before Temporal was asked at the write's time", async () => {
+        const job = freshJob(store());
+        const before = Date.now();
+        await job.upsert({
+          definition: { ...definition(job.name, job.service), enabled: false },
+          scheduleNote: 'disabled by its service (enabled: false)',
+        });
+        const [change] = await store().listLatestPauseChanges(job.name, 1);
+        expect(change).toMatchObject({ paused: true, by: 'service' });
+        // the database's clock: within a few seconds of this process's
+        expect(Math.abs(Date.parse(change!.at) - before)).toBeLessThan(5_000);
+      });
+
+      it(`keeps each job's newest ${PAUSE_CHANGES_KEPT} changes`, async () => {
+        const job = freshJob(store());
+        for (let n = 1; n <= PAUSE_CHANGES_KEPT + 2; n++) {
+          await job.upsert(state(n, { paused: n % 2 === 1, note: `change ${n}` }));
+        }
+        const kept = await store().listLatestPauseChanges(job.name, PAUSE_CHANGES_KEPT + 2);
+        expect(kept).toHaveLength(PAUSE_CHANGES_KEPT);
+        expect([kept.at(-1)!.note, kept[0]!.note]).toEqual(['change 3', `change ${PAUSE_CHANGES_KEPT + 2}`]);
+      });
+    });
+
+    describe('run health', () => {
+      const healthOf = async (name: string) => (await store().getJob(name))!.health;
+
+      /** The runs of one scenario under `job`: their start writes and end writes, in the order they happened. */
+      function scenario(job: { name: string; service: string }) {
+        const run = (n: number, startedAt: string) =>
+          execution(`${job.name}-e${n}`, job, { scheduledAt: startedAt, startedAt });
+        const e1 = run(1, at(1));
+        const e2 = run(2, at(3));
+        const e3 = run(3, at(5));
+        const e4 = run(4, at(7));
+        const writes = [
+          e1,
+          finished(e1, 'succeeded', { completedAt: at(2), durationMs: 1000 }),
+          e2,
+          finished(e2, 'failed', { completedAt: at(4), durationMs: 3000 }),
+          e3,
+          finished(e3, 'timed_out', { completedAt: at(6), durationMs: 2000 }),
+          e4,
+        ];
+        return { e1, e2, e3, e4, writes };
+      }
+
+      /** What the scenario gives, whatever the order of its writes. */
+      const expectedHealth = (job: { name: string }) => ({
+        lastSuccessAt: at(2),
+        lastFailureAt: at(6),
+        consecutiveFailures: 2,
+        durations: { p50Ms: 2000, p95Ms: 3000 },
+        recentRuns: [
+          { id: `${job.name}-e4`, status: 'running', startedAt: at(7) },
+          { id: `${job.name}-e3`, status: 'timed_out', startedAt: at(5) },
+          { id: `${job.name}-e2`, status: 'failed', startedAt: at(3) },
+          { id: `${job.name}-e1`, status: 'succeeded', startedAt: at(1) },
+        ],
+      });
+
+      it('derives the last success and failure, the streak, the percentiles and the newest runs', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const { e4, writes } = scenario(job);
+        for (const w of writes) await store().recordExecution(w);
+        expect(await healthOf(job.name)).toEqual(expectedHealth(job));
+
+        await store().recordExecution(finished(e4, 'succeeded', { completedAt: at(8), durationMs: 500 }));
+        expect(await healthOf(job.name)).toMatchObject({
+          lastSuccessAt: at(8),
+          lastFailureAt: at(6),
+          consecutiveFailures: 0,
+          durations: { p50Ms: 1000, p95Ms: 3000 },
+        });
+
+        const e5 = execution(`${job.name}-e5`, job, { startedAt: at(9) });
+        await store().recordExecution(finished(e5, 'cancelled', { completedAt: at(10), durationMs: 100 }));
+        const e6 = execution(`${job.name}-e6`, job, { startedAt: at(11) });
+        await store().recordExecution(finished(e6, 'terminated', { completedAt: at(12), durationMs: null }));
+        expect(await healthOf(job.name)).toMatchObject({
+          lastSuccessAt: at(8),
+          lastFailureAt: at(12),
+          consecutiveFailures: 2,
+          durations: { p50Ms: 1000, p95Ms: 3000 },
+        });
+        expect((await healthOf(job.name)).recentRuns.map((r) => r.status)).toEqual([
+          'terminated',
+          'cancelled',
+          'succeeded',
+          'timed_out',
+          'failed',
+          'succeeded',
+        ]);
+      });
+
+      it('is the same whatever order the writes land in, and however often they are repeated', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const { writes } = scenario(job);
+        // ends before starts, newest first, each twice: the late success still counts the failures after it
+        for (const w of [...writes].reverse()) await store().recordExecution(w);
+        for (const w of writes) await store().recordExecution(w);
+        expect(await healthOf(job.name)).toEqual(expectedHealth(job));
+
+        // a success that ended before the failures, landing last, leaves the streak at the failures after it
+        const late = freshJob(store());
+        await late.upsert();
+        const { e1, e2, e3 } = scenario(late);
+        await store().recordExecution(finished(e2, 'failed', { completedAt: at(4) }));
+        await store().recordExecution(finished(e3, 'timed_out', { completedAt: at(6) }));
+        expect((await healthOf(late.name)).consecutiveFailures).toBe(2);
+        await store().recordExecution(finished(e1, 'succeeded', { completedAt: at(5) }));
+        expect(await healthOf(late.name)).toMatchObject({ lastSuccessAt: at(5), consecutiveFailures: 1 });
+        await store().recordExecution(finished(e1, 'succeeded', { completedAt: at(5) }));
+        await store().recordExecution(e1);
+        expect(await healthOf(late.name)).toMatchObject({ lastSuccessAt: at(5), consecutiveFailures: 1 });
+      });
+
+      it('is derived for executions recorded before their job row, and unchanged by a recount', async () => {
+        const job = freshJob(store());
+        const { writes } = scenario(job);
+        for (const w of writes) await store().recordExecution(w);
+        await job.upsert();
+        expect(await healthOf(job.name)).toEqual(expectedHealth(job));
+
+        await store().recountJob(job.name);
+        await job.upsert({ updatedAt: at(99) });
+        expect(await healthOf(job.name)).toEqual(expectedHealth(job));
+      });
+
+      it('recounts an end replaced by another', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const { e1, e2, writes } = scenario(job);
+        for (const w of writes) await store().recordExecution(w);
+        // e2's row, restored from Temporal as succeeded after all
+        await store().recordExecution(finished(e2, 'succeeded', { completedAt: at(4), durationMs: 3000 }));
+        expect(await healthOf(job.name)).toMatchObject({
+          lastSuccessAt: at(4),
+          lastFailureAt: at(6),
+          consecutiveFailures: 1,
+        });
+        await store().recordExecution(finished(e1, 'failed', { completedAt: at(2), durationMs: 1000 }));
+        expect(await healthOf(job.name)).toMatchObject({ lastSuccessAt: at(4), consecutiveFailures: 1 });
+      });
+
+      it('keeps the newest runs and the percentiles to the last 20', async () => {
+        const job = freshJob(store());
+        await job.upsert();
+        const runs = Array.from({ length: 25 }, (_, i) =>
+          finished(execution(`${job.name}-${String(i).padStart(2, '0')}`, job, { startedAt: at(2 * i) }), 'succeeded', {
+            completedAt: at(2 * i + 1),
+            durationMs: (i + 1) * 10, // 10 … 250 ms; the last 20 are 60 … 250
+          }),
+        );
+        for (const r of runs) await store().recordExecution(r);
+        const health = await healthOf(job.name);
+        expect(health.recentRuns.map((r) => r.id)).toEqual(ids(runs.slice(5).reverse()));
+        expect(health.durations).toEqual({ p50Ms: 150, p95Ms: 240 });
+        expect(health).toMatchObject({ lastSuccessAt: at(49), lastFailureAt: null, consecutiveFailures: 0 });
+      });
+    });
+
+    describe('alerts', () => {
+      it('keeps an episode as written, and a later write replaces it', async () => {
+        const job = freshJob(store());
+        const id = uniqueName('alert');
+        const opened = alertRecord(id, job, 100);
+        await store().recordAlert(opened);
+        expect(await store().listAlerts({ jobName: job.name, limit: 10 })).toEqual([opened]);
+
+        const resolved = alertRecord(id, job, 100, {
+          state: 'resolved',
+          resolvedAt: at(160),
+          summary: 'recovered',
+          deliveries: [
+            { destination: 'ops', kind: 'firing', status: 'delivered', at: at(101), detail: '200' },
+            { destination: 'ops', kind: 'resolved', status: 'undeliverable', at: at(170), detail: 'older than 1h' },
+          ],
+          updatedAt: at(170),
+        });
+        await store().recordAlert(resolved);
+        await store().recordAlert(resolved); // a retried write changes nothing
+        expect(await store().listAlerts({ jobName: job.name, limit: 10 })).toEqual([resolved]);
+      });
+
+      it('leaves the latest state when an older write lands after it, and takes a write as recent', async () => {
+        const job = freshJob(store());
+        const id = uniqueName('alert');
+        const latest = alertRecord(id, job, 100, { state: 'resolved', resolvedAt: at(150), updatedAt: at(150) });
+        await store().recordAlert(latest);
+        await store().recordAlert(alertRecord(id, job, 100, { updatedAt: at(120) }));
+        expect(await store().listAlerts({ jobName: job.name, limit: 10 })).toEqual([latest]);
+
+        const sameTime = { ...latest, summary: 'delivered meanwhile' };
+        await store().recordAlert(sameTime);
+        expect(await store().listAlerts({ jobName: job.name, limit: 10 })).toEqual([sameTime]);
+      });
+
+      it('lists newest opened first, by state, job and service, and pages with the cursor', async () => {
+        const service = uniqueName('svc');
+        const a = { name: uniqueName('job'), service };
+        const b = { name: uniqueName('job'), service };
+        const other = { name: uniqueName('job'), service: uniqueName('svc') };
+        const x = uniqueName('x');
+        const written = [
+          alertRecord(`${x}-1`, a, 10),
+          alertRecord(`${x}-2`, b, 20, { state: 'resolved', resolvedAt: at(25), updatedAt: at(25) }),
+          // a tie on openedAt: the greater id first
+          alertRecord(`${x}-3`, a, 30, { rule: { type: 'no_success_within', seconds: 3600 } }),
+          alertRecord(`${x}-4`, b, 30),
+          alertRecord(`${x}-5`, other, 40),
+        ];
+        for (const alert of written) await store().recordAlert(alert);
+        const idsOf = (alerts: AlertRecord[]) => alerts.map((alert) => alert.id.slice(x.length + 1));
+
+        expect(idsOf(await store().listAlerts({ service, limit: 10 }))).toEqual(['4', '3', '2', '1']);
+        expect(idsOf(await store().listAlerts({ service, state: 'open', limit: 10 }))).toEqual(['4', '3', '1']);
+        expect(idsOf(await store().listAlerts({ service, state: 'resolved', limit: 10 }))).toEqual(['2']);
+        expect(idsOf(await store().listAlerts({ jobName: a.name, limit: 10 }))).toEqual(['3', '1']);
+        expect(idsOf(await store().listAlerts({ jobName: other.name, state: 'open', limit: 10 }))).toEqual(['5']);
+        expect((await store().listAlerts({ jobName: a.name, limit: 1 }))[0]?.rule).toEqual({
+          type: 'no_success_within',
+          seconds: 3600,
+        });
+
+        const pages: string[][] = [];
+        let before: { openedAt: string; id: string } | undefined;
+        for (;;) {
+          const page = await store().listAlerts({ service, limit: 2, before });
+          pages.push(idsOf(page));
+          const last = page.at(-1);
+          if (page.length < 2 || !last) break;
+          before = { openedAt: last.openedAt, id: last.id };
+        }
+        expect(pages).toEqual([['4', '3'], ['2', '1'], []]);
+        // a cursor in another offset names the same instant
+        const offset = { openedAt: at(30).replace('Z', '+00:00'), id: `${x}-4` };
+        expect(idsOf(await store().listAlerts({ service, limit: 10, before: offset }))).toEqual(['3', '2', '1']);
+      });
+
+      it('prunes resolved episodes resolved before the cutoff, oldest first, never an open one', async () => {
+        const job = freshJob(store());
+        const x = uniqueName('x');
+        const resolved = (id: string, n: number) =>
+          alertRecord(`${x}-${id}`, job, n - 5, { state: 'resolved', resolvedAt: at(n), updatedAt: at(n) });
+        // the cutoff is far in the past of every other test's rows, so other jobs' episodes are not touched
+        const old = (n: number) => new Date(Date.UTC(2020, 0, 1) + n * 1000).toISOString();
+        const ancient = (id: string, n: number) => ({
+          ...resolved(id, 0),
+          openedAt: old(n - 5),
+          resolvedAt: old(n),
+          updatedAt: old(n),
+        });
+        await store().recordAlert(ancient('a', 20));
+        await store().recordAlert(ancient('b', 10));
+        await store().recordAlert({ ...alertRecord(`${x}-open`, job, 0), openedAt: old(1), updatedAt: old(1) });
+        await store().recordAlert(resolved('recent', 200));
+        const cutoff = old(100);
+
+        expect(await store().pruneAlerts(cutoff, 1)).toBe(1);
+        const left = async () => (await store().listAlerts({ jobName: job.name, limit: 10 })).map((a) => a.id);
+        expect(await left()).toEqual([`${x}-recent`, `${x}-a`, `${x}-open`]);
+        expect(await store().pruneAlerts(cutoff, 10)).toBeGreaterThanOrEqual(1);
+        expect(await left()).toEqual([`${x}-recent`, `${x}-open`]);
+        expect(await store().pruneAlerts(cutoff, 10)).toBe(0);
       });
     });
 

@@ -5,7 +5,7 @@ import { Client as PgClient } from 'pg';
 import { scheduleIdOf } from '../../jobs/ids';
 import { apiClient, uniqueName } from '../support/api';
 import { jobReportOf, fetchLedger, type JobReport, type Ledger } from '../support/ledger';
-import { deploymentOf, spawnScheduler, type SchedulerProcess } from '../support/process';
+import { deploymentOf, spawnWorker, type SchedulerProcess } from '../support/process';
 import { startOwnStack, type OwnStack } from '../support/stack';
 import { eventually, startTarget, type Target } from '../support/target';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,14 +75,7 @@ describe(`fault: the ledger after a ${MINUTES}-minute mixed run with faults`, ()
   const faults: { fault: string; atSeconds: number; seconds: number }[] = [];
 
   const env = () => ({ ...stack.env(), EMAIL_SERVICE_URL: target.url });
-  const startWorker = () =>
-    spawnScheduler({
-      ...env(),
-      SCHEDULER_ROLE: 'worker',
-      TEMPORAL_TASK_QUEUE: deployment.taskQueue,
-      SCHEDULER_DATA_DIR: deployment.dataDir,
-      PORT: '0',
-    });
+  const startWorker = () => spawnWorker(deployment, env());
   const pathOf = (plan: Plan) => `/${plan.key}`;
   const answerAsUsual = (plan: Plan) => target.answer(pathOf(plan), [{ ...plan.answer, body: '{"ok":true}' }]);
 

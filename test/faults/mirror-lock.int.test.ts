@@ -1,7 +1,8 @@
 import { Client as PgClient } from 'pg';
 import { apiClient, uniqueName } from '../support/api';
-import { fetchLedger } from '../support/ledger';
+import { fetchLedger, runsHeldUp } from '../support/ledger';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
+import { sharedMirrorEnv } from '../support/stack';
 import { eventually, startTarget, type Target } from '../support/target';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -20,8 +21,7 @@ describe('fault: the mirror table locked', () => {
     target = await startTarget();
     scheduler = await startTestScheduler({
       EMAIL_SERVICE_URL: target.url,
-      SUPABASE_URL: process.env.SUPABASE_TEST_URL!,
-      SUPABASE_SERVICE_KEY: process.env.SUPABASE_TEST_SERVICE_KEY!,
+      ...sharedMirrorEnv(),
     });
   });
   afterAll(async () => {
@@ -30,11 +30,13 @@ describe('fault: the mirror table locked', () => {
     await target.close();
   });
 
-  test(`scheduled_jobs locked ${LOCK_SECONDS} s: every call on time, every row after`, async () => {
+  test(`scheduled_jobs locked ${LOCK_SECONDS} s: every call on time, no run held, every row after`, async () => {
     const api = apiClient(scheduler.url);
-    expect(
-      (await api.register({ name, service: 'email-service', endpoint: '/locked', cron: '@every 1s' })).status,
-    ).toBe(201);
+    // allow_all: Temporal starts every occurrence whatever it knows of the last run. Under `skip` a job firing every
+    // second loses an occurrence now and then with no lock at all: Temporal's scheduler can still see a run as
+    // running that ended milliseconds before (the occurrence ledger names it), which is not what this test is about.
+    const job = { name, service: 'email-service', endpoint: '/locked', cron: '@every 1s', overlap: 'allow_all' };
+    expect((await api.register(job)).status).toBe(201);
     await target.waitForCalls('/locked', 2);
     const pg = new PgClient({ connectionString: process.env.SUPABASE_TEST_DB_URL });
     await pg.connect();
@@ -49,9 +51,7 @@ describe('fault: the mirror table locked', () => {
     }
     const unlockedAt = Date.now();
     const during = target.calls('/locked').filter((c) => c.at > lockedAt && c.at < unlockedAt);
-    const lateness = during.map((c) => c.at - Date.parse(String(c.headers['x-scheduler-scheduled-at'])));
     expect(during.length).toBeGreaterThanOrEqual(LOCK_SECONDS - 2); // one a second went on
-    expect(Math.max(...lateness)).toBeLessThan(1500);
 
     await api.call('POST', `/api/jobs/${name}/pause`, { note: 'ledger' });
     const ledger = await eventually(
@@ -60,5 +60,7 @@ describe('fault: the mirror table locked', () => {
       120_000,
     );
     expect(ledger).toMatchObject({ duplicateDeliveries: [], lostRows: [], extraRows: [], countersEqualRows: true });
+    // what the mirror could delay, from Temporal's own record of each run; Temporal's lateness in starting them apart
+    expect(await runsHeldUp(scheduler.client, name, during)).toEqual([]);
   });
 });

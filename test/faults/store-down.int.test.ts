@@ -1,5 +1,5 @@
 import { apiClient, uniqueName } from '../support/api';
-import { fetchLedger } from '../support/ledger';
+import { fetchLedger, runsHeldUp } from '../support/ledger';
 import { databaseUrl, withClient } from '../support/postgres';
 import { startOwnMirror, type OwnMirror } from '../support/stack';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
@@ -32,23 +32,19 @@ describe('fault: the store down during mirror writes', () => {
     await mirror.stop();
   });
 
-  /** Calls made while `outage` ran, and how late each arrived against its scheduled time. */
+  /** Calls made while `outage` ran. */
   const callsDuring = async (outage: () => Promise<void>) => {
     const from = Date.now();
     await outage();
     const to = Date.now();
-    const calls = target.calls('/tick').filter((c) => c.at > from && c.at < to);
-    return {
-      calls: calls.length,
-      latestMs: Math.max(...calls.map((c) => c.at - Date.parse(String(c.headers['x-scheduler-scheduled-at'])))),
-    };
+    return target.calls('/tick').filter((c) => c.at > from && c.at < to);
   };
 
   test(`PostgREST unreachable ${DOWN_SECONDS} s, then PostgreSQL down ${DOWN_SECONDS} s: calls on time, no row lost`, async () => {
     const api = apiClient(scheduler.url);
-    expect((await api.register({ name, service: 'email-service', endpoint: '/tick', cron: '@every 1s' })).status).toBe(
-      201,
-    );
+    // allow_all: every occurrence starts whatever Temporal knows of the last run (see mirror-lock.int.test.ts)
+    const job = { name, service: 'email-service', endpoint: '/tick', cron: '@every 1s', overlap: 'allow_all' };
+    expect((await api.register(job)).status).toBe(201);
     await target.waitForCalls('/tick', 2);
 
     const postgrestDown = await callsDuring(async () => {
@@ -76,8 +72,7 @@ describe('fault: the store down during mirror writes', () => {
     });
 
     for (const outage of [postgrestDown, postgresDown]) {
-      expect(outage.calls).toBeGreaterThanOrEqual(DOWN_SECONDS - 2); // one a second went on
-      expect(outage.latestMs).toBeLessThan(1500);
+      expect(outage.length).toBeGreaterThanOrEqual(DOWN_SECONDS - 2); // one a second went on
     }
 
     // the store may still be reconnecting: the pause is mirrored too
@@ -93,5 +88,7 @@ describe('fault: the store down during mirror writes', () => {
     );
     expect(ledger).toMatchObject({ duplicateDeliveries: [], lostRows: [], extraRows: [], countersEqualRows: true });
     expect(ledger.rows.length).toBeGreaterThanOrEqual(2 * DOWN_SECONDS);
+    // what the outages could delay, from Temporal's own record of each run; Temporal's lateness in starting them apart
+    expect(await runsHeldUp(scheduler.client, name, [...postgrestDown, ...postgresDown])).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import type { JobView } from '../../api/schemas/jobs';
 import { apiClient, uniqueName } from '../support/api';
 import { fetchLedger } from '../support/ledger';
-import { spawnScheduler } from '../support/process';
+import { spawnWorker } from '../support/process';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { eventually, startTarget, type Target } from '../support/target';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,14 +18,7 @@ describe('fault: the worker down', () => {
   let api: TestScheduler;
   const name = uniqueName('noworker');
 
-  const startWorker = () =>
-    spawnScheduler({
-      SCHEDULER_ROLE: 'worker',
-      TEMPORAL_TASK_QUEUE: api.taskQueue,
-      SCHEDULER_DATA_DIR: api.dataDir,
-      PORT: '0',
-      EMAIL_SERVICE_URL: target.url,
-    });
+  const startWorker = () => spawnWorker(api, { EMAIL_SERVICE_URL: target.url });
 
   beforeAll(async () => {
     target = await startTarget();

@@ -1,6 +1,6 @@
 import { apiClient, uniqueName } from '../support/api';
 import { fetchLedger } from '../support/ledger';
-import { spawnScheduler } from '../support/process';
+import { spawnWorker } from '../support/process';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from '../support/scheduler';
 import { startTarget, type Target } from '../support/target';
 
@@ -17,14 +17,7 @@ describe('fault: the worker killed mid-call', () => {
   let api: TestScheduler;
   const name = uniqueName('killed');
 
-  const startWorker = () =>
-    spawnScheduler({
-      SCHEDULER_ROLE: 'worker',
-      TEMPORAL_TASK_QUEUE: api.taskQueue,
-      SCHEDULER_DATA_DIR: api.dataDir, // the same SQLite mirror as the API's
-      PORT: '0',
-      EMAIL_SERVICE_URL: target.url,
-    });
+  const startWorker = () => spawnWorker(api, { EMAIL_SERVICE_URL: target.url });
 
   beforeAll(async () => {
     target = await startTarget();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionView } from '../../api/schemas/executions';
 import type { JobView } from '../../api/schemas/jobs';
 import { eventually } from './target';
@@ -6,6 +7,9 @@ export interface ApiResult<T> {
   status: number;
   body: T;
 }
+
+const SHED_ATTEMPTS = 4;
+const SHED_RETRY_MS = 2000;
 
 /** A small JSON client for the scheduler's REST API, as a service or admin would use it. */
 export function apiClient(baseUrl: string, token?: string) {
@@ -17,13 +21,21 @@ export function apiClient(baseUrl: string, token?: string) {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${baseUrl}${url}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+    // A request the process shed (503 `overloaded`: a freshly started in-process scheduler's event-loop lag on a busy
+    // machine) did nothing and asks to come back: a client does, a few times, and then reports what it got.
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(`${baseUrl}${url}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      const result = { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+      const shed =
+        res.status === 503 && (result.body as { error?: { code?: string } } | null)?.error?.code === 'overloaded';
+      if (!shed || attempt === SHED_ATTEMPTS) return result;
+      await sleep(SHED_RETRY_MS);
+    }
   };
   return {
     call,

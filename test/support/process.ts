@@ -17,7 +17,7 @@ export interface SchedulerProcess {
  * `node dist/main.js` as its own process against the integration run's Temporal, for faults that kill it. `env` sets
  * at least TEMPORAL_TASK_QUEUE, SCHEDULER_DATA_DIR and PORT (PORT=0 for a worker nobody calls).
  */
-export function spawnScheduler(env: Record<string, string>): SchedulerProcess {
+function spawnScheduler(env: Record<string, string>): SchedulerProcess {
   let output = '';
   const child = spawn(process.execPath, [path.resolve(__dirname, '../../dist/main.js')], {
     env: {
@@ -42,6 +42,24 @@ export function spawnScheduler(env: Record<string, string>): SchedulerProcess {
         child.kill(signal);
       }),
   };
+}
+
+/**
+ * A worker of its own (`SCHEDULER_ROLE=worker`, nobody calls it) for the API of `deployment`: its task queue and data
+ * directory (so the same SQLite mirror), `env` adding the rest (the services' URLs, a store). For faults that kill
+ * or stop the worker while the API runs in the test's process.
+ */
+export function spawnWorker(
+  deployment: { taskQueue: string; dataDir: string },
+  env: Record<string, string>,
+): SchedulerProcess {
+  return spawnScheduler({
+    ...env,
+    SCHEDULER_ROLE: 'worker',
+    TEMPORAL_TASK_QUEUE: deployment.taskQueue,
+    SCHEDULER_DATA_DIR: deployment.dataDir,
+    PORT: '0',
+  });
 }
 
 /**

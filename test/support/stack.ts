@@ -12,16 +12,18 @@ export interface TestTemporalOptions {
   /** Keeps history across a restart; omitted: in memory. */
   dbFile?: string;
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** Temporal Web's port (loopback, like the frontend); omitted: headless. */
+  uiPort?: number;
 }
 
 /**
- * The Temporal dev server as the tests run it: loopback, headless, namespace `default` with the service's search
- * attributes.
+ * The Temporal dev server as the tests run it: loopback, headless unless `uiPort` is given, namespace `default` with
+ * the service's search attributes.
  */
 export async function startTestTemporal(options: TestTemporalOptions): Promise<DevServer> {
   return startDevServer({
     port: options.port ?? (await freePort()),
-    uiPort: null,
+    uiPort: options.uiPort ?? null,
     namespace: 'default',
     searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
     dbFile: options.dbFile,
@@ -51,6 +53,16 @@ export interface OwnStack {
   /** Stops and drops all of it. */
   stop(): Promise<void>;
 }
+
+/**
+ * `SUPABASE_URL` and `SUPABASE_SERVICE_KEY` of the integration run's shared Supabase mirror (test/integration-setup.ts
+ * starts it). Every test that writes there shares its tables: a test that counts rows exactly, or walks every run of
+ * the namespace (a reconcile pass), takes a mirror of its own ({@link startOwnMirror}).
+ */
+export const sharedMirrorEnv = () => ({
+  SUPABASE_URL: process.env.SUPABASE_TEST_URL!,
+  SUPABASE_SERVICE_KEY: process.env.SUPABASE_TEST_SERVICE_KEY!,
+});
 
 /** A Supabase mirror of a test's own: a fresh migrated database, PostgREST and its `/rest/v1` gateway. */
 export interface OwnMirror {

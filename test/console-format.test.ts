@@ -1,0 +1,59 @@
+import { alertRulesInWords, durationInWords } from '../console/format';
+
+describe('alert rules in words (the job page)', () => {
+  const rules = {
+    onFailure: true,
+    consecutiveFailures: 3,
+    noSuccessWithinSeconds: 2 * 86_400,
+    noSuccessWithinDerived: true,
+    runningLongerThanSeconds: null,
+    onSkipped: false,
+    onMissed: false,
+    dampingSeconds: 600,
+    destinations: ['ops-slack'],
+  };
+
+  test('each rule on, in a sentence, with where the alerts go', () => {
+    expect(alertRulesInWords(rules)).toEqual({
+      when: 'Alerts when a run fails; after 3 failures in a row; when no run succeeds for 2 days (from the schedule).',
+      to: 'To: ops-slack.',
+      damping: 'At most one message per rule every 10 minutes.',
+    });
+    const all = {
+      ...rules,
+      noSuccessWithinDerived: false,
+      runningLongerThanSeconds: 1800,
+      onSkipped: true,
+      onMissed: true,
+    };
+    expect(alertRulesInWords(all).when).toBe(
+      'Alerts when a run fails; after 3 failures in a row; when no run succeeds for 2 days; while a run goes on past 30 minutes; when occurrences are skipped (overlap); when occurrences are missed.',
+    );
+  });
+
+  test('every rule off, no destination, no damping', () => {
+    const none = {
+      ...rules,
+      onFailure: false,
+      consecutiveFailures: null,
+      noSuccessWithinSeconds: null,
+      dampingSeconds: 0,
+      destinations: [],
+    };
+    expect(alertRulesInWords(none)).toEqual({
+      when: 'No alert rule is on.',
+      to: 'To: nowhere (no destination configured in SCHEDULER_ALERT_WEBHOOKS).',
+      damping: 'Every change is told at once (no damping).',
+    });
+  });
+
+  test.each([
+    [174_450, '2 days'],
+    [176_400, '2 days 1 hour'],
+    [90, '1 minute 30 seconds'],
+    [1_211_250, '14 days'],
+    [0, '0 seconds'],
+  ])('%d s is "%s"', (seconds, words) => {
+    expect(durationInWords(seconds)).toBe(words);
+  });
+});
