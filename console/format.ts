@@ -2,7 +2,8 @@
 import type { JobView } from '../api/schemas/jobs';
 
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+/** Always a number ("in 1 day", never "tomorrow"): a rounded day count is not a calendar day (35 hours ahead is the day after tomorrow). */
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'always' });
 
 /** "Nov 30, 2026, 9:00:00 AM" in the browser's zone; "—" for none. */
 export const formatInstant = (iso: string | null | undefined): string => (iso ? absolute.format(new Date(iso)) : '—');
@@ -14,7 +15,7 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['second', 1000],
 ];
 
-/** "in 3 hours", "5 minutes ago", relative to `now` (ms since the epoch). */
+/** "in 3 hours", "5 minutes ago", "in 1 day": relative to `now` (ms since the epoch), in the largest whole unit reached, rounded. */
 export function formatRelative(iso: string, now = Date.now()): string {
   const delta = new Date(iso).getTime() - now;
   for (const [unit, ms] of UNITS) {

@@ -1,4 +1,18 @@
-import { alertRulesInWords, durationInWords } from '../console/format';
+import { alertRulesInWords, durationInWords, formatRelative } from '../console/format';
+
+describe('relative times (next run, last success)', () => {
+  const now = Date.parse('2026-11-28T22:00:00Z'); // a Saturday evening
+  const at = (hours: number) => new Date(now + hours * 3_600_000).toISOString();
+
+  test('in the largest unit reached, always as a number: never a calendar word that names the wrong day', () => {
+    expect(formatRelative(at(35), now)).toBe('in 1 day'); // Monday 09:00: not "tomorrow"
+    expect(formatRelative(at(-30), now)).toBe('1 day ago');
+    expect(formatRelative(at(1), now)).toBe('in 1 hour');
+    expect(formatRelative(at(0.75), now)).toBe('in 45 minutes');
+    expect(formatRelative(at(-1 / 3600), now)).toBe('1 second ago');
+    expect(formatRelative(at(0), now)).toBe('in 0 seconds');
+  });
+});
 
 describe('alert rules in words (the job page)', () => {
   const rules = {
