@@ -42,6 +42,27 @@ describe('the occurrence ledger', () => {
     });
   });
 
+  test('a time that came just after a run recorded its end is skipped by it (Temporal had not yet seen the close)', () => {
+    const closing = scheduled(0, MIN - 300 - 1_200); // ended 1.2 s before minute 1
+    const longGone = scheduled(2, MIN - 300 - 6_000); // ended 6 s before minute 3
+    const runs = [closing, longGone, scheduled(4)];
+    const { occurrences } = buildLedger(window(0, 5), everyMinute(0, 5), runs, [], job, minute(10));
+    expect(occurrences.map((o) => o.fate)).toEqual(['ran', 'skipped', 'ran', 'unexplained', 'ran']);
+    expect(occurrences[1]).toMatchObject({
+      executionId: closing.id,
+      reason: `skipped by the overlap policy skip: ${closing.id} had ended 1200 ms before, not yet seen by the scheduler`,
+    });
+    const allowAll = buildLedger(
+      window(0, 5),
+      everyMinute(0, 5),
+      runs,
+      [],
+      { ...job, overlap: 'allow_all' },
+      minute(10),
+    );
+    expect(allowAll.occurrences[1]!.fate).toBe('unexplained');
+  });
+
   test('under allow_all or buffer_all nothing is skipped: a time with no run is unexplained', () => {
     const long = scheduled(0, 2.5 * MIN);
     for (const overlap of ['allow_all', 'buffer_all'] as const) {

@@ -84,14 +84,22 @@ export interface LedgerJob {
 export const START_GRACE_MS = 60_000;
 
 /**
+ * How long after a run's recorded end Temporal's scheduler may still count it as running. The end row's
+ * `completedAt` is taken as the run starts its end (before the end row is written and the run closes), and the
+ * scheduler learns of the close from a watcher that reports asynchronously (service/worker/scheduler/workflow.go in
+ * 1.29): a time that comes in between is skipped under `skip` or `buffer_one` although the recorded run had ended.
+ */
+export const CLOSING_MS = 5_000;
+
+/**
  * The ledger of a window [from, to) (epoch ms): the fate of each nominal time in it (ascending), and the runs started
  * in it by other triggers. `runs`: the job's runs that started from a day before `from` to past `to` by its catch-up
  * window, in any order; `pauses`: its pause history
  * ({@link PauseSpan}, oldest first, the first one possibly before the window). A time's rules, in order:
  * 1. a scheduled run for the time (its `scheduledAt`) → `ran`; a time to come, or before the job existed → `not_due`;
  * 2. the job was paused or disabled at the time → `paused`;
- * 3. under overlap `skip` or `buffer_one`, a scheduled run was going when the time came (within its jitter) →
- *    `skipped`, held by that run;
+ * 3. under overlap `skip` or `buffer_one`, a scheduled run was going when the time came (within its jitter), or had
+ *    recorded its end less than {@link CLOSING_MS} before it → `skipped`, held by that run;
  * 4. the first scheduled run started at or after the time stands for an earlier time: the scheduler got to both in
  *    one pass (after an outage) and started the earlier first, so under `skip` or `buffer_one` → `skipped`;
  * 5. that first run (or now, when none has started since) came more than the catch-up window after the time →
@@ -126,12 +134,19 @@ export function buildLedger(
   const created = Date.parse(job.createdAt);
 
   // Runs still going at an instant, found by sweeping the times in order over the runs sorted by start.
+  // The run that ended last before the instant, when it ended less than CLOSING_MS before: still closing to Temporal.
   let nextStart = 0;
   const open: typeof scheduled = [];
+  let lastEnded: (typeof scheduled)[number] | null = null;
   const holderAt = (instant: number, until: number) => {
     while (nextStart < scheduled.length && scheduled[nextStart]!.start <= until) open.push(scheduled[nextStart++]!);
-    for (let i = open.length - 1; i >= 0; i--) if (open[i]!.end <= instant) open.splice(i, 1);
-    return open[0] ?? null;
+    for (let i = open.length - 1; i >= 0; i--) {
+      const run = open[i]!;
+      if (run.end > instant) continue;
+      if (!lastEnded || run.end > lastEnded.end) lastEnded = run;
+      open.splice(i, 1);
+    }
+    return open[0] ?? (lastEnded && instant - lastEnded.end < CLOSING_MS ? lastEnded : null);
   };
   const firstStartFrom = (instant: number) => {
     let lo = 0;
@@ -164,7 +179,11 @@ export function buildLedger(
         reason: pause.by ? `paused by ${pause.by}` : 'paused',
         pause: { at: pause.at, by: pause.by, note: pause.note },
       });
-    if (holder) return withBackfill(skippedBy(base, holder.id, job.overlap));
+    if (holder) {
+      const closing =
+        holder.end <= time ? `had ended ${time - holder.end} ms before, not yet seen by the scheduler` : '';
+      return withBackfill(skippedBy(base, holder.id, job.overlap, closing));
+    }
     const next = firstStartFrom(time);
     if (holds && next?.scheduledAt && Date.parse(next.scheduledAt) < time)
       return withBackfill(skippedBy(base, next.id, job.overlap));
@@ -195,16 +214,18 @@ export function buildLedger(
   return { occurrences, manual, counts };
 }
 
+/** A time skipped by the overlap policy, held by `holderId`: still running, or as `closing` says. */
 function skippedBy(
   base: Pick<Occurrence, 'scheduledAt' | 'status'>,
   holderId: string,
   overlap: OverlapPolicy,
+  closing = '',
 ): Occurrence {
   return {
     ...base,
     fate: 'skipped',
     executionId: holderId,
-    reason: `skipped by the overlap policy ${overlap}: ${holderId} was still running`,
+    reason: `skipped by the overlap policy ${overlap}: ${holderId} ${closing || 'was still running'}`,
   };
 }
 
