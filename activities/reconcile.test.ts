@@ -187,7 +187,13 @@ describe('an incremental pass (the reconciler schedule passes its interval)', ()
 
   test('what the listing shows changed is described and mended; a run that came due and started is not', async () => {
     const fleet = await mirrored(60);
-    const [paused, deleted, ran, skipped, unmirrored, resumedDisabled, replanned, ranSixTimes] = outsideSlice(60, now);
+    const [paused, deleted, ran, skipped, unmirrored, resumedDisabled, replanned, ranSixTimes, pausedBefore] =
+      outsideSlice(60, now);
+    // paused by an admin long ago, and mirrored so: its times move on with no start, and nothing is counted
+    fleet.schedule(pausedBefore!).state = { paused: true, note: 'paused by alice' };
+    await fleet.store.upsertJob(jobRowOf(fleet.schedule(pausedBefore!))!);
+    for (let i = 0; i < 12; i++) fleet.cameDue(pausedBefore!, true);
+    fleet.schedule(pausedBefore!).info.recentActions = [];
     fleet.schedule(paused!).state = { paused: true, note: 'from Temporal Web' };
     fleet.schedules.delete(scheduleIdOf(deleted!));
     fleet.cameDue(ran!, true);
@@ -225,6 +231,7 @@ describe('an incremental pass (the reconciler schedule passes its interval)', ()
     // replanned and state-fixed schedules are described again after their update
     expect(new Set(fleet.described)).toEqual(new Set([...changed, ...inSlice]));
     expect(fleet.described).not.toContain(scheduleIdOf(ran!));
+    expect(fleet.described).not.toContain(scheduleIdOf(pausedBefore!));
     expect(report.jobsMirrored).toEqual(expect.arrayContaining([paused, unmirrored]));
     expect(report.jobsRemoved).toEqual([deleted]);
     expect(report.jobsStateFixed).toEqual([resumedDisabled]);

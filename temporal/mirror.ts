@@ -136,6 +136,7 @@ export async function mendJobRow(
  * - `occurrences`: a time the row had as next came and the listing's recent actions show no start for it (skipped by
  *   overlap, missed past the catch-up window, still buffered, or more came than the listing's 5 recent actions show):
  *   Temporal's skipped or missed counters may have grown, which only a description gives.
+ * A paused schedule (as its row says it should be) is compared by state and plan only: it starts and counts nothing.
  */
 export type ListingDifference = 'unmirrored' | 'state' | 'plan' | 'times' | 'occurrences';
 
@@ -156,6 +157,8 @@ export function listingDiffers(summary: ScheduleSummary, row: JobRecord | undefi
   } catch {
     return 'plan'; // a cron no longer in the dialect: describing tells the pass what to report
   }
+  // a paused schedule starts nothing and counts nothing as skipped or missed: its times moving on change no row
+  if (paused) return null;
   const known = row.times.nextRunTimes;
   const listed = summary.info.nextActionTimes.map((t) => t.toISOString());
   if (listed.length === 0) return known.length === 0 ? null : 'times';
