@@ -187,8 +187,11 @@ describe('an incremental pass (the reconciler schedule passes its interval)', ()
 
   test('what the listing shows changed is described and mended; a run that came due and started is not', async () => {
     const fleet = await mirrored(60);
-    const [paused, deleted, ran, skipped, unmirrored, resumedDisabled, replanned, ranSixTimes, pausedBefore] =
+    const [paused, deleted, ran, skipped, unmirrored, resumedDisabled, replanned, ranSixTimes, pausedBefore, retimed] =
       outsideSlice(60, now);
+    // its spec given an offset in Temporal itself, the plan's comment kept: only its next times tell
+    const moved = fleet.schedule(retimed!);
+    moved.info.nextActionTimes = moved.info.nextActionTimes.map((t) => new Date(t.getTime() + 1_800_000));
     // paused by an admin long ago, and mirrored so: its times move on with no start, and nothing is counted
     fleet.schedule(pausedBefore!).state = { paused: true, note: 'paused by alice' };
     await fleet.store.upsertJob(jobRowOf(fleet.schedule(pausedBefore!))!);
@@ -223,7 +226,7 @@ describe('an incremental pass (the reconciler schedule passes its interval)', ()
 
     const report = await fleet.pass();
 
-    const changed = [paused, deleted, skipped, unmirrored, resumedDisabled, replanned, ranSixTimes].map((n) =>
+    const changed = [paused, deleted, skipped, unmirrored, resumedDisabled, replanned, ranSixTimes, retimed].map((n) =>
       scheduleIdOf(n!),
     );
     const slice = rollingSliceAt(now, EVERY_MINUTES);
