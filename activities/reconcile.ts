@@ -5,12 +5,22 @@ import type { ExecutionRecord } from '../jobs/execution';
 import {
   MAX_PRUNE_BATCHES,
   PRUNE_BATCH_ROWS,
+  rollingSliceAt,
+  sliceOf,
   type MirrorReport,
   type ReconcileInput,
   type RetentionReport,
 } from '../jobs/reconcile';
-import type { JobStore } from '../store/job-store';
-import { fetchRunRow, mendJobRow, mendRunRow, runRowOf, vanishedRunRow, type CountersGrowth } from '../temporal/mirror';
+import type { JobRow, JobStore } from '../store/job-store';
+import {
+  fetchRunRow,
+  listingDiffers,
+  mendJobRow,
+  mendRunRow,
+  runRowOf,
+  vanishedRunRow,
+  type CountersGrowth,
+} from '../temporal/mirror';
 import {
   definitionOfAction,
   followsPlan,
@@ -27,14 +37,16 @@ const BATCH = 100;
 /**
  * Brings the mirror back in line with Temporal, the source of truth: schedules changed or deleted directly in
  * Temporal, and runs whose mirror write never landed (terminated from Temporal Web, store down for too long).
- * One item that cannot be mended is reported in `failures` and does not stop the others.
+ * One item that cannot be mended is reported in `failures` and does not stop the others. A pass with
+ * `everyMinutes` (the reconciler's schedule) describes only the schedules whose listing differs from their row and
+ * the rolling slice due ({@link rollingSliceAt}); without it (`POST /api/reconcile`), every schedule.
  */
 export function reconcileActivities({ store, historyPruned, watch }: ReconcileDeps) {
   return {
     async reconcileMirror(input: ReconcileInput): Promise<MirrorReport> {
       const ctx = Context.current();
       const pass = new Pass(ctx.client, store, betweenItems(ctx), watch);
-      await pass.jobs();
+      await pass.jobs(input.everyMinutes ? rollingSliceAt(Date.now(), input.everyMinutes) : null);
       await pass.recentRuns(input.lookbackHours);
       await pass.staleRows();
       await pass.counters();
@@ -85,11 +97,13 @@ const betweenItems = (ctx: Context) => () => {
 };
 
 class Pass {
-  readonly report: MirrorReport = {
+  readonly report: Required<MirrorReport> = {
     jobsMirrored: [],
     jobsRemoved: [],
     jobsReplanned: [],
     jobsStateFixed: [],
+    schedulesListed: 0,
+    schedulesDescribed: 0,
     executionsChecked: 0,
     executionsRepaired: [],
     failures: [],
@@ -103,26 +117,37 @@ class Pass {
     private readonly watch?: ReconcileDeps['watch'],
   ) {}
 
-  /** Every job schedule mirrored as it is; rows of schedules that are gone removed. */
-  async jobs(): Promise<void> {
+  /**
+   * Every job schedule mirrored as it is; rows of schedules that are gone removed. With a `slice` (an incremental
+   * pass), a schedule is described only when its listing differs from its row (temporal/mirror.ts `listingDiffers`)
+   * or it is in that slice; without, every schedule is.
+   */
+  async jobs(slice: number | null): Promise<void> {
     const seen = new Set<string>();
+    const rows = slice === null ? null : await this.rowsBySchedule();
     for await (const summary of this.client.schedule.list()) {
       if (!summary.scheduleId.startsWith(JOB_SCHEDULE_PREFIX)) continue;
+      this.report.schedulesListed++;
       this.heartbeat();
+      const row = rows?.get(summary.scheduleId);
+      if (row && sliceOf(summary.scheduleId) !== slice && !listingDiffers(summary, row)) {
+        seen.add(row.definition.name);
+        continue;
+      }
       await this.guard(summary.scheduleId, async () => {
-        const described = await describeSchedule(this.client, summary.scheduleId);
+        const described = await this.describe(summary.scheduleId);
         const schedule = described && (await this.replan(described));
         const name = schedule && (await this.mirrorJob(schedule));
         if (name) seen.add(name);
       });
     }
     // Listing is eventually consistent: a row is removed only once describing its schedule says it is gone.
-    for (const row of await this.store.listJobs({})) {
+    for (const row of rows?.values() ?? (await this.store.listJobs({}))) {
       const name = row.definition.name;
       if (seen.has(name)) continue;
       this.heartbeat();
       await this.guard(name, async () => {
-        const schedule = await describeSchedule(this.client, scheduleIdOf(name));
+        const schedule = await this.describe(scheduleIdOf(name));
         if (schedule) await this.mirrorJob(schedule);
         else {
           await this.store.deleteJob(name);
@@ -130,6 +155,16 @@ class Pass {
         }
       });
     }
+  }
+
+  private async rowsBySchedule(): Promise<Map<string, JobRow>> {
+    return new Map((await this.store.listJobs({})).map((row) => [scheduleIdOf(row.definition.name), row]));
+  }
+
+  /** Describes a schedule (a query to its workflow, the cost an incremental pass saves), counted in the report. */
+  private describe(scheduleId: string): Promise<ScheduleDescription | null> {
+    this.report.schedulesDescribed++;
+    return describeSchedule(this.client, scheduleId);
   }
 
   /** Runs running now or closed within the lookback, compared with their rows in batches. */
@@ -210,6 +245,7 @@ class Pass {
     }));
     if (spec) this.report.jobsReplanned.push(job.name);
     if (state) this.report.jobsStateFixed.push(job.name);
+    this.report.schedulesDescribed++;
     return handle.describe();
   }
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freeLoopbackPort, startDevServer, type DevServer } from '../devserver/dev-server';
+import { freeLoopbackPort, startDevServer, type DevServer, type DevServerOptions } from '../devserver/dev-server';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../temporal/search-attributes';
 
 /** What every bench scenario shares: timing, percentiles, a recording target and the scheduler as a process. */
@@ -71,6 +71,13 @@ export async function atRate(
   return Promise.all(pending);
 }
 
+/** CPU-seconds (user + system) a process has used so far, from `/proc/<pid>/stat` (clock ticks of 1/100 s). */
+export function cpuSecondsOf(pid: number): number {
+  // the fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14th and 15th
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export function memoryOf(pid: number): { rssKb: number; peakKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -95,12 +102,14 @@ export async function waitFor(url: string, timeoutMs: number): Promise<void> {
 /** Temporal's schedule start rate raised from its default 30/s, as a cluster serving a fleet would set it. */
 export const RAISED_START_RATE = { 'worker.schedulerNamespaceStartWorkflowRPS': 1000 };
 
-/** A headless dev server of the bench's own on a free loopback port, logging into `dir`. */
+/** A headless dev server of the bench's own on a free loopback port, logging into `dir`; `extra` adds options. */
 export async function startBenchTemporal(
   dir: string,
   dynamicConfig: Record<string, number> = RAISED_START_RATE,
+  extra: Partial<DevServerOptions> = {},
 ): Promise<DevServer> {
   return startDevServer({
+    ...extra,
     port: await freeLoopbackPort(),
     uiPort: null,
     namespace: 'default',

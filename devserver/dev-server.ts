@@ -24,6 +24,8 @@ export interface DevServerOptions {
   namespace: string;
   /** Custom search attributes, name → type (Keyword, Text, …). Applied to namespaces this start creates. */
   searchAttributes?: Record<string, string>;
+  /** Port of Temporal's Prometheus `/metrics` on loopback; omitted: one the CLI picks. */
+  metricsPort?: number;
   /** Dynamic config overrides, key → JSON value. */
   dynamicConfig?: Record<string, string | number | boolean>;
   /** Server output goes here (never to an undrained pipe). */
@@ -36,6 +38,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string | null;
+  /** The server's process id (the CLI runs it in its own process): for reading its CPU time. */
+  pid: number | undefined;
   /** SIGTERM, then wait: SIGKILL could leave the SQLite file half-written. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash or an OOM kill would: for fault tests. */
@@ -76,6 +80,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL');
   }
+  if (opts.metricsPort !== undefined) args.push('--metrics-port', String(opts.metricsPort));
   for (const [name, type] of Object.entries(opts.searchAttributes ?? {}))
     args.push('--search-attribute', `${name}=${type}`);
   const dynamicConfig = { 'frontend.enableServerVersionCheck': false, ...opts.dynamicConfig };
@@ -128,6 +133,7 @@ async function launch(cli: string, args: string[], opts: DevServerOptions): Prom
   const server: DevServer = {
     address,
     uiUrl: opts.uiPort === null ? null : `http://localhost:${opts.uiPort}`,
+    pid: child.pid,
     stop: () => stopChild(child),
     kill: () => stopChild(child, 'SIGKILL'),
   };

@@ -3,6 +3,7 @@ import {
   WorkflowNotFoundError,
   type Client,
   type ScheduleDescription,
+  type ScheduleSummary,
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
@@ -12,7 +13,7 @@ import { nominalTimeOf, scheduleIdOf } from '../jobs/ids';
 import { sameDefinition, type JobDefinition } from '../jobs/job';
 import { NO_TIMES, type JobRecord, type JobStore, type ScheduleTimes } from '../store/job-store';
 import { fetchRunHistory } from './runs';
-import { adminPausedOf, definitionOfAction, DISABLED_NOTE } from './schedule-options';
+import { adminPausedOf, definitionOfAction, DISABLED_NOTE, followsPlan } from './schedule-options';
 import { describeSchedule } from './schedules';
 import { JOB_NAME, JOB_SERVICE, JOB_TRIGGER } from './search-attributes';
 import { ActivityType, WorkflowType } from '../jobs/workflow-types';
@@ -123,6 +124,48 @@ export async function mendJobRow(
         : 'refreshed';
   if (change !== 'unchanged') await store.upsertJob(wanted);
   return { name, change, grew: row ? countersGrowth(row.times, wanted.times) : null };
+}
+
+/**
+ * Why a schedule's listing says its row may be behind, so that an incremental reconciler pass describes it:
+ * - `unmirrored`: no row, or a row written at creation, before Temporal was asked;
+ * - `state`: paused or not, or the note, differs from the row (paused or resumed in Temporal itself, or a schedule
+ *   running although its service disabled the job);
+ * - `plan`: the spec is not the plan of today (edited in Temporal itself, or its horizon moved on: replanned);
+ * - `times`: the next action times do not continue the row's (the spec or jitter changed, or the row's times ran out);
+ * - `occurrences`: a time the row had as next came and the listing's recent actions show no start for it (skipped by
+ *   overlap, missed past the catch-up window, still buffered, or more came than the listing's 5 recent actions show):
+ *   Temporal's skipped or missed counters may have grown, which only a description gives.
+ * A paused schedule (as its row says it should be) is compared by state and plan only: it starts and counts nothing.
+ */
+export type ListingDifference = 'unmirrored' | 'state' | 'plan' | 'times' | 'occurrences';
+
+/**
+ * How a schedule as listed (visibility: eventually consistent, 5 recent actions and 5 next times, no action arguments
+ * and no counters) differs from its job's mirror row, or null when the listing shows nothing the row does not already
+ * say. What a listing never shows (the action's arguments; a counter grown by a trigger or backfill) is left to the
+ * reconciler's rolling slice.
+ */
+export function listingDiffers(summary: ScheduleSummary, row: JobRecord | undefined): ListingDifference | null {
+  if (!row?.scheduleUpdatedAt) return 'unmirrored';
+  const job = row.definition;
+  // the schedule runs only while its service has the job enabled and no admin paused it (adminPausedOf)
+  const paused = row.paused || !job.enabled;
+  if (summary.state.paused !== paused || (summary.state.note || null) !== row.scheduleNote) return 'state';
+  try {
+    if (!summary.spec || !followsPlan(summary.spec, job)) return 'plan';
+  } catch {
+    return 'plan'; // a cron no longer in the dialect: describing tells the pass what to report
+  }
+  // a paused schedule starts nothing and counts nothing as skipped or missed: its times moving on change no row
+  if (paused) return null;
+  const known = row.times.nextRunTimes;
+  const listed = summary.info.nextActionTimes.map((t) => t.toISOString());
+  if (listed.length === 0) return known.length === 0 ? null : 'times';
+  const came = known.indexOf(listed[0]!);
+  if (came < 0 || listed.some((t, i) => came + i < known.length && known[came + i] !== t)) return 'times';
+  const started = new Set(summary.info.recentActions.map((a) => a.scheduledAt.toISOString()));
+  return known.slice(0, came).every((t) => started.has(t)) ? null : 'occurrences';
 }
 
 /** Temporal's counters of a schedule that grew between two readings: the later and the earlier. */

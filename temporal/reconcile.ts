@@ -20,6 +20,12 @@ const reconcileInputOf = ({ lookbackHours, retentionDays }: ReconcileSettings): 
   retentionDays,
 });
 
+/** The passes of the schedule are incremental (`everyMinutes`); a pass run on demand describes every schedule. */
+const scheduledInputOf = (settings: ReconcileSettings): ReconcileInput => ({
+  ...reconcileInputOf(settings),
+  everyMinutes: settings.everyMinutes,
+});
+
 /** Creates, updates or (every 0) deletes the reconciler's own schedule. Safe from every replica at every start. */
 export async function ensureReconcileSchedule(client: Client, settings: ReconcileSettings): Promise<void> {
   if (settings.everyMinutes === 0) return deleteSchedule(client, RECONCILE_SCHEDULE_ID);
@@ -31,7 +37,7 @@ export async function ensureReconcileSchedule(client: Client, settings: Reconcil
       workflowType: WorkflowType.reconcile,
       taskQueue: settings.taskQueue,
       workflowId: `${RECONCILE_SCHEDULE_ID}-run`,
-      args: [reconcileInputOf(settings)],
+      args: [scheduledInputOf(settings)],
     },
     policies: { overlap: 'SKIP', catchupWindow: '1m' },
     state: { note: 'reconciles the mirror with Temporal' },
@@ -50,7 +56,7 @@ export async function ensureReconcileSchedule(client: Client, settings: Reconcil
 }
 
 /**
- * Runs the reconciler now and waits up to `waitMs` for its report: null when the pass is still running (its
+ * Runs the reconciler now, a full pass (every schedule described), and waits up to `waitMs` for its report: null when the pass is still running (its
  * workflow id says where to watch it). Concurrent calls join the pass already running rather than starting another.
  */
 export async function reconcileNow<R>(

@@ -138,6 +138,43 @@ describe('the reconciler', () => {
     expect(job).toMatchObject({ paused: true, pauseNote: 'from Temporal Web' });
   });
 
+  test('a pass as the schedule runs it (incremental) mends a pause and a spec made in Temporal itself', async () => {
+    const paused = await register({ enabled: true });
+    const respecced = await register({ enabled: true });
+    await reconcile(); // rows as Temporal has the schedules, next run times included
+    await scheduler.client.schedule.getHandle(scheduleIdOf(paused.name)).pause('from Temporal Web');
+    await scheduler.client.schedule
+      .getHandle(scheduleIdOf(respecced.name))
+      .update((prev) => ({ ...prev, spec: { cronExpressions: ['0 12 * * *'] } }));
+
+    // the listing is eventually consistent: a change shows in the pass after it reaches visibility
+    const mirrored = new Set<string>();
+    const replanned = new Set<string>();
+    let passes = 0;
+    await eventually(
+      async () => {
+        const report = (await scheduler.client.workflow.execute(WorkflowType.reconcile, {
+          taskQueue: scheduler.taskQueue,
+          workflowId: uniqueName('incremental-pass'),
+          args: [{ lookbackHours: 24, everyMinutes: 7 }],
+        })) as ReconcileReport;
+        passes++;
+        report.jobsMirrored.forEach((name) => mirrored.add(name));
+        report.jobsReplanned.forEach((name) => replanned.add(name));
+        expect(report.failures).toEqual([]);
+        expect(report.schedulesDescribed).toBeLessThanOrEqual(report.schedulesListed! + created.length);
+      },
+      () => mirrored.has(paused.name) && replanned.has(respecced.name),
+      20_000,
+    );
+    expect(passes).toBeLessThanOrEqual(5);
+    const job = (await api.call<{ job: JobView }>('GET', `/api/jobs/${paused.name}`)).body.job;
+    expect(job).toMatchObject({ paused: true, pauseNote: 'from Temporal Web' });
+    // back on the job's own cron (0 0 1 1 *), not the noon one set behind the scheduler's back
+    const schedule = await scheduler.client.schedule.getHandle(scheduleIdOf(respecced.name)).describe();
+    expect(schedule.info.nextActionTimes[0]?.toISOString()).toMatch(/-01-01T00:00:00\.000Z$/);
+  });
+
   test('a job its service disabled but unpaused in Temporal (as an admin resume before 0.2.0 did) is paused again', async () => {
     const disabled = await register(); // enabled: false
     const adminPaused = await register({ enabled: true });

@@ -7,6 +7,8 @@ const ReconcileReportSchema = Type.Object({
   jobsRemoved: Type.Array(Type.String()),
   jobsReplanned: Type.Array(Type.String()),
   jobsStateFixed: Type.Array(Type.String()),
+  schedulesListed: Type.Optional(Type.Integer()),
+  schedulesDescribed: Type.Optional(Type.Integer()),
   executionsChecked: Type.Integer(),
   executionsRepaired: Type.Array(Type.String()),
   failures: Type.Array(Type.String()),
