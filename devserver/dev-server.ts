@@ -36,6 +36,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string | null;
+  /** The CLI's process id (the bench reads its CPU time and memory from /proc). */
+  pid: number;
   /** SIGTERM, then wait: SIGKILL could leave the SQLite file half-written. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash or an OOM kill would: for fault tests. */
@@ -128,6 +130,7 @@ async function launch(cli: string, args: string[], opts: DevServerOptions): Prom
   const server: DevServer = {
     address,
     uiUrl: opts.uiPort === null ? null : `http://localhost:${opts.uiPort}`,
+    pid: child.pid ?? NaN,
     stop: () => stopChild(child),
     kill: () => stopChild(child, 'SIGKILL'),
   };
