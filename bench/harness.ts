@@ -245,13 +245,21 @@ export async function startScheduler(opts: {
   };
 }
 
-/** Forks the compiled bench script `file` (next to this one) with the pod's Node settings; resolves once it says ready. */
+/**
+ * Forks the compiled bench script `file` (next to this one) with the pod's Node settings; resolves once it says ready.
+ * @throws Error if it exits first.
+ */
 export async function forkWorker(file: string, env: Record<string, string>): Promise<ChildProcess> {
   const child = fork(path.join(__dirname, file), [], {
     env: { ...process.env, ...POD_NODE_ENV, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  await new Promise((r) => child.once('message', r));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code, signal) =>
+      reject(new Error(`${file} exited with ${signal ?? code} before it was ready`)),
+    );
+  });
   return child;
 }
 
