@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -71,13 +71,6 @@ export async function atRate(
   return Promise.all(pending);
 }
 
-/** CPU-seconds (user + system) a process has used so far, from `/proc/<pid>/stat` (clock ticks of 1/100 s). */
-export function cpuSecondsOf(pid: number): number {
-  // the fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14th and 15th
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 export function memoryOf(pid: number): { rssKb: number; peakKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -85,6 +78,44 @@ export function memoryOf(pid: number): { rssKb: number; peakKb: number } {
 }
 
 export const mib = (kb: number) => kb / 1024;
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`: 100 on every Linux build in use). */
+const CLOCK_TICKS = 100;
+
+/** The parent pid and the fields 14–17 of /proc/<pid>/stat (utime, stime, cutime, cstime), or null once it is gone. */
+function statOf(pid: number): { ppid: number; ticks: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // the command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const field = (n: number) => Number(fields[n - 3]);
+  return { ppid: field(4), ticks: field(14) + field(15) + field(16) + field(17) };
+}
+
+/**
+ * CPU-seconds (user + system) spent so far by the process `pid` and every live descendant, with the children they
+ * have already reaped (cutime/cstime): each tick counted once.
+ */
+export function cpuSecondsOf(pid: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = statOf(Number(entry));
+    if (stat) stats.set(Number(entry), stat);
+  }
+  let ticks = 0;
+  const tree = [pid];
+  while (tree.length > 0) {
+    const next = tree.pop()!;
+    ticks += stats.get(next)?.ticks ?? 0;
+    for (const [child, stat] of stats) if (stat.ppid === next) tree.push(child);
+  }
+  return ticks / CLOCK_TICKS;
+}
 
 export async function waitFor(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -119,32 +150,39 @@ export async function startBenchTemporal(
   });
 }
 
-/** One call the target received: when, and when it was scheduled for (X-Scheduler-Scheduled-At). */
+/** One call the target received: when, when it was scheduled for (X-Scheduler-Scheduled-At), and its answer. */
 export interface Arrival {
   job: string;
   executionId: string;
   at: number;
   scheduledAt: number | null;
+  status: number;
 }
 
-/** A no-op service answering at once (200, or the `status` it was started with), recording every call that reaches it. */
+/** A no-op service answering at once, recording every call that reaches it. */
 export interface Target {
   url: string;
   arrivals: Arrival[];
   close(): Promise<void>;
 }
 
-export async function startTarget(status = 200): Promise<Target> {
+/**
+ * Starts a {@link Target} on a free loopback port. `answer` is the status of every call (default 200), or a function
+ * choosing each call's status, in the order the calls arrive.
+ */
+export async function startTarget(answer: number | ((call: Omit<Arrival, 'status'>) => number) = 200): Promise<Target> {
   const arrivals: Arrival[] = [];
   const server: Server = createServer((req, res) => {
     const at = Date.now();
     const scheduled = req.headers['x-scheduler-scheduled-at'];
-    arrivals.push({
+    const call = {
       job: String(req.headers['x-scheduler-job'] ?? ''),
       executionId: String(req.headers['idempotency-key'] ?? ''),
       at,
       scheduledAt: typeof scheduled === 'string' ? Date.parse(scheduled) : null,
-    });
+    };
+    const status = typeof answer === 'number' ? answer : answer(call);
+    arrivals.push({ ...call, status });
     req.resume();
     req.on('end', () => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'));
   });
@@ -207,6 +245,24 @@ export async function startScheduler(opts: {
     startupMs: Date.now() - started,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * Forks the compiled bench script `file` (next to this one) with the pod's Node settings; resolves once it says ready.
+ * @throws Error if it exits first.
+ */
+export async function forkWorker(file: string, env: Record<string, string>): Promise<ChildProcess> {
+  const child = fork(path.join(__dirname, file), [], {
+    env: { ...process.env, ...POD_NODE_ENV, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code, signal) =>
+      reject(new Error(`${file} exited with ${signal ?? code} before it was ready`)),
+    );
+  });
+  return child;
 }
 
 export function stopChild(child: ChildProcess): Promise<void> {

@@ -133,7 +133,7 @@ async function fleet(jobs: number) {
     let n = 0;
     const pass = async (label: string, input: ReconcileInput): Promise<PassFigures> => {
       const rpcsBefore = await frontendRequests(metricsUrl);
-      const temporalBefore = cpuSecondsOf(dev.pid!);
+      const temporalBefore = cpuSecondsOf(dev.pid);
       const schedulerBefore = cpuSecondsOf(scheduler.child.pid!);
       const started = performance.now();
       const report = (await client.workflow.execute(WorkflowType.reconcile, {
@@ -142,7 +142,7 @@ async function fleet(jobs: number) {
         args: [input],
       })) as ReconcileReport;
       const wallSeconds = (performance.now() - started) / 1000;
-      const temporalCpuSeconds = cpuSecondsOf(dev.pid!) - temporalBefore;
+      const temporalCpuSeconds = cpuSecondsOf(dev.pid) - temporalBefore;
       const schedulerCpuSeconds = cpuSecondsOf(scheduler.child.pid!) - schedulerBefore;
       const rpcsAfter = await frontendRequests(metricsUrl);
       const rpcsByMethod = Object.fromEntries(

@@ -1,13 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freeLoopbackPort } from '../devserver/dev-server';
 import {
+  forkWorker,
   mib,
   memoryOf,
-  POD_NODE_ENV,
   sleep,
   startScheduler,
   startTarget,
@@ -30,15 +30,6 @@ const START_RATES: Record<string, Record<string, number>> = {
 const SCENARIOS = { registration, throughput, lateness, 'same-second': sameSecond, reads };
 const modes = (process.env.BENCH_START_RATES ?? 'raised,default').split(',');
 const scenarios = (process.env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(',')).split(',');
-
-async function forkWorker(file: string, env: Record<string, string>): Promise<ChildProcess> {
-  const child = fork(path.join(__dirname, file), [], {
-    env: { ...process.env, ...POD_NODE_ENV, ...env },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  await new Promise((r) => child.once('message', r));
-  return child;
-}
 
 async function benchMode(mode: string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'scheduler-bench-'));

@@ -38,8 +38,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string | null;
-  /** The server's process id (the CLI runs it in its own process): for reading its CPU time. */
-  pid: number | undefined;
+  /** The CLI's process id (the bench reads its CPU time and memory from /proc). */
+  pid: number;
   /** SIGTERM, then wait: SIGKILL could leave the SQLite file half-written. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash or an OOM kill would: for fault tests. */
@@ -133,7 +133,7 @@ async function launch(cli: string, args: string[], opts: DevServerOptions): Prom
   const server: DevServer = {
     address,
     uiUrl: opts.uiPort === null ? null : `http://localhost:${opts.uiPort}`,
-    pid: child.pid,
+    pid: child.pid ?? NaN,
     stop: () => stopChild(child),
     kill: () => stopChild(child, 'SIGKILL'),
   };
