@@ -52,6 +52,16 @@ describe('the occurrence ledger', () => {
       executionId: closing.id,
       reason: `skipped by the overlap policy skip: ${closing.id} had ended 1200 ms before, not yet seen by the scheduler`,
     });
+    // Temporal down from just after a run: the times it then missed are missed, not held by that run
+    const outage = buildLedger(
+      window(0, 5),
+      everyMinute(0, 5),
+      [closing, { ...scheduled(4), startedAt: iso(minute(4) + 30_000) }],
+      [],
+      { ...job, catchupWindowSeconds: 60 },
+      minute(10),
+    );
+    expect(outage.occurrences.map((o) => o.fate)).toEqual(['ran', 'missed', 'missed', 'missed', 'ran']);
     const allowAll = buildLedger(
       window(0, 5),
       everyMinute(0, 5),

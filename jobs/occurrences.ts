@@ -99,7 +99,8 @@ export const CLOSING_MS = 5_000;
  * 1. a scheduled run for the time (its `scheduledAt`) → `ran`; a time to come, or before the job existed → `not_due`;
  * 2. the job was paused or disabled at the time → `paused`;
  * 3. under overlap `skip` or `buffer_one`, a scheduled run was going when the time came (within its jitter), or had
- *    recorded its end less than {@link CLOSING_MS} before it → `skipped`, held by that run;
+ *    recorded its end less than {@link CLOSING_MS} before it while the scheduler was up (its next run started within
+ *    the catch-up window) → `skipped`, held by that run;
  * 4. the first scheduled run started at or after the time stands for an earlier time: the scheduler got to both in
  *    one pass (after an outage) and started the earlier first, so under `skip` or `buffer_one` → `skipped`;
  * 5. that first run (or now, when none has started since) came more than the catch-up window after the time →
@@ -179,15 +180,16 @@ export function buildLedger(
         reason: pause.by ? `paused by ${pause.by}` : 'paused',
         pause: { at: pause.at, by: pause.by, note: pause.note },
       });
-    if (holder) {
-      const closing =
-        holder.end <= time ? `had ended ${time - holder.end} ms before, not yet seen by the scheduler` : '';
+    const next = firstStartFrom(time);
+    const reachedAt = next ? next.start : now;
+    if (holder && holder.end > time) return withBackfill(skippedBy(base, holder.id, job.overlap));
+    // a run that had just ended holds the time only if the scheduler was up then: it started the next run in time
+    if (holder && reachedAt - time <= catchupMs + jitterMs) {
+      const closing = `had ended ${time - holder.end} ms before, not yet seen by the scheduler`;
       return withBackfill(skippedBy(base, holder.id, job.overlap, closing));
     }
-    const next = firstStartFrom(time);
     if (holds && next?.scheduledAt && Date.parse(next.scheduledAt) < time)
       return withBackfill(skippedBy(base, next.id, job.overlap));
-    const reachedAt = next ? next.start : now;
     if (reachedAt - time > catchupMs + jitterMs)
       return withBackfill({
         ...base,
