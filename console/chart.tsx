@@ -127,7 +127,7 @@ export function FleetChart({ fleet }: { fleet: FleetFires }) {
   }
   const data: uPlot.AlignedData = [
     busiest.map((_, i) => from + i * 60),
-    busiest.map((n) => (n <= fleet.startRate ? n : null)),
+    busiest.map((n) => (n > 0 && n <= fleet.startRate ? n : null)), // no bar for a minute without fires
     busiest.map((n) => (n > fleet.startRate ? n : null)),
     busiest.map(() => fleet.startRate),
   ];
