@@ -68,6 +68,7 @@ describe('alert rules in the registration and the job view', () => {
       links: createTemporalLinks('http://localhost:8233', 'default'),
       alerts: config.alerts,
       consoleUrl: config.alerts.consoleUrl,
+      startRate: 30,
       times: { refreshIfStale: () => undefined } as unknown as UseCaseContext['times'],
     };
     return buildApp(

@@ -19,6 +19,8 @@ describe('the HTTP facade', () => {
       new Map([['email-service', 'http://email-service:7006']]),
     ),
     schedule: 'At 00:00 (UTC)',
+    spreadSeconds: 0,
+    spreadOffsetSeconds: 0,
     declared: false,
     alerts: {
       onFailure: true,
@@ -410,6 +412,7 @@ describe('the HTTP facade', () => {
       '/api/executions/',
       '/api/executions/{id}',
       '/api/executions/{id}/retry',
+      '/api/fleet/fires',
       '/api/identity',
       '/api/jobs/',
       '/api/jobs/register',

@@ -16,6 +16,7 @@ import { openApi } from './plugins/open-api';
 import { requestMetrics } from './plugins/request-metrics';
 import { alertRoutes } from './routes/alerts';
 import { executionRoutes } from './routes/executions';
+import { fleetRoutes } from './routes/fleet';
 import { consoleRoutes } from './plugins/console';
 import { healthRoutes, type HealthChecks } from './routes/health';
 import { identityRoutes } from './routes/identity';
@@ -125,6 +126,7 @@ export function buildApp(deps: AppDeps, opts: FastifyServerOptions = {}) {
       reports: deps.reports,
     });
     await scope.register(alertRoutes, { prefix: '/api/alerts', alerts: deps.alerts });
+    await scope.register(fleetRoutes, { prefix: '/api/fleet', jobs: deps.jobs });
     await scope.register(serviceRoutes, { prefix: '/api/services', jobs: deps.jobs });
     await scope.register(scheduleRoutes, { prefix: '/api/schedules' });
     await scope.register(reconcileRoutes, { prefix: '/api', reconcile: deps.reconcile });

@@ -3,6 +3,8 @@ import type { Static } from '@sinclair/typebox';
 import { loadConfig } from '../config/config';
 import type { AlertRecord } from '../jobs/alert';
 import { startedExecution, type ExecutionRecord, type ExecutionStatus } from '../jobs/execution';
+import type { JobRegistration } from '../jobs/job';
+import { spreadOffsetOf } from '../jobs/spread';
 import { normalizeJob } from '../jobs/validate';
 import { NO_TIMES, type JobStore } from '../store/job-store';
 import { createMemoryStore } from '../store/memory';
@@ -12,6 +14,7 @@ import { createAuthenticator } from './identity';
 import type { ExecutionView } from './schemas/executions';
 import type { JobDetailView, JobView } from './schemas/jobs';
 import type { AlertPageSchema } from './schemas/alerts';
+import type { FleetFiresSchema } from './schemas/fleet';
 import type { UseCaseContext } from './use-cases/context';
 import { createAlertUseCases } from './use-cases/alerts';
 import { createExecutionUseCases } from './use-cases/executions';
@@ -42,6 +45,7 @@ describe("the console's reads", () => {
       links: createTemporalLinks('http://localhost:8233', 'default'),
       consoleUrl: 'https://ops.example/scheduler/admin/',
       alerts: loadConfig({}).alerts,
+      startRate: 30,
       times: { refreshIfStale: () => undefined } as unknown as UseCaseContext['times'],
     };
     return buildApp(
@@ -62,10 +66,10 @@ describe("the console's reads", () => {
     return { status: res.statusCode, body: res.json() as T };
   };
 
-  const addJob = (name: string) =>
+  const addJob = (name: string, more: Partial<JobRegistration> = {}, paused = false) =>
     store.upsertJob({
-      definition: normalizeJob({ name, service: 'email-service', endpoint: '/x', cron: '@daily' }, services),
-      paused: false,
+      definition: normalizeJob({ name, service: 'email-service', endpoint: '/x', cron: '@daily', ...more }, services),
+      paused,
       pauseNote: null,
       scheduleNote: null,
       times: NO_TIMES,
@@ -295,5 +299,52 @@ describe("the console's reads", () => {
     };
     await get('/api/executions?limit=200');
     expect(asked).toBe(1);
+  });
+
+  describe('the fleet view: how many jobs fire in each second, herds flagged', () => {
+    type Fleet = Static<typeof FleetFiresSchema>;
+    const hour = '2026-11-27T00:00:00.000Z';
+
+    test('only jobs that will run count; a second past the start rate (30) is a herd, with its first 20 names', async () => {
+      const herd = Array.from({ length: 32 }, (_, i) => `herd-${String(i).padStart(2, '0')}`);
+      for (const name of herd) await addJob(name, { cron: '0 * * * *' });
+      await addJob('paused-by-admin', { cron: '0 * * * *' }, true);
+      await addJob('disabled-by-service', { cron: '0 * * * *', enabled: false });
+      await addJob('spread-out', { cron: '0 * * * *', spreadSeconds: 59 });
+      const { status, body } = await get<Fleet>(`/api/fleet/fires?from=${hour}`);
+      expect(status).toBe(200);
+      const offset = spreadOffsetOf('spread-out', 59);
+      expect(body).toMatchObject({
+        from: hour,
+        to: '2026-11-27T01:00:00.000Z',
+        startRate: 30,
+        jobs: 3 + 32 + 1,
+        totalFires: 36,
+        seconds: [
+          { at: hour, count: 35 },
+          { at: new Date(Date.parse(hour) + offset * 1000).toISOString(), count: 1 },
+        ],
+        herds: [{ at: hour, count: 35, expectedDelaySeconds: 1.2, more: 15 }],
+      });
+      // in name order: the three @daily jobs first
+      expect(body.herds[0]!.jobs).toEqual(['billing-sync', 'email-digest', 'email-reminder', ...herd.slice(0, 17)]);
+      const { body: spreadView } = await get<{ job: JobView }>('/api/jobs/spread-out');
+      expect(spreadView.job).toMatchObject({ spreadSeconds: 59, spreadOffsetSeconds: offset });
+      expect(spreadView.job.schedule).toContain(`${offset} s after each time`);
+    });
+
+    test('a window of 60 to 3600 seconds from a valid instant; anything else is a 400 naming the field', async () => {
+      for (const [query, field] of [
+        ['seconds=59', 'seconds'],
+        ['seconds=3601', 'seconds'],
+        ['seconds=ten', 'seconds'],
+        ['from=yesterday', 'from'],
+      ] as const) {
+        const { status, body } = await get<{ error: { field: string } }>(`/api/fleet/fires?${query}`);
+        expect({ query, status, field: body.error.field }).toEqual({ query, status: 400, field });
+      }
+      const { body } = await get<Fleet>(`/api/fleet/fires?from=${hour}&seconds=60`);
+      expect(body).toMatchObject({ to: '2026-11-27T00:01:00.000Z', totalFires: 3 });
+    });
   });
 });

@@ -1,8 +1,9 @@
 import { alertRulesOf, type AlertSettings } from '../jobs/alert-rules';
 import { describeRule, type AlertRecord } from '../jobs/alert';
-import { describeCron, parseCron } from '../jobs/cron';
+import { describeCron } from '../jobs/cron';
 import { gapSkips } from '../jobs/fire-plan';
 import { scheduleIdOf } from '../jobs/ids';
+import { jobCron, spreadOffsetOf } from '../jobs/spread';
 import type { ExecutionRecord } from '../jobs/execution';
 import type { AlertView } from './schemas/alerts';
 import type { ExecutionView } from './schemas/executions';
@@ -30,9 +31,13 @@ export function toJobView(
   now = Date.now(),
 ): JobView {
   const scheduleId = scheduleIdOf(row.definition.name);
+  const spreadSeconds = row.definition.spreadSeconds ?? 0;
+  const spreadOffsetSeconds = spreadOffsetOf(row.definition.name, spreadSeconds);
   return {
     ...row.definition,
-    schedule: scheduleWords(row.definition.cron, row.definition.timezone),
+    spreadSeconds,
+    spreadOffsetSeconds,
+    schedule: scheduleWords(row.definition.cron, row.definition.timezone, spreadOffsetSeconds),
     declared: row.definition.declared === true,
     alerts: alertView(row.definition, alerts, now),
     paused: row.paused,
@@ -69,9 +74,12 @@ const runs = (row: JobRecord) => row.definition.enabled && !row.paused;
 
 const words = new Map<string, string>();
 
-/** A job's cron in words (cached: a page of jobs repeats a few crons). A cron stored before it was checked stays as is. */
-function scheduleWords(cron: string, timezone: string): string {
-  const key = `${timezone} ${cron}`;
+/**
+ * A job's cron in words, with its spread offset (cached: a page of jobs repeats a few crons). A cron stored before it
+ * was checked stays as is.
+ */
+function scheduleWords(cron: string, timezone: string, offsetSeconds: number): string {
+  const key = `${timezone} ${offsetSeconds} ${cron}`;
   let text = words.get(key);
   if (text === undefined) {
     try {
@@ -79,6 +87,7 @@ function scheduleWords(cron: string, timezone: string): string {
     } catch {
       text = `${cron} (${timezone})`;
     }
+    if (offsetSeconds > 0) text += `, ${offsetSeconds} s after each time (spreadSeconds)`;
     if (words.size >= 1000) words.clear();
     words.set(key, text);
   }
@@ -86,10 +95,10 @@ function scheduleWords(cron: string, timezone: string): string {
 }
 
 /** Wall times the job skipped in spring-forward gaps since it was created (0 for a cron stored before it was checked). */
-function dstSkipped(job: { cron: string; timezone: string }, createdAt: string | null, now: number): number {
+function dstSkipped(job: JobRecord['definition'], createdAt: string | null, now: number): number {
   if (!createdAt) return 0;
   try {
-    return gapSkips(parseCron(job.cron), job.timezone, new Date(createdAt), new Date(now)).length;
+    return gapSkips(jobCron(job), job.timezone, new Date(createdAt), new Date(now)).length;
   } catch {
     return 0;
   }

@@ -29,7 +29,14 @@ export interface JobDeclaration {
   };
   overlap?: 'skip' | 'buffer_one' | 'buffer_all' | 'cancel_other' | 'terminate_other' | 'allow_all';
   catchupWindowSeconds?: number;
+  /** Temporal delays each run by a random 0 to this many seconds, anew each time. Default 0. */
   jitterSeconds?: number;
+  /**
+   * Fire at a fixed offset of 0 to this many seconds (at most 59) after each time the cron names, derived from the
+   * job's name: spreads a fleet on `0 * * * *` over a minute. Default 0: fires exactly as written. Not with a
+   * six-field cron.
+   */
+  spreadSeconds?: number;
   /** The service answers 202 Accepted and reports the end later (`heartbeat`, `complete`). Default false. */
   async?: boolean;
   /** An async job's time from the call to its reported end, per attempt (seconds; default 21600, at most 604800). */

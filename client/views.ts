@@ -76,6 +76,10 @@ export interface JobView {
   overlap: OverlapPolicy;
   catchupWindowSeconds: number;
   jitterSeconds: number;
+  /** The spread it asked for, 0–59; 0: fires exactly as written. */
+  spreadSeconds: number;
+  /** The fixed offset its name gives it within `spreadSeconds`: each time its cron names, it fires this much later. */
+  spreadOffsetSeconds: number;
   /** From its service's declared set: a later set that leaves it out removes it. */
   declared: boolean;
   /** Its alert rules in effect: its own, else the scheduler's configured defaults. */

@@ -177,6 +177,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', SCHEDULER_ALLOW_OPEN: 'true' }).identity.open).toBe(true);
   });
 
+  test("the start rate: 200 for the embedded dev server, Temporal's 30 for a cluster, else as given", () => {
+    expect(loadConfig({}).temporal.startRate).toBe(200);
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).temporal.startRate).toBe(30);
+    expect(
+      loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', SCHEDULER_TEMPORAL_START_RATE: '500' }).temporal.startRate,
+    ).toBe(500);
+    expect(() => loadConfig({ SCHEDULER_TEMPORAL_START_RATE: '0' })).toThrow(/^SCHEDULER_TEMPORAL_START_RATE: /);
+  });
+
   test('an API key turns TLS on (Temporal Cloud) unless TEMPORAL_TLS says otherwise', () => {
     expect(loadConfig({}).temporal).toMatchObject({ tls: false, apiKey: undefined });
     expect(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporal).toMatchObject({ tls: true, apiKey: 'k' });

@@ -5,6 +5,17 @@ import { ALERT_RULE_LIMITS, DEFAULT_ALERT_RULES, type AlertRuleDefaults } from '
 import { ALERT_DESTINATION_PATTERN } from '../jobs/schema';
 import { serviceNameOfVariable, serviceUrlVariableOf, type ServiceRegistry } from '../jobs/services';
 
+/**
+ * Temporal's own `worker.schedulerNamespaceStartWorkflowRPS` (server 1.29 `common/dynamicconfig/constants.go`): what
+ * an external cluster starts per second unless its operators raised it.
+ */
+const TEMPORAL_DEFAULT_START_RATE = 30;
+/**
+ * What the embedded dev server is started with: 1,000 jobs due in one second start within 5 s on the 2-core build
+ * machine, where Temporal's default takes 33 s (docs/herds.md#the-start-rate).
+ */
+const EMBEDDED_START_RATE = 200;
+
 /** Thrown by {@link loadConfig} with one line naming the bad variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -73,6 +84,14 @@ export const Env = Type.Object({
       minLength: 1,
       description:
         'The Temporal CLI that runs the embedded dev server. Default: `.tools/bin/temporal` (`npm install` builds it).',
+    }),
+  ),
+  SCHEDULER_TEMPORAL_START_RATE: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      description:
+        "Scheduled runs Temporal starts per second in the namespace (its dynamic config `worker.schedulerNamespaceStartWorkflowRPS`); more jobs due in one second than this queue, the last starting count/rate seconds late, and the fleet view (`GET /api/fleet/fires`) flags that second as a herd. Embedded dev server: the value it is started with, default `200` (1,000 jobs on one second start within 5 s on 2 cores). With `TEMPORAL_ADDRESS` the scheduler cannot set it: give the cluster's value, default `30` (Temporal's own default; docs/herds.md#the-start-rate).",
     }),
   ),
   TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: Flag(
@@ -352,6 +371,12 @@ export interface Config {
     /** Base of the Temporal Web links in API answers: `uiUrl`, else `http://localhost:8233`. */
     linkBaseUrl: string;
     registerSearchAttributes: boolean;
+    /**
+     * Scheduled starts per second per namespace (`SCHEDULER_TEMPORAL_START_RATE`): what the embedded dev server is
+     * started with ({@link EMBEDDED_START_RATE} by default), or what an external cluster is configured with
+     * ({@link TEMPORAL_DEFAULT_START_RATE} by default, Temporal's own).
+     */
+    startRate: number;
     /** TLS to the frontend: on by default with an API key (Temporal Cloud), else off. */
     tls: boolean;
     apiKey?: string;
@@ -474,6 +499,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       uiUrl,
       linkBaseUrl: uiUrl ?? FALLBACK_UI_URL,
       registerSearchAttributes: isTrue(values.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES),
+      startRate:
+        values.SCHEDULER_TEMPORAL_START_RATE ??
+        (values.TEMPORAL_ADDRESS ? TEMPORAL_DEFAULT_START_RATE : EMBEDDED_START_RATE),
       tls,
       apiKey: values.TEMPORAL_API_KEY,
       credentials: values.TEMPORAL_ADDRESS ? { tls: tls || undefined, apiKey: values.TEMPORAL_API_KEY } : {},

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { AlertPageSchema, AlertView as ApiAlertView } from '../api/schemas/alerts';
 import type { ExecutionView as ApiExecutionView } from '../api/schemas/executions';
+import type { FleetFiresSchema } from '../api/schemas/fleet';
 import type { LedgerReply } from '../api/schemas/occurrences';
 import type { JobDetailView as ApiJobDetailView, JobView as ApiJobView } from '../api/schemas/jobs';
 
@@ -38,6 +39,9 @@ export type Occurrence = Ledger['occurrences'][number];
 
 /** What became of a nominal time, in the ledger's words (docs/ledger.md). */
 export type Fate = Occurrence['fate'];
+
+/** `GET /api/fleet/fires`: how many jobs fire in each second of the next hour, and the herds. */
+export type FleetFires = Static<typeof FleetFiresSchema>;
 
 /** Statuses a run may be retried from (the API's RETRYABLE_STATUSES). */
 export const RETRYABLE: readonly ExecutionStatus[] = ['failed', 'timed_out', 'cancelled', 'terminated'];

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import type { ExecutionView } from './api';
+import type { ExecutionView, FleetFires } from './api';
 import { formatDuration } from './format';
 
 /** Outcomes drawn, each in its colour (the same as the status words' in style.css). */
@@ -102,6 +102,104 @@ export function DurationChart({ runs, p50, p95 }: { runs: ExecutionView[]; p50: 
               {o.label}
             </li>
           ))}
+        </ul>
+      </figcaption>
+    </figure>
+  );
+}
+
+/** The fleet chart's colours: fires within the start rate, and a minute holding a herd (more than it). */
+const FLEET_COLOURS = { fires: '#0969da', herd: '#cf222e', rate: '#57606a' } as const;
+
+/**
+ * The busiest second of each minute of the fleet's window (uPlot bars: a minute whose busiest second exceeds the
+ * start rate drawn as a herd), with the start rate as a line. The caption says the same in words.
+ */
+export function FleetChart({ fleet }: { fleet: FleetFires }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const from = Date.parse(fleet.from) / 1000;
+  const minutes = Math.ceil((Date.parse(fleet.to) / 1000 - from) / 60);
+  const busiest = new Array<number>(minutes).fill(0);
+  for (const { at, count } of fleet.seconds) {
+    const minute = Math.floor((Date.parse(at) / 1000 - from) / 60);
+    busiest[minute] = Math.max(busiest[minute] ?? 0, count);
+  }
+  const data: uPlot.AlignedData = [
+    busiest.map((_, i) => from + i * 60),
+    busiest.map((n) => (n > 0 && n <= fleet.startRate ? n : null)), // no bar for a minute without fires
+    busiest.map((n) => (n > fleet.startRate ? n : null)),
+    busiest.map(() => fleet.startRate),
+  ];
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const bars = uPlot.paths.bars!({ size: [0.8, 12] });
+    const chart = new uPlot(
+      {
+        width: Math.max(el.clientWidth, 200),
+        height: HEIGHT,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, 1)] } },
+        axes: [{}, { label: 'fires in its busiest second', size: 60 }],
+        series: [
+          {},
+          {
+            label: 'fires',
+            fill: FLEET_COLOURS.fires,
+            stroke: FLEET_COLOURS.fires,
+            paths: bars,
+            points: { show: false },
+          },
+          { label: 'herd', fill: FLEET_COLOURS.herd, stroke: FLEET_COLOURS.herd, paths: bars, points: { show: false } },
+          { label: 'start rate', stroke: FLEET_COLOURS.rate, dash: [6, 4], points: { show: false } },
+        ],
+      },
+      data,
+      el,
+    );
+    plot.current = chart;
+    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(el.clientWidth, 200), height: HEIGHT }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+      plot.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [JSON.stringify(data)]);
+
+  const peak = Math.max(0, ...busiest);
+  const herdMinutes = busiest.filter((n) => n > fleet.startRate).length;
+  return (
+    <figure class="chart fleet-chart">
+      <div ref={box} aria-hidden="true" />
+      <figcaption>
+        The busiest second of each of the {minutes} minutes: at most {peak} fire{peak === 1 ? '' : 's'} in one second;{' '}
+        {herdMinutes === 0
+          ? 'no minute holds a herd'
+          : herdMinutes === 1
+            ? '1 minute holds a herd'
+            : `${herdMinutes} minutes hold a herd`}{' '}
+        (more than the start rate, {fleet.startRate} a second).
+        <ul class="legend">
+          <li>
+            <span class="dot dot-fires" />
+            fires
+          </li>
+          <li>
+            <span class="dot dot-herd" />
+            herd
+          </li>
+          <li>
+            <span class="dot dot-rate" />
+            start rate
+          </li>
         </ul>
       </figcaption>
     </figure>

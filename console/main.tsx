@@ -9,6 +9,7 @@ import { Notice } from './components';
 import { ExecutionPage } from './views/execution';
 import { AlertsPage } from './views/alerts';
 import { FailuresPage } from './views/failures';
+import { FleetPage } from './views/fleet';
 import { JobPage } from './views/job';
 import { JobsPage } from './views/jobs';
 
@@ -49,6 +50,7 @@ function App() {
           <Link href="/">Jobs</Link>
           <Link href="/failures">Failures</Link>
           <Link href="/alerts">Alerts</Link>
+          <Link href="/fleet">Fleet</Link>
         </nav>
         <span class="who">
           {caller.kind === 'admin' ? 'Admin' : 'Service'} <strong>{caller.name}</strong>
@@ -71,6 +73,7 @@ function App() {
           </Route>
           <Route path="/failures">{() => <FailuresPage caller={caller} />}</Route>
           <Route path="/alerts">{() => <AlertsPage caller={caller} />}</Route>
+          <Route path="/fleet">{() => <FleetPage caller={caller} />}</Route>
           <Route>
             <h1>Not found</h1>
             <p>

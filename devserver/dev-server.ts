@@ -13,6 +13,12 @@ export class DevServerError extends Error {
   override readonly name = 'DevServerError';
 }
 
+/**
+ * The dynamic config key of how many scheduled runs Temporal starts per second per namespace (server 1.29
+ * `common/dynamicconfig/constants.go`, default 30); a herd of jobs due in one second starts at this rate.
+ */
+export const START_RATE_KEY = 'worker.schedulerNamespaceStartWorkflowRPS';
+
 export interface DevServerOptions {
   /** Path of the `temporal` CLI; default: the project's `.tools/bin/temporal`, else `temporal` on PATH. */
   cliPath?: string;

@@ -6,9 +6,9 @@
  */
 import { chooseDestinations } from './alert';
 import type { EffectiveAlertRules, WatchRules } from './alert-watch';
-import { parseCron } from './cron';
 import { longestFireGap } from './fire-plan';
 import { attemptSeconds, type JobDefinition } from './job';
+import { jobCron, type JobTiming } from './spread';
 
 /**
  * The `alerts` field of a registration, as stored (normalised: only what the service set). Absent: the configured
@@ -143,11 +143,12 @@ const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ?
  * brought no success. Null when the job does not fire within its plan's horizon.
  */
 export function deadManSeconds(
-  job: Pick<JobDefinition, 'cron' | 'timezone' | 'jitterSeconds' | 'timeoutSeconds' | 'retry'> &
+  job: JobTiming &
+    Pick<JobDefinition, 'timezone' | 'jitterSeconds' | 'timeoutSeconds' | 'retry'> &
     Parameters<typeof runBudgetSeconds>[0],
   now: Date,
 ): number | null {
-  const gap = longestGapFrom(job.cron, job.timezone, Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
+  const gap = longestGapFrom(job, Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
   if (gap === null) return null;
   return Math.max(DEAD_MAN_MIN_SECONDS, Math.ceil(2 * gap + job.jitterSeconds + runBudgetSeconds(job)));
 }
@@ -159,10 +160,12 @@ const gaps = new Map<string, number | null>();
  * The longest gap of the 8 weeks from `from` (the start of an hour: every view of a job within the hour agrees, and
  * a page of jobs asks this of each), cached.
  */
-function longestGapFrom(cron: string, zone: string, from: number): number | null {
-  const key = `${from} ${zone} ${cron}`;
+function longestGapFrom(job: JobTiming & Pick<JobDefinition, 'timezone'>, from: number): number | null {
+  const cron = jobCron(job); // the spread moves the first fire after `from`
+  const key = `${from} ${job.timezone} ${cron.kind === 'interval' ? cron.offsetSeconds : (cron.fields.shiftSeconds ?? 0)} ${job.cron}`;
   if (gaps.has(key)) return gaps.get(key)!;
-  const gap = longestFireGap(parseCron(cron), zone, new Date(from), new Date(from + DEAD_MAN_LOOKAHEAD_SECONDS * 1000));
+  const lookahead = new Date(from + DEAD_MAN_LOOKAHEAD_SECONDS * 1000);
+  const gap = longestFireGap(cron, job.timezone, new Date(from), lookahead);
   if (gaps.size >= 1000) gaps.clear();
   gaps.set(key, gap);
   return gap;

@@ -37,6 +37,11 @@ export interface CronFields {
    * "fixed-time": a repeated time runs once, a skipped one at the first instant after the gap.
    */
   wildcard: boolean;
+  /**
+   * Every fire time moved this many seconds later, after the daylight-saving policy is applied (a job's spread,
+   * jobs/spread.ts); absent: 0. Never set by {@link parseCron}.
+   */
+  shiftSeconds?: number;
 }
 
 /** A parsed cron: calendar fields, or a fixed interval (`@every`), with the zone of a `CRON_TZ=`/`TZ=` prefix. */
@@ -196,7 +201,7 @@ function parseField(text: string, kind: FieldKind): number[] {
     if (special) {
       throw new CronError(
         special[0].toUpperCase() === 'H'
-          ? `${kind.name} ${item}: H (a hashed value) is not supported; write a value, or set jitterSeconds to spread runs`
+          ? `${kind.name} ${item}: H (a hashed value) is not supported; write a value, or set spreadSeconds to spread runs over a minute by name (docs/herds.md)`
           : special[0] === '?'
             ? `${kind.name} ${item}: ? is only allowed alone in day-of-month or day-of-week`
             : `${kind.name} ${item}: ${special[0]} is not allowed in the ${kind.name} field`,

@@ -131,10 +131,15 @@ export class FireCalendar {
       const prev = this.periods[i - 1];
       if (!prev || p.offset <= prev.offset || p.start * 60 < from || p.start * 60 >= to) return;
       for (let g = p.start + prev.offset; g < p.start + p.offset; g++) {
-        if (this.matchesLocal(g)) for (const s of this.fields.seconds) skipped.push(g * 60 + s);
+        if (this.matchesLocal(g)) for (const s of this.fields.seconds) skipped.push(g * 60 + s + this.shift);
       }
     });
     return skipped;
+  }
+
+  /** A spread's shift (seconds), added to every fire time the policy gives. */
+  private get shift(): number {
+    return this.fields.shiftSeconds ?? 0;
   }
 
   private periodIndexAt(minute: number): number {
@@ -163,6 +168,7 @@ export class FireCalendar {
   private walk(start: number): DayFire[] {
     const out: DayFire[] = [];
     const { seconds, wildcard } = this.fields;
+    const shift = this.shift;
     let i = this.periodIndexAt(start);
     for (let t = 0; t < DAY; t++) {
       const u = start + t;
@@ -177,7 +183,7 @@ export class FireCalendar {
       if (gapEnd) {
         for (let g = u + prev!.offset; g < u + offset; g++) {
           if (this.matchesLocal(g)) {
-            out.push({ second: t * 60, dst: 'shifted' });
+            out.push({ second: t * 60 + shift, dst: 'shifted' });
             break;
           }
         }
@@ -188,7 +194,7 @@ export class FireCalendar {
       const firstCopy = !!next && offset > next.offset && u >= next.start - (offset - next.offset);
       if (wildcard || !secondCopy) {
         const dst = secondCopy || firstCopy ? 'repeated' : null;
-        for (const s of seconds) out.push({ second: t * 60 + s, dst });
+        for (const s of seconds) out.push({ second: t * 60 + s + shift, dst });
       }
     }
     return out;
@@ -220,7 +226,7 @@ export function planFires(cron: Cron, zone: string, now: Date): FirePlan {
   const horizon = horizonOf(cron, zone, now);
   if (!horizon) return { calendars: structuralCalendars(cron.fields)!, intervals: [], horizon: null };
   // services register the same jobs on every start: a plan is made once per cron, zone and horizon
-  const key = `${cron.expression} ${zone} ${horizon.from}`;
+  const key = `${cron.expression} +${cron.fields.shiftSeconds ?? 0} ${zone} ${horizon.from}`;
   let plan = plans.get(key);
   if (!plan) {
     const { from, to } = planHorizon(now);
@@ -248,7 +254,8 @@ export function horizonOf(cron: Cron, zone: string, now: Date): FirePlan['horizo
 /** The cron's own fields as UTC calendars; null when a field (L, FRIL) has no calendar form. */
 function structuralCalendars(f: CronFields): UtcCalendar[] | null {
   if (f.lastDayOfMonth || f.lastWeekdays.length > 0) return null;
-  const time = { years: null, hours: f.hours, minutes: f.minutes, seconds: f.seconds };
+  const shift = f.shiftSeconds ?? 0;
+  const time = { years: null, hours: f.hours, minutes: f.minutes, seconds: f.seconds.map((s) => s + shift) };
   const months = f.months.length === 12 ? null : f.months;
   const days = (daysOfMonth: readonly number[] | null, daysOfWeek: readonly number[] | null): UtcCalendar => ({
     ...time,
@@ -378,6 +385,22 @@ export function nextFires(cron: Cron, zone: string, from: Date, count: number): 
   }
   const { from: start, to } = planHorizon(from);
   return fireCalendarOf(cron.fields, zone, start, to).fires(at, to * 60, count);
+}
+
+/**
+ * Every fire time in [from, to) (epoch seconds), ascending, as the plan of `from` has them: for short windows (the
+ * fleet view's hour); a whole UTC day is read from its cached pattern.
+ */
+export function firesIn(cron: Cron, zone: string, from: number, to: number): number[] {
+  if (cron.kind === 'interval') {
+    const { everySeconds: every, offsetSeconds: offset } = cron;
+    const out: number[] = [];
+    for (let at = Math.ceil((from - offset) / every) * every + offset; at < to; at += every) out.push(at);
+    return out;
+  }
+  const horizon = planHorizon(new Date(from * 1000));
+  const calendar = fireCalendarOf(cron.fields, zone, horizon.from, horizon.to);
+  return calendar.fires(from, Math.min(to, horizon.to * 60)).map((fire) => fire.at);
 }
 
 /**

@@ -40,6 +40,12 @@ export interface JobDefinition {
   catchupWindowSeconds: number;
   jitterSeconds: number;
   /**
+   * Fire this many seconds at most after each time the cron names, at a fixed offset derived from the name
+   * (jobs/spread.ts, docs/herds.md): 0–59. Absent (as on every schedule made before it existed, and whenever it is 0):
+   * no shift, the job fires exactly as written.
+   */
+  spreadSeconds?: number;
+  /**
    * The job's alert rules as its service wrote them (jobs/alert-rules.ts), normalised: only the rules it set, so a
    * changed configured default applies to every job that left it out. Absent when it set none (as on every
    * schedule made before alert rules existed).

@@ -5,10 +5,10 @@
  * later than the catch-up window is missed; a time that finds a run of the schedule still going is skipped under
  * overlap `skip` and, once one is buffered, `buffer_one`; a paused schedule starts nothing and counts nothing).
  */
-import { parseCron } from './cron';
 import type { ExecutionStatus, Trigger } from './execution';
 import { countFires, nextFires } from './fire-plan';
 import type { JobDefinition, OverlapPolicy } from './job';
+import { jobCron, type JobTiming } from './spread';
 
 /**
  * What became of one nominal time:
@@ -241,23 +241,23 @@ function pauseLookup(pauses: readonly PauseSpan[]): (instant: number) => PauseSp
   };
 }
 
-/** How many nominal times the plan of a job's schedule has in [from, to) (epoch ms), counted without listing them. */
+/** How many nominal times (its spread included) the plan of a job's schedule has in [from, to) (epoch ms), counted without listing them. */
 export function countPlannedTimes(
-  job: Pick<JobDefinition, 'cron' | 'timezone'>,
+  job: JobTiming & Pick<JobDefinition, 'timezone'>,
   from: number,
   to: number,
   now: number,
 ) {
-  return countFires(parseCron(job.cron), job.timezone, new Date(from), new Date(to - 1), new Date(now));
+  return countFires(jobCron(job), job.timezone, new Date(from), new Date(to - 1), new Date(now));
 }
 
 /**
  * The nominal times (epoch ms, ascending) of the plan of a job's schedule in [from, to): the UTC calendars Temporal
  * is given (jobs/fire-plan.ts), daylight-saving policy included.
  */
-export function plannedTimes(job: Pick<JobDefinition, 'cron' | 'timezone'>, from: number, to: number, now: number) {
+export function plannedTimes(job: JobTiming & Pick<JobDefinition, 'timezone'>, from: number, to: number, now: number) {
   const count = countPlannedTimes(job, from, to, now);
-  return nextFires(parseCron(job.cron), job.timezone, new Date(from), count)
+  return nextFires(jobCron(job), job.timezone, new Date(from), count)
     .map((fire) => fire.at * 1000)
     .filter((at) => at < to);
 }

@@ -11,6 +11,7 @@ describe('previewSchedule', () => {
       cron: '30 2 * * *',
       timezone: 'Europe/Berlin',
       description: 'At 02:30 (Europe/Berlin)',
+      spreadOffsetSeconds: 0,
       nextRunTimes: [
         { at: '2027-03-27T01:30:00.000Z', wallClock: '2027-03-27T02:30:00+01:00', dst: null },
         { at: '2027-03-28T01:00:00.000Z', wallClock: '2027-03-28T03:00:00+02:00', dst: 'shifted' },
@@ -50,5 +51,33 @@ describe('previewSchedule', () => {
     expect(field({ cron: '0 0 31 2 *' })).toBe('cron');
     expect(field({ cron: 'CRON_TZ=Asia/Tokyo 0 9 * * *', timezone: 'UTC' })).toBe('cron');
     expect(field({ cron: '0 9 * * *', timezone: 'Mars/Olympus' })).toBe('timezone');
+  });
+
+  test("with the job's name and spreadSeconds, the times its spread gives it (daylight-saving policy kept)", () => {
+    const preview = previewSchedule(
+      { cron: '30 2 * * *', timezone: 'Europe/Berlin', count: 2, name: 'weekly-digest', spreadSeconds: 59 },
+      new Date('2027-03-27T00:00:00Z'),
+    );
+    expect(preview.spreadOffsetSeconds).toBe(3);
+    expect(preview.nextRunTimes).toEqual([
+      { at: '2027-03-27T01:30:03.000Z', wallClock: '2027-03-27T02:30:03+01:00', dst: null },
+      { at: '2027-03-28T01:00:03.000Z', wallClock: '2027-03-28T03:00:03+02:00', dst: 'shifted' },
+    ]);
+  });
+
+  test('a spread it cannot honour, or one without the name it comes from, is refused naming the field', () => {
+    const fieldOf = (input: Partial<Parameters<typeof previewSchedule>[0]>) => {
+      try {
+        previewSchedule({ cron: '0 * * * *', count: 1, ...input });
+        return null;
+      } catch (err) {
+        if (err instanceof InvalidJobError) return err.field;
+        throw err;
+      }
+    };
+    expect(fieldOf({ spreadSeconds: 30 })).toBe('name');
+    expect(fieldOf({ cron: '0 0 * * * *', name: 'x', spreadSeconds: 30 })).toBe('spreadSeconds');
+    expect(fieldOf({ name: 'x', spreadSeconds: 60 })).toBe('spreadSeconds');
+    expect(fieldOf({ name: 'x', spreadSeconds: 0 })).toBeNull();
   });
 });

@@ -8,6 +8,7 @@ import {
   MIN_HEARTBEAT_TIMEOUT_SECONDS,
   OVERLAP_POLICIES,
 } from './job';
+import { MAX_SPREAD_SECONDS } from './spread';
 
 /**
  * A job as JSON Schema: the registration body and a service's declared job. Defaults are applied by
@@ -44,6 +45,17 @@ export const CronSchema = Type.String({
 export const TimezoneSchema = Type.String({ minLength: 1, maxLength: 64, description: TIMEZONE_DESCRIPTION });
 
 export const JobNameSchema = Type.String({ pattern: JOB_NAME_PATTERN });
+
+/** A job's `spreadSeconds` (jobs/spread.ts); the preview takes the same. */
+export const SpreadSecondsSchema = Type.Integer({
+  minimum: 0,
+  maximum: MAX_SPREAD_SECONDS,
+  description:
+    "Fire at a fixed offset of 0 to this many seconds after each time the cron names, derived from the job's name " +
+    '(the first 4 bytes of SHA-256(name), big-endian, mod spreadSeconds + 1): the same second on every start, ' +
+    'shown in next run times and previews. Spreads a fleet on `0 * * * *` over a minute (docs/herds.md). ' +
+    'Default 0: no shift. Refused with a six-field cron (it names its own seconds).',
+});
 
 export const RetryPolicySchema = Type.Object(
   {
@@ -109,7 +121,15 @@ export const JobRegistrationSchema = Type.Object(
     retry: Type.Optional(Type.Partial(RetryPolicySchema)),
     overlap: Type.Optional(literals(OVERLAP_POLICIES)),
     catchupWindowSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 365 * 86400 })),
-    jitterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+    jitterSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 86400,
+        description:
+          'Temporal delays each run by a random 0 to this many seconds, anew each time (lateness grows by up to it). Default 0.',
+      }),
+    ),
+    spreadSeconds: Type.Optional(SpreadSecondsSchema),
     alerts: Type.Optional(AlertRulesSchema),
     async: Type.Optional(
       Type.Boolean({

@@ -109,9 +109,9 @@ describe('normalizeJob', () => {
   });
 
   test('a cron that never fires is refused when it is planned', () => {
-    expect(() => planJob({ cron: '0 0 31 2 *', timezone: 'UTC' })).toThrow(/^cron: never fires/);
-    expect(() => planJob({ cron: '0 0 30 2 *', timezone: 'Europe/Paris' })).toThrow(/^cron: never fires/);
-    expect(planJob({ cron: '0 0 29 2 *', timezone: 'UTC' }).calendars).toHaveLength(1);
+    expect(() => planJob({ name: 'x', cron: '0 0 31 2 *', timezone: 'UTC' })).toThrow(/^cron: never fires/);
+    expect(() => planJob({ name: 'x', cron: '0 0 30 2 *', timezone: 'Europe/Paris' })).toThrow(/^cron: never fires/);
+    expect(planJob({ name: 'x', cron: '0 0 29 2 *', timezone: 'UTC' }).calendars).toHaveLength(1);
   });
 
   test('rejects unknown services, time zones, oversized payloads and inverted retry intervals', () => {
@@ -132,6 +132,24 @@ describe('normalizeJob', () => {
     );
     expect(fieldOf({ async: true, heartbeatTimeoutSeconds: 6 * 3600 + 1 })).toBe('heartbeatTimeoutSeconds');
     expect(fieldOf({ async: true, completionTimeoutSeconds: 600, heartbeatTimeoutSeconds: 600 })).toBeNull();
+  });
+
+  test('spreadSeconds: 0–59, never with a cron that names its own seconds; 0 is stored as absent', () => {
+    expect(fieldOf({ cron: '0 * * * *', spreadSeconds: 59 })).toBeNull();
+    expect(fieldOf({ cron: '@every 15m', spreadSeconds: 30 })).toBeNull();
+    expect(fieldOf({ cron: '@hourly', spreadSeconds: 30 })).toBeNull();
+    expect(fieldOf({ spreadSeconds: 60 })).toBe('spreadSeconds');
+    expect(fieldOf({ spreadSeconds: -1 })).toBe('spreadSeconds');
+    expect(fieldOf({ spreadSeconds: 1.5 })).toBe('spreadSeconds');
+    expect(fieldOf({ cron: '0 0 * * * *', spreadSeconds: 30 })).toBe('spreadSeconds');
+    expect(fieldOf({ cron: '0 0 * * * *', spreadSeconds: 0 })).toBeNull();
+    expect(() => normalizeJob({ ...base, cron: '*/10 * * * * *', spreadSeconds: 5 }, services)).toThrow(
+      /^spreadSeconds: cannot move a cron that names its own seconds .*write the second you want/,
+    );
+    const zero = normalizeJob({ ...base, spreadSeconds: 0 }, services);
+    expect(zero).not.toHaveProperty('spreadSeconds');
+    expect(sameDefinition(zero, normalizeJob(base, services))).toBe(true);
+    expect(normalizeJob({ ...base, spreadSeconds: 30 }, services).spreadSeconds).toBe(30);
   });
 
   test('stores the endpoint as a URL parser writes it', () => {

@@ -15,6 +15,7 @@ import { parseEndpoint } from './endpoint';
 import { nextFires, planFires, planHorizon, type Fire, type FirePlan } from './fire-plan';
 import type { ServiceRegistry } from './services';
 import { isKnownZone } from './zone';
+import { jobCron, spreadProblem, type JobTiming } from './spread';
 
 /** Thrown by {@link normalizeJob} when a registration breaks a rule the schema cannot express. */
 export class InvalidJobError extends Error {
@@ -71,6 +72,7 @@ export function normalizeJob(
     throw new InvalidJobError('retry.maxIntervalSeconds', 'must not be less than retry.initialIntervalSeconds');
   }
   checkCompletion(job);
+  checkSpread(job);
   return job;
 }
 
@@ -91,6 +93,18 @@ function checkCompletion(job: JobDefinition): void {
       `must not exceed completionTimeoutSeconds (${completionTimeoutSeconds})`,
     );
   }
+}
+
+/**
+ * `spreadSeconds` must be one the plan can honour (jobs/spread.ts); 0 is stored as absent, so a job that sends 0 and
+ * one that sends nothing are one definition (and every schedule made before the field existed stays unchanged).
+ * Runs after {@link zoneOf} has checked the cron.
+ * @throws {@link InvalidJobError} on `spreadSeconds`.
+ */
+function checkSpread(job: JobDefinition): void {
+  const problem = spreadProblem(job.cron, job.spreadSeconds);
+  if (problem !== null) throw new InvalidJobError('spreadSeconds', problem);
+  if (job.spreadSeconds === 0) delete job.spreadSeconds;
 }
 
 /**
@@ -160,12 +174,13 @@ export function zoneOf(cron: string, timezone: string | undefined): string {
 }
 
 /**
- * The plan Temporal follows for a valid job, as of `now` (see `jobs/fire-plan.ts`).
+ * The plan Temporal follows for a valid job, as of `now` (see `jobs/fire-plan.ts`): its cron's, shifted by its
+ * spread offset (jobs/spread.ts).
  * @throws {@link InvalidJobError} on `cron` when it fires at no time within the plan's coming years
  * (`0 0 31 2 *`).
  */
-export function planJob(job: Pick<JobDefinition, 'cron' | 'timezone'>, now = new Date()): FirePlan {
-  const cron = parseCron(job.cron);
+export function planJob(job: JobTiming & Pick<JobDefinition, 'timezone'>, now = new Date()): FirePlan {
+  const cron = jobCron(job);
   upcomingFires(cron, job.timezone, now, 1);
   return planFires(cron, job.timezone, now);
 }

@@ -81,7 +81,7 @@ describe('the cron dialect', () => {
     ['a date that never exists', '0 0 31 2 *', /never fires/],
     ['a year field', '0 0 9 * * MON 2030', /year field is not supported/],
     ['the nearest weekday', '0 0 15W * *', /W\) is not supported/],
-    ['a hashed value', 'H * * * *', /set jitterSeconds/],
+    ['a hashed value', 'H * * * *', /set spreadSeconds/],
     ['a sixth Monday', '0 13 * * MON#6', /after # write 1 to 5/],
   ])('%s (%s) is a 400 naming cron, and nothing is created', async (_label, cron, message) => {
     const body = job({ cron });

@@ -86,6 +86,8 @@ describe('registration', () => {
       'heartbeatTimeoutSeconds',
     ],
     ['async given as a string (never coerced)', { async: 'yes' }, 'async'],
+    ['a spread over 59 s', { spreadSeconds: 60 }, 'spreadSeconds'],
+    ['a spread on a cron that names its seconds', { cron: '0 0 9 * * MON', spreadSeconds: 30 }, 'spreadSeconds'],
   ];
 
   test.each(invalid)('%s is a 400 naming the field, and nothing is created', async (_label, overrides, field) => {

@@ -51,6 +51,13 @@ export const JobViewSchema = Type.Object({
   overlap: literals(OVERLAP_POLICIES),
   catchupWindowSeconds: Type.Integer(),
   jitterSeconds: Type.Integer(),
+  /** The spread it asked for, 0–59 (0: fires exactly as written); see docs/herds.md. */
+  spreadSeconds: Type.Integer(),
+  /**
+   * The fixed offset its name gives it within `spreadSeconds` (jobs/spread.ts): every time its cron names, and so
+   * `nextRunTimes`, falls this many seconds later.
+   */
+  spreadOffsetSeconds: Type.Integer(),
   /** From its service's declared set: a later set that leaves it out removes it. */
   declared: Type.Boolean(),
   /** Its alert rules in effect: its own, else the configured defaults (docs/alerts.md#rules). */

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
-import { parseCron } from '../../jobs/cron';
 import { countFires } from '../../jobs/fire-plan';
+import { jobCron } from '../../jobs/spread';
 import { scheduledWorkflowIdOf, scheduleIdOf } from '../../jobs/ids';
 import type { JobDefinition } from '../../jobs/job';
 import type { BackfillReply } from '../schemas/jobs';
@@ -73,7 +73,7 @@ async function occurrencesIn(
   const times = await scheduleMatchingTimes(client, scheduleIdOf(name), from, to, MAX_BACKFILL + 1);
   if (times.length > MAX_BACKFILL) {
     // counted by the plan the schedule follows: listing them all from Temporal takes a call per 1000
-    const count = countFires(parseCron(job.cron), job.timezone, from, to);
+    const count = countFires(jobCron(job), job.timezone, from, to);
     throw new InvalidRequestError(
       `from: the range holds ${count} occurrences; at most ${MAX_BACKFILL} per backfill: split it`,
       'from',

@@ -36,6 +36,11 @@ export interface UseCaseDeps {
    * call's own signature instead of its token (api/use-cases/reports.ts).
    */
   signingSecret?: string;
+  /**
+   * Scheduled runs Temporal starts per second in the namespace (config `temporal.startRate`): a second in which more
+   * jobs fire is a herd (api/use-cases/fleet.ts).
+   */
+  startRate: number;
   /** The admin console's address (`…/admin/`, with its slash), which alerts link to (config `alerts.consoleUrl`). */
   consoleUrl: string;
 }

@@ -4,6 +4,7 @@ import { removeJob, setPaused, triggerJob } from './admin-actions';
 import { backfillJob } from './backfill';
 import type { UseCaseContext } from './context';
 import { replaceServiceJobs, type DeclaredJob } from './declared-set';
+import { fleetFiresOf } from './fleet';
 import { getJob, listJobs, type JobFilter } from './job-reads';
 import { jobLedger } from './occurrences';
 import { registerJob } from './register-job';
@@ -28,6 +29,8 @@ export function createJobUseCases(ctx: UseCaseContext) {
     list: (filter: JobFilter) => pages.read(filter),
     /** Drops the answers {@link list} shares, so that a read after a write sees it (the API calls it on every write). */
     forgetReads: pages.forget,
+    /** See {@link fleetFiresOf}. */
+    fleetFires: (query: Parameters<typeof fleetFiresOf>[1]) => fleetFiresOf(ctx, query),
     /** See {@link jobLedger}. */
     ledger: (name: string, window: { from?: string; to?: string }, caller: Caller) =>
       jobLedger(ctx, name, window, caller),

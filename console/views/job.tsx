@@ -105,6 +105,12 @@ export function JobPage({ name, caller }: { name: string; caller: Caller }) {
             <dd>{j.catchupWindowSeconds} s</dd>
             <dt>Jitter</dt>
             <dd>{j.jitterSeconds} s</dd>
+            <dt>Spread</dt>
+            <dd>
+              {j.spreadSeconds > 0
+                ? `${j.spreadOffsetSeconds} s after each time (spreadSeconds ${j.spreadSeconds})`
+                : 'none: fires at the times its cron names'}
+            </dd>
             <dt>Payload</dt>
             <dd>
               <pre>{JSON.stringify(j.payload, null, 2)}</pre>
