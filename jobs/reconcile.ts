@@ -28,7 +28,8 @@ export const ROLLING_SLICES = 12;
 
 /**
  * The slice a schedule belongs to, 0 to {@link ROLLING_SLICES} - 1: a 32-bit FNV-1a hash of its id, so it stays in
- * one slice for its whole life, and the fleet spreads evenly.
+ * one slice for its whole life, and the fleet spreads evenly. Not node:crypto (as `spreadOffsetOf` in jobs/spread.ts
+ * is): this module is in the workflow bundle, where Node's built-ins are not.
  */
 export function sliceOf(scheduleId: string): number {
   let hash = 0x811c9dc5;
