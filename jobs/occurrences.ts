@@ -89,7 +89,7 @@ export const START_GRACE_MS = 60_000;
  * scheduler learns of the close from a watcher that reports asynchronously (service/worker/scheduler/workflow.go in
  * 1.29): a time that comes in between is skipped under `skip` or `buffer_one` although the recorded run had ended.
  */
-export const CLOSING_MS = 5_000;
+const CLOSING_MS = 5_000;
 
 /**
  * The ledger of a window [from, to) (epoch ms): the fate of each nominal time in it (ascending), and the runs started
