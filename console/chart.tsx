@@ -28,49 +28,23 @@ function spanOf(times: ArrayLike<number>): { min: number; max: number } {
 }
 
 /**
- * Run durations over time (uPlot), one dot per ended run coloured by its outcome. The figure's caption says in words
- * what the dots show, for those who cannot see them.
+ * A uPlot chart drawn in the box the returned ref is put on: made once from `options` at the box's width and
+ * {@link HEIGHT}, resized with the box, destroyed with it. A change of `data` replaces the chart's data; `onData`
+ * runs after every data it is given (e.g. to set a scale uPlot would not).
  */
-export function DurationChart({ runs, p50, p95 }: { runs: ExecutionView[]; p50: number | null; p95: number | null }) {
-  const ended = runs
-    .filter((r) => r.durationMs !== null && r.status !== 'running')
-    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+function useUplot(
+  options: Omit<uPlot.Options, 'width' | 'height'>,
+  data: uPlot.AlignedData,
+  onData?: (chart: uPlot) => void,
+) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const data: uPlot.AlignedData = [
-    ended.map((r) => Date.parse(r.startedAt) / 1000),
-    ...OUTCOMES.map((o) => ended.map((r) => (o.match(r.status) ? (r.durationMs ?? 0) / 1000 : null))),
-  ];
-
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const chart = new uPlot(
-      {
-        width: Math.max(el.clientWidth, 200),
-        height: HEIGHT,
-        legend: { show: false },
-        cursor: { show: false },
-        scales: {
-          x: { time: true, auto: false }, // set from the runs' times below: uPlot's own span for one run is years
-          y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, 0.01)] },
-        },
-        axes: [{}, { label: 'seconds', size: 50 }],
-        series: [
-          {},
-          ...OUTCOMES.map((o) => ({
-            label: o.label,
-            stroke: o.colour,
-            paths: () => null,
-            points: { show: true, size: 8, fill: o.colour, stroke: o.colour },
-          })),
-        ],
-      },
-      data,
-      el,
-    );
+    const chart = new uPlot({ ...options, width: Math.max(el.clientWidth, 200), height: HEIGHT }, data, el);
     plot.current = chart;
-    chart.setScale('x', spanOf(data[0]));
+    onData?.(chart);
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(el.clientWidth, 200), height: HEIGHT }));
     resize.observe(el);
     return () => {
@@ -79,11 +53,49 @@ export function DurationChart({ runs, p50, p95 }: { runs: ExecutionView[]; p50: 
       plot.current = null;
     };
   }, []);
-
   useEffect(() => {
-    plot.current?.setData(data);
-    plot.current?.setScale('x', spanOf(data[0]));
+    if (!plot.current) return;
+    plot.current.setData(data);
+    onData?.(plot.current);
   }, [JSON.stringify(data)]);
+  return box;
+}
+
+/**
+ * Run durations over time (uPlot), one dot per ended run coloured by its outcome. The figure's caption says in words
+ * what the dots show, for those who cannot see them.
+ */
+export function DurationChart({ runs, p50, p95 }: { runs: ExecutionView[]; p50: number | null; p95: number | null }) {
+  const ended = runs
+    .filter((r) => r.durationMs !== null && r.status !== 'running')
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const data: uPlot.AlignedData = [
+    ended.map((r) => Date.parse(r.startedAt) / 1000),
+    ...OUTCOMES.map((o) => ended.map((r) => (o.match(r.status) ? (r.durationMs ?? 0) / 1000 : null))),
+  ];
+
+  const box = useUplot(
+    {
+      legend: { show: false },
+      cursor: { show: false },
+      scales: {
+        x: { time: true, auto: false }, // set from the runs' times below: uPlot's own span for one run is years
+        y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, 0.01)] },
+      },
+      axes: [{}, { label: 'seconds', size: 50 }],
+      series: [
+        {},
+        ...OUTCOMES.map((o) => ({
+          label: o.label,
+          stroke: o.colour,
+          paths: () => null,
+          points: { show: true, size: 8, fill: o.colour, stroke: o.colour },
+        })),
+      ],
+    },
+    data,
+    (chart) => chart.setScale('x', spanOf(data[0])),
+  );
 
   const counts = OUTCOMES.map((o) => `${ended.filter((r) => o.match(r.status)).length} ${o.label}`).join(', ');
   return (
@@ -116,8 +128,6 @@ const FLEET_COLOURS = { fires: '#0969da', herd: '#cf222e', rate: '#57606a' } as 
  * start rate drawn as a herd), with the start rate as a line. The caption says the same in words.
  */
 export function FleetChart({ fleet }: { fleet: FleetFires }) {
-  const box = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot | null>(null);
   const from = Date.parse(fleet.from) / 1000;
   const minutes = Math.ceil((Date.parse(fleet.to) / 1000 - from) / 60);
   const busiest = new Array<number>(minutes).fill(0);
@@ -132,47 +142,28 @@ export function FleetChart({ fleet }: { fleet: FleetFires }) {
     busiest.map(() => fleet.startRate),
   ];
 
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const bars = uPlot.paths.bars!({ size: [0.8, 12] });
-    const chart = new uPlot(
-      {
-        width: Math.max(el.clientWidth, 200),
-        height: HEIGHT,
-        legend: { show: false },
-        cursor: { show: false },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, 1)] } },
-        axes: [{}, { label: 'fires in its busiest second', size: 60 }],
-        series: [
-          {},
-          {
-            label: 'fires',
-            fill: FLEET_COLOURS.fires,
-            stroke: FLEET_COLOURS.fires,
-            paths: bars,
-            points: { show: false },
-          },
-          { label: 'herd', fill: FLEET_COLOURS.herd, stroke: FLEET_COLOURS.herd, paths: bars, points: { show: false } },
-          { label: 'start rate', stroke: FLEET_COLOURS.rate, dash: [6, 4], points: { show: false } },
-        ],
-      },
-      data,
-      el,
-    );
-    plot.current = chart;
-    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(el.clientWidth, 200), height: HEIGHT }));
-    resize.observe(el);
-    return () => {
-      resize.disconnect();
-      chart.destroy();
-      plot.current = null;
-    };
-  }, []);
-
-  useEffect(() => {
-    plot.current?.setData(data);
-  }, [JSON.stringify(data)]);
+  const bars = uPlot.paths.bars!({ size: [0.8, 12] });
+  const box = useUplot(
+    {
+      legend: { show: false },
+      cursor: { show: false },
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, 1)] } },
+      axes: [{}, { label: 'fires in its busiest second', size: 60 }],
+      series: [
+        {},
+        {
+          label: 'fires',
+          fill: FLEET_COLOURS.fires,
+          stroke: FLEET_COLOURS.fires,
+          paths: bars,
+          points: { show: false },
+        },
+        { label: 'herd', fill: FLEET_COLOURS.herd, stroke: FLEET_COLOURS.herd, paths: bars, points: { show: false } },
+        { label: 'start rate', stroke: FLEET_COLOURS.rate, dash: [6, 4], points: { show: false } },
+      ],
+    },
+    data,
+  );
 
   const peak = Math.max(0, ...busiest);
   const herdMinutes = busiest.filter((n) => n > fleet.startRate).length;
