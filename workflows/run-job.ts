@@ -5,7 +5,6 @@ import {
   defineSignal,
   isCancellation,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   proxySinks,
@@ -39,26 +38,18 @@ const mirrorWriter = () =>
     taskQueue: mirrorTaskQueueOf(workflowInfo().taskQueue),
   }).recordExecution;
 /**
- * A row written by the run's own worker (a local activity): no task queue round trip, no child, no activity task for
- * Temporal to match. Short and tried once: a mirror that cannot take it at once (down, locked, slow) gets the row on
- * the mirror's queue instead (the start row from {@link mirrorWriter}, the end row from {@link mirrorExecution}), so
- * the run still ends on time. A write that lands after its timeout is harmless: the fallback writes the same record.
+ * The end row, written by the run's own worker as the run ends: no task queue round trip, no child. Short and tried
+ * once: a mirror that cannot take it at once (down, locked, slow) gets it from {@link mirrorExecution} instead, so the
+ * run still ends on time. A write that lands after its timeout is harmless: the child writes the same record.
  * A write takes milliseconds; the timeouts keep a run of a job firing every second, on a loaded machine, shorter than
  * its interval while the mirror is locked (a run that outlasts it makes overlap `skip` skip the next occurrence).
  */
-const { recordExecution: recordInPlace } = proxyLocalActivities<Activities>({
+const { recordExecution: recordEndInPlace } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '250ms', // activities/mirror.ts's IN_PLACE_BUDGET_MS
   scheduleToCloseTimeout: '400ms', // a worker short of local-activity slots hands the row on too
   retry: { maximumAttempts: 1 },
 });
 const { executions } = proxySinks<ExecutionSinks>();
-
-/**
- * Workflow version 1.1 (docs/workflow-versions.md): the `running` row is written in place, as the end row is, and
- * goes to the mirror's queue only when the mirror does not take it at once. Version 1.0 sent it to the queue: an
- * activity task and one more workflow task per run, the largest part of what a run costs Temporal beyond its call.
- */
-const START_ROW_IN_PLACE = 'run-job-start-row-in-place';
 
 /** Who asked to cancel the run: `{by}`, sent by the API just before it cancels the run. */
 const cancelRequested = defineSignal<[{ by: string }]>(RunSignal.cancelRequested);
@@ -91,8 +82,8 @@ function callOptions(job: JobDefinition): ActivityOptions {
 
 /**
  * One execution: mirror its start, call the owning service, write its end row (or hand it to a child workflow when
- * the mirror cannot take it at once), end with it as the result (or the failure's details). The mirror delays the
- * call and the run's end by 0.4 s at most each.
+ * the mirror cannot take it at once), end with it as the result (or the failure's details). The mirror never delays
+ * the call, and delays the run's end by 0.4 s at most.
  * @throws an `ApplicationFailure` of type `JobRunFailed` (non-retryable, the end record as its details) when the call
  *   failed, or the cancellation itself when the run was cancelled.
  */
@@ -112,12 +103,10 @@ interface CallOutcome {
 }
 
 /**
- * The run as it starts: logged and counted, and its `running` row written in place (1.1), on the mirror's queue when
- * the mirror does not take it at once (always on the queue in 1.0). The call is scheduled in the same workflow task,
- * which completes once the in-place write has ended: a start delayed by the write, 0.4 s at most. Not cancellable: a
- * run cancelled by its overlap policy must still get both of its rows. A start row still being written as the run
- * ends is left to finish or not: the end row carries the whole record, and the store never lets a late `running`
- * write undo an end.
+ * The run as it starts: logged and counted, and its `running` row sent to the mirror's queue without waiting for
+ * it. Not cancellable: a run cancelled by its overlap policy must still get both of its rows. A start row still
+ * being written as the run ends is left to finish or not: the end row carries the whole record, and the store never
+ * lets a late `running` write undo an end.
  */
 function recordStart(input: RunJobInput): ExecutionRecord {
   const info = workflowInfo();
@@ -135,11 +124,8 @@ function recordStart(input: RunJobInput): ExecutionRecord {
     runId: info.runId,
   });
   executions.started(startEventOf(execution));
-  const onQueue = () => mirrorWriter()(execution);
-  const inPlace = async () => {
-    if (!(await writeRowInPlace(execution))) await onQueue();
-  };
-  void CancellationScope.nonCancellable(patched(START_ROW_IN_PLACE) ? inPlace : onQueue);
+  const recordExecution = mirrorWriter();
+  void CancellationScope.nonCancellable(() => recordExecution(execution));
   return execution;
 }
 
@@ -194,14 +180,14 @@ async function recordEnd(execution: ExecutionRecord, call: CallOutcome): Promise
   });
   const ended: ExecutionRecord = { ...execution, ...fields, completedAt: completedAt.toISOString(), durationMs };
   await CancellationScope.nonCancellable(async () => {
-    if (!(await writeRowInPlace(ended))) await handEndRowToChild(ended);
+    if (!(await writeEndRowInPlace(ended))) await handEndRowToChild(ended);
   });
   return ended;
 }
 
-/** Tries a row once as a local activity (250 ms, 400 ms with queueing); false when it did not land in time. */
-function writeRowInPlace(row: ExecutionRecord): Promise<boolean> {
-  return recordInPlace(row).then(
+/** Tries the end row once as a local activity (250 ms, 400 ms with queueing); false when it did not land in time. */
+function writeEndRowInPlace(ended: ExecutionRecord): Promise<boolean> {
+  return recordEndInPlace(ended).then(
     () => true,
     () => false,
   );
