@@ -3,6 +3,7 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type Static, Type } from '@sinclair/typebox';
 import { isGrpcServiceError, ScheduleNotFoundError, ServiceError } from '@temporalio/client';
+import { cutChars } from '../jobs/text';
 import { InvalidJobError } from '../jobs/validate';
 import { StoreError } from '../store/job-store';
 
@@ -217,7 +218,7 @@ const FRAMEWORK_REFUSALS: Record<string, (req: FastifyRequest) => { status: numb
     status: 415,
     body: errorBody(
       'unsupported_media_type',
-      `Content-Type: ${JSON.stringify(String(req.headers['content-type'] ?? '').slice(0, 100))} is not accepted; send application/json`,
+      `Content-Type: ${JSON.stringify(cutChars(String(req.headers['content-type'] ?? ''), 100))} is not accepted; send application/json`,
     ),
   }),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => ({
@@ -398,7 +399,7 @@ export function clientErrorHandler(err: Error & { code?: string; reason?: unknow
             400,
             errorBody(
               'malformed_request',
-              `the request is not well-formed HTTP${typeof err.reason === 'string' ? `: ${err.reason.slice(0, 200)}` : ''}`,
+              `the request is not well-formed HTTP${typeof err.reason === 'string' ? `: ${cutChars(err.reason, 200)}` : ''}`,
             ),
           ];
   const text = JSON.stringify(body);

@@ -36,7 +36,7 @@ export async function registerJob(
 
 /**
  * Creates or updates the schedule of one validated job, then writes its mirror row and hands its alert watch the
- * rules.
+ * rules, these two at once.
  * @throws {@link InvalidJobError} on `cron` or `timezone` when Temporal rejects the spec.
  * @throws {@link JobConflictError} when the name is another service's job, or a schedule that is not a job.
  */
@@ -58,9 +58,12 @@ export async function applyJob(
     });
   }
   const [status, row] = outcome;
-  const view = await writeJobRow(ctx, row);
-  // a new or changed job's watch takes its rules (starting it): a registration that changes nothing sends none
-  if (status !== 'unchanged') await ctx.watch?.rulesChanged(job);
+  // the mirror row and the watch's rules are independent: both round trips at once, after Temporal took the schedule.
+  // A new or changed job's watch takes its rules (starting it); a registration that changes nothing sends none.
+  const [view] = await Promise.all([
+    writeJobRow(ctx, row),
+    status === 'unchanged' ? undefined : ctx.watch?.rulesChanged(job),
+  ]);
   return { status, job: view };
 }
 
