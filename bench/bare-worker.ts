@@ -18,7 +18,12 @@ export const bareActivities = {
  * `BARE_WORKFLOW_BUNDLE` when set (as the scheduler loads its prebuilt one), else bundles at start.
  */
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // warnings (each failed attempt) are formatted and written as the scheduler's are, to stdout, which the bench drops
+  Runtime.install({
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      process.stdout.write(`${JSON.stringify({ level, message, ...meta })}\n`);
+    }),
+  });
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
   const bundle = process.env.BARE_WORKFLOW_BUNDLE;
   const worker = await Worker.create({
