@@ -223,7 +223,9 @@ export async function startScheduler(opts: {
   wrap?: string[];
 }): Promise<SchedulerProcess> {
   const started = Date.now();
-  const main = [process.execPath, path.join(__dirname, '..', 'main.js')];
+  // BENCH_SCHEDULER_NODE_ARGS: Node flags that NODE_OPTIONS refuses, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+  const nodeArgs = process.env.BENCH_SCHEDULER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const main = [process.execPath, ...nodeArgs, path.join(__dirname, '..', 'main.js')];
   const [command, ...args] = [...(opts.wrap ?? []), ...main];
   const child = spawn(command!, args, {
     env: {
