@@ -3,10 +3,10 @@ import { CompleteAsyncError } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../jobs/job';
 import type { CallFailureDetails, CallResult } from '../jobs/run-input';
-import { failureOf, QUIET_ACTIVITY } from '../test/support/activity';
+import { digestStart, failureOf, QUIET_ACTIVITY } from '../test/support/activity';
 import { startTarget, type Target } from '../test/support/target';
 import { callActivities, type CallDeps, type CallObserver, type CallRequest } from './call-service';
-import { startedExecution, type ExecutionRecord } from '../jobs/execution';
+import type { ExecutionRecord } from '../jobs/execution';
 import { createSigner } from '../jobs/signature';
 import { createMemoryStore } from '../store/memory';
 
@@ -139,17 +139,7 @@ describe('callService', () => {
   });
 
   describe("with the run's start row (workflow version 1.1)", () => {
-    const startRow: ExecutionRecord = startedExecution({
-      id: 'job-run-digest-2026-11-30T08:00:00Z',
-      jobName: 'digest',
-      service: 'email-service',
-      trigger: 'schedule',
-      triggeredBy: null,
-      retryOf: null,
-      scheduledAt: '2026-11-30T08:00:00.000Z',
-      startedAt: '2026-11-30T08:00:00.120Z',
-      runId: 'a-run-id',
-    });
+    const startRow = digestStart('job-run-digest-2026-11-30T08:00:00Z');
     const withStartRow = (overrides: Partial<JobDefinition> = {}): CallRequest => ({ ...request(overrides), startRow });
     /** Resolves once the store has the row; the write is never awaited by the attempt. */
     const rowOf = async (store: ReturnType<typeof createMemoryStore>) => {
@@ -164,7 +154,7 @@ describe('callService', () => {
       const store = createMemoryStore();
       target.answer('/jobs/digest', [{ status: 503 }, { status: 200 }]);
       await failureOf(call(withStartRow(), 1, { store }));
-      expect(await rowOf(store)).toMatchObject({ id: startRow.id, status: 'running', runId: 'a-run-id' });
+      expect(await rowOf(store)).toMatchObject({ id: startRow.id, status: 'running', runId: `${startRow.id}-run` });
       await store.recordExecution({ ...startRow, status: 'succeeded', completedAt: '2026-11-30T08:00:01.000Z' });
       await expect(call(withStartRow(), 2, { store })).resolves.toMatchObject({ httpStatus: 200, attempt: 2 });
       await new Promise((r) => setImmediate(r));
