@@ -376,7 +376,7 @@ export async function herd(ctx: BenchContext) {
         `${workload.minutes} min: ${result.arrivedOnce} of ${result.expected} arrived (missed ${result.missed}; ` +
         `Temporal counted ${explained.skipped} skipped, ${explained.missed} missed; duplicates ${result.duplicates}; ` +
         `scheduledAt not the shifted time ${result.scheduledAtOff}); lateness ${describeSummary(result.latenessMs)} ` +
-        `(goal p99 ≤ 60 s); first to last arrival in a minute ${result.arrivalSpreadMs.map(ms).join(', ')}`,
+        `(goal p99 ≤ 60 s); first to last arrival in a minute ${result.arrivalSpreadMs.map((x) => `${(x / 1000).toFixed(1)} s`).join(', ')}`,
     );
   }
   return results;

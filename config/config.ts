@@ -288,6 +288,20 @@ export const Env = Type.Object({
     default: 20,
     description: 'Concurrent calls (and reconciler passes) per worker.',
   }),
+  SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: Type.Integer({
+    minimum: 2,
+    maximum: 1000,
+    default: 10,
+    description:
+      "Workflow tasks (a run's steps between its calls, well under a millisecond each for a run) executed at once by the runs' worker; at most `SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS` (docs/herds.md#the-worker).",
+  }),
+  SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS: Type.Integer({
+    minimum: 2,
+    maximum: 100000,
+    default: 100,
+    description:
+      "Runs the runs' worker keeps in memory between their workflow tasks (Temporal's sticky cache); one evicted is replayed from its history at its next task. Size it for the runs open at once in a herd (docs/herds.md#the-worker).",
+  }),
   SCHEDULER_WORKER_MAX_MIRROR_WRITES: Type.Integer({
     minimum: 1,
     maximum: 1000,
@@ -393,6 +407,9 @@ export interface Config {
   worker: {
     maxConcurrentActivities: number;
     maxConcurrentMirrorWrites: number;
+    /** The runs' worker's workflow task slots and sticky cache: `maxWorkflowTasks` ≤ `maxCachedWorkflows`. */
+    maxWorkflowTasks: number;
+    maxCachedWorkflows: number;
     workflowThreads: number;
     bundlePath?: string;
   };
@@ -461,6 +478,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       `SCHEDULER_HISTORY_RETENTION_DAYS: ${days} day(s) (${retentionHours} h) must exceed SCHEDULER_RECONCILE_LOOKBACK_HOURS (${values.SCHEDULER_RECONCILE_LOOKBACK_HOURS} h), or the reconciler could restore rows retention removed; set more days, or 0 to keep every row`,
     );
   }
+  if (values.SCHEDULER_WORKER_MAX_WORKFLOW_TASKS > values.SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS) {
+    // Temporal's SDK would lower the slots to the cache size with a warning nobody reads
+    throw new ConfigError(
+      `SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: ${values.SCHEDULER_WORKER_MAX_WORKFLOW_TASKS} must not exceed SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS (${values.SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS}): a workflow task needs its run in the cache`,
+    );
+  }
   const identity = identityFrom(values);
   const services = servicesFrom(env);
   for (const service of new Set(identity.serviceTokens.values())) {
@@ -516,6 +539,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     worker: {
       maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES,
       maxConcurrentMirrorWrites: values.SCHEDULER_WORKER_MAX_MIRROR_WRITES,
+      maxWorkflowTasks: values.SCHEDULER_WORKER_MAX_WORKFLOW_TASKS,
+      maxCachedWorkflows: values.SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS,
       workflowThreads: values.SCHEDULER_WORKFLOW_THREADS,
       bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE,
     },
