@@ -11,8 +11,9 @@ import { serviceNameOfVariable, serviceUrlVariableOf, type ServiceRegistry } fro
  */
 const TEMPORAL_DEFAULT_START_RATE = 30;
 /**
- * What the embedded dev server is started with: 1,000 jobs due in one second start within 5 s on the 2-core build
- * machine, where Temporal's default takes 33 s (docs/herds.md#the-start-rate).
+ * What the embedded dev server is started with: by the rate, 1,000 jobs due in one second wait at most 5 s for their
+ * starts, where Temporal's default makes it 33 s; on 2 cores the runs after them are what limits a herd
+ * (docs/herds.md#measured-on-the-embedded-defaults).
  */
 const EMBEDDED_START_RATE = 200;
 
@@ -91,7 +92,7 @@ export const Env = Type.Object({
       minimum: 1,
       maximum: 100000,
       description:
-        "Scheduled runs Temporal starts per second in the namespace (its dynamic config `worker.schedulerNamespaceStartWorkflowRPS`); more jobs due in one second than this queue, the last starting count/rate seconds late, and the fleet view (`GET /api/fleet/fires`) flags that second as a herd. Embedded dev server: the value it is started with, default `200` (1,000 jobs on one second start within 5 s on 2 cores). With `TEMPORAL_ADDRESS` the scheduler cannot set it: give the cluster's value, default `30` (Temporal's own default; docs/herds.md#the-start-rate).",
+        "Scheduled runs Temporal starts per second in the namespace (its dynamic config `worker.schedulerNamespaceStartWorkflowRPS`); more jobs due in one second than this queue, the last starting count/rate seconds late, and the fleet view (`GET /api/fleet/fires`) flags that second as a herd. Embedded dev server: the value it is started with, default `200` (1,000 jobs on one second: their starts take 5 s by the rate; measured lateness in docs/herds.md). With `TEMPORAL_ADDRESS` the scheduler cannot set it: give the cluster's value, default `30` (Temporal's own default; docs/herds.md#the-start-rate).",
     }),
   ),
   TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: Flag(
