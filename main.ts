@@ -138,6 +138,8 @@ async function startWorker(config: Readonly<Config>, parts: Parts, closers: Clos
     workflowBundlePath: config.worker.bundlePath ?? path.join(__dirname, 'workflow-bundle.js'),
     maxConcurrentActivities: config.worker.maxConcurrentActivities,
     maxConcurrentMirrorWrites: config.worker.maxConcurrentMirrorWrites,
+    maxWorkflowTasks: config.worker.maxWorkflowTasks,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
     workflowThreads: config.worker.workflowThreads,
     activities: createActivities({
       store,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { loadConfig } from '../config/config';
 import { createMemoryStore } from '../store/memory';
 import { createWorkers, NO_EXECUTION_SINKS } from '../worker/worker';
 
@@ -19,6 +20,7 @@ async function main() {
     }),
   });
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  const defaults = loadConfig({}).worker;
   const workers = await createWorkers({
     connection,
     namespace: 'default',
@@ -26,6 +28,9 @@ async function main() {
     workflowBundlePath: path.join(__dirname, '..', 'workflow-bundle.js'),
     maxConcurrentActivities: 20,
     maxConcurrentMirrorWrites: 10,
+    // the scheduler's own defaults, so the comparison is with runJob as deployed
+    maxWorkflowTasks: defaults.maxWorkflowTasks,
+    maxCachedWorkflows: defaults.maxCachedWorkflows,
     workflowThreads: 0,
     activities: {
       ...createActivities({

@@ -15,41 +15,62 @@ import {
   startBenchTemporal,
   RAISED_START_RATE,
 } from './harness';
-import { lateness, reads, registration, sameSecond, throughput, type BenchContext } from './scenarios';
+import { herd, lateness, reads, registration, sameSecond, throughput, type BenchContext } from './scenarios';
 
 /**
  * `npm run bench`: for each schedule start rate of the dev server (`BENCH_START_RATES`: `raised` = 1000/s, `default`
- * = Temporal's 30/s), one dev server, one all-in-one scheduler process (node dist/main.js, the pod's Node settings),
- * one recording HTTP target, and the scenarios of `BENCH_SCENARIOS` in order. Figures are printed and written to
- * bench/results/<time>.json. The footprint in a 256 MiB / 0.2 CPU cgroup is `npm run bench:footprint`.
+ * = Temporal's 30/s, `embedded` = no dev server of the bench's own: the scheduler starts its embedded one with every
+ * default, 200/s included), one dev server, one all-in-one scheduler process (node dist/main.js, the pod's Node
+ * settings), one recording HTTP target, and the scenarios of `BENCH_SCENARIOS` in order. Figures are printed and
+ * written to bench/results/<time>.json. The footprint in a 256 MiB / 0.2 CPU cgroup is `npm run bench:footprint`.
  */
-const START_RATES: Record<string, Record<string, number>> = {
+const START_RATES: Record<string, Record<string, number> | 'embedded'> = {
   raised: RAISED_START_RATE,
   default: {},
+  embedded: 'embedded',
 };
-const SCENARIOS = { registration, throughput, lateness, 'same-second': sameSecond, reads };
+const SCENARIOS = { registration, throughput, lateness, 'same-second': sameSecond, reads, herd };
 const modes = (process.env.BENCH_START_RATES ?? 'raised,default').split(',');
 const scenarios = (process.env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(',')).split(',');
 
+/**
+ * The Temporal a mode runs on: a dev server of the bench's own with that start rate, or (`embedded`) the one the
+ * scheduler starts itself, on ports chosen here; `env` tells the scheduler which.
+ */
+async function temporalFor(
+  mode: string,
+  dir: string,
+): Promise<{ address: string; env: Record<string, string>; stop(): Promise<void> }> {
+  const rates = START_RATES[mode]!;
+  if (rates === 'embedded') {
+    const devPort = await freeLoopbackPort();
+    return {
+      address: `127.0.0.1:${devPort}`,
+      env: { TEMPORAL_DEV_PORT: String(devPort), TEMPORAL_DEV_UI_PORT: String(await freeLoopbackPort()) },
+      stop: async () => undefined, // the scheduler stops its own
+    };
+  }
+  const dev = await startBenchTemporal(dir, rates);
+  return { address: dev.address, env: { TEMPORAL_ADDRESS: dev.address }, stop: () => dev.stop() };
+}
+
 async function benchMode(mode: string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'scheduler-bench-'));
-  const dev = await startBenchTemporal(dir, START_RATES[mode]);
+  const temporal = await temporalFor(mode, dir);
   const target = await startTarget();
   const children: ChildProcess[] = [];
-  const connection = await Connection.connect({ address: dev.address });
+  let connection: Connection | undefined;
   try {
     const scheduler = await startScheduler({
       port: await freeLoopbackPort(),
-      env: {
-        TEMPORAL_ADDRESS: dev.address,
-        SCHEDULER_DATA_DIR: path.join(dir, 'data'),
-        BENCH_SERVICE_URL: target.url,
-      },
+      env: { ...temporal.env, SCHEDULER_DATA_DIR: path.join(dir, 'data'), BENCH_SERVICE_URL: target.url },
     });
     children.push(scheduler.child);
-    const workerEnv = { TEMPORAL_ADDRESS: dev.address, BENCH_SERVICE_URL: target.url };
+    connection = await Connection.connect({ address: temporal.address });
+    const workerEnv = { TEMPORAL_ADDRESS: temporal.address, BENCH_SERVICE_URL: target.url };
     children.push(await forkWorker('bare-worker.js', workerEnv), await forkWorker('mirror-off-worker.js', workerEnv));
-    console.log(`start rate ${mode}: start-up (spawn → /ready 200, external Temporal) ${scheduler.startupMs} ms`);
+    const where = mode === 'embedded' ? 'embedded Temporal' : 'external Temporal';
+    console.log(`start rate ${mode}: start-up (spawn → /ready 200, ${where}) ${scheduler.startupMs} ms`);
     await sleep(3000);
     const idle = memoryOf(scheduler.child.pid!);
     const ctx: BenchContext = { client: new Client({ connection }), api: scheduler.url, target, jobs: new Set() };
@@ -68,9 +89,9 @@ async function benchMode(mode: string) {
     return results;
   } finally {
     await Promise.all(children.map(stopChild));
-    await connection.close();
+    await connection?.close();
     await target.close();
-    await dev.stop();
+    await temporal.stop();
   }
 }
 
@@ -81,7 +102,8 @@ async function main() {
     startRates: {} as Record<string, unknown>,
   };
   for (const mode of modes) {
-    if (!START_RATES[mode]) throw new Error(`BENCH_START_RATES: no start rate ${mode} (raised, default)`);
+    if (!START_RATES[mode])
+      throw new Error(`BENCH_START_RATES: no start rate ${mode} (${Object.keys(START_RATES).join(', ')})`);
     results.startRates[mode] = await benchMode(mode);
   }
   const resultsDir = path.resolve(__dirname, '..', '..', 'bench', 'results');

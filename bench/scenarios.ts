@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
+import { MAX_SPREAD_SECONDS, spreadOffsetOf } from '../jobs/spread';
 import { normalizeJob } from '../jobs/validate';
 import type { RunJobInput } from '../jobs/run-input';
 import { toScheduleOptions } from '../temporal/schedule-options';
@@ -175,12 +176,14 @@ async function skippedAndMissed(ctx: BenchContext, scheduleIds: readonly string[
   return counts;
 }
 
+async function removeJob(ctx: BenchContext, name: string) {
+  const res = await fetch(`${ctx.api}/api/jobs/${name}`, { method: 'DELETE' });
+  await res.arrayBuffer();
+  if (res.ok) ctx.jobs.delete(name);
+}
+
 async function removeAll(ctx: BenchContext, names: readonly string[]) {
-  await timedPool(names.length, 20, async (i) => {
-    const res = await fetch(`${ctx.api}/api/jobs/${names[i]}`, { method: 'DELETE' });
-    await res.arrayBuffer();
-    if (res.ok) ctx.jobs.delete(names[i]!);
-  });
+  await timedPool(names.length, 20, (i) => removeJob(ctx, names[i]!));
 }
 
 /**
@@ -320,4 +323,143 @@ async function requestBuckets(api: string, route: string): Promise<Map<string, n
     buckets.set(labels.le!, Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   return buckets;
+}
+
+/** One herd workload: its jobs' cron and spread, and how many of its occurrences the window holds. */
+interface HerdWorkload {
+  name: string;
+  /** The cron, given the first whole minute of the window (ms since the epoch). */
+  cron: (from: number) => string;
+  spreadSeconds: number;
+  minutes: number;
+}
+
+/**
+ * The herd at the top of the hour (issue 17), on the start rate the scenario's Temporal has (run it in the `embedded`
+ * mode: the embedded dev server's defaults). `BENCH_HERD_JOBS` (n) jobs on one cron, in four workloads, each on jobs
+ * registered for it and deleted after: every minute (`* * * * *`) for `BENCH_HERD_MINUTES`, and once as at the top of
+ * the hour (`M * * * *`, M the window's first minute: one occurrence each, as `0 * * * *` gives at :00), each with
+ * `spreadSeconds: 59` and without. `BENCH_HERD_WORKLOADS` picks some by name. Each occurrence is due at its job's
+ * spread-shifted time (jobs/spread.ts); lateness is the call's arrival minus that time, and the call's
+ * `X-Scheduler-Scheduled-At` is checked to carry it.
+ */
+export async function herd(ctx: BenchContext) {
+  const jobs = env('BENCH_HERD_JOBS', 1000);
+  const minutes = env('BENCH_HERD_MINUTES', 3);
+  const all: HerdWorkload[] = [
+    { name: 'every-minute-spread', cron: () => '* * * * *', spreadSeconds: MAX_SPREAD_SECONDS, minutes },
+    { name: 'top-of-hour-spread', cron: minuteCron, spreadSeconds: MAX_SPREAD_SECONDS, minutes: 1 },
+    { name: 'top-of-hour-no-spread', cron: minuteCron, spreadSeconds: 0, minutes: 1 },
+    { name: 'every-minute-no-spread', cron: () => '* * * * *', spreadSeconds: 0, minutes },
+  ];
+  const chosen = process.env.BENCH_HERD_WORKLOADS?.split(',') ?? all.map((w) => w.name);
+  const results: Record<string, unknown> = { jobs };
+  // the window's first minute is far enough ahead for the registrations before it (the first ones measure them)
+  let registrationMs = 30_000;
+  for (const workload of all.filter((w) => chosen.includes(w.name))) {
+    const names = Array.from({ length: jobs }, (_, i) => `herd-${String(i).padStart(4, '0')}`);
+    const from = Math.ceil((Date.now() + 1.5 * registrationMs + 5000) / 60_000) * 60_000;
+    const to = from + workload.minutes * 60_000;
+    const started = Date.now();
+    await registerAll(
+      ctx,
+      names.map((name) => ({ ...jobBody(name, workload.cron(from)), spreadSeconds: workload.spreadSeconds })),
+    );
+    registrationMs = Date.now() - started;
+    await sleep(to - Date.now());
+    // the last occurrence is due by to - 1 s; each schedule goes right after what Temporal counted of it is read
+    const explained = await countThenRemove(ctx, names);
+    await quiet(ctx.target, 15_000);
+    const result = herdFigures(ctx.target.arrivals, names, workload, from);
+    results[workload.name] = { ...result, temporalCounted: explained, registrationMs };
+    log(
+      `(g) herd ${workload.name}: ${jobs} jobs on ${workload.cron(from)}, spreadSeconds ${workload.spreadSeconds}, ` +
+        `${workload.minutes} min: ${result.arrivedOnce} of ${result.expected} arrived (missed ${result.missed}; ` +
+        `Temporal counted ${explained.skipped} skipped, ${explained.missed} missed; duplicates ${result.duplicates}; ` +
+        `scheduledAt not the shifted time ${result.scheduledAtOff}); lateness ${describeSummary(result.latenessMs)} ` +
+        `(goal p99 ≤ 60 s); first to last arrival in a minute ${result.arrivalSpreadMs.map((x) => `${(x / 1000).toFixed(1)} s`).join(', ')}`,
+    );
+  }
+  return results;
+}
+
+/**
+ * What Temporal counted as skipped (overlap) and missed (catch-up window) of each job's schedule, read once the
+ * window is over, each job deleted right after, so that few occurrences after the window add to the load of the reads. A
+ * describe is a query to the schedule's own workflow, slow on a loaded dev server: tried 5 times, 10 lanes at once;
+ * `undescribed` counts the schedules that never answered.
+ */
+async function countThenRemove(ctx: BenchContext, names: readonly string[]) {
+  const counts = { skipped: 0, missed: 0, undescribed: 0 };
+  await timedPool(names.length, 10, async (i) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { info } = await ctx.client.schedule.getHandle(scheduleIdOf(names[i]!)).describe();
+        counts.skipped += info.numActionsSkippedOverlap;
+        counts.missed += info.numActionsMissedCatchupWindow;
+        break;
+      } catch (err) {
+        if (attempt === 5) {
+          console.error(`describe ${names[i]}: ${String(err)}`);
+          counts.undescribed++;
+          break;
+        }
+        await sleep(2000);
+      }
+    }
+    await removeJob(ctx, names[i]!);
+  });
+  return counts;
+}
+
+/** `M * * * *` for the minute `from` starts: one occurrence in the window, as `0 * * * *` gives at the hour. */
+const minuteCron = (from: number) => `${new Date(from).getUTCMinutes()} * * * *`;
+
+/**
+ * What the target saw of a herd workload's occurrences in [from, from + minutes): each job's is due at `from` + k
+ * minutes + its spread offset. Arrivals are matched to occurrences by job and `X-Scheduler-Scheduled-At`.
+ */
+export function herdFigures(
+  arrivals: readonly Arrival[],
+  names: readonly string[],
+  workload: Pick<HerdWorkload, 'spreadSeconds' | 'minutes'>,
+  from: number,
+) {
+  const due = new Map<string, number>(); // `${job}@${due}` → minute index
+  for (const name of names) {
+    const offset = spreadOffsetOf(name, workload.spreadSeconds) * 1000;
+    for (let k = 0; k < workload.minutes; k++) due.set(`${name}@${from + k * 60_000 + offset}`, k);
+  }
+  const jobs = new Set(names);
+  const to = from + workload.minutes * 60_000;
+  const calls = new Map<string, number>();
+  const lateness: number[] = [];
+  const byMinute = Array.from({ length: workload.minutes }, () => ({ first: Infinity, last: -Infinity }));
+  let scheduledAtOff = 0;
+  for (const a of arrivals) {
+    if (!jobs.has(a.job) || a.scheduledAt === null || a.scheduledAt < from || a.scheduledAt >= to) continue;
+    const key = `${a.job}@${a.scheduledAt}`;
+    const minute = due.get(key);
+    if (minute === undefined) {
+      scheduledAtOff++; // not the job's shifted time: the header would not carry what the run was due at
+      continue;
+    }
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+    if (calls.get(key)! > 1) continue; // a repeated call counts once, at its first arrival
+    lateness.push(a.at - a.scheduledAt);
+    const m = byMinute[minute]!;
+    m.first = Math.min(m.first, a.at);
+    m.last = Math.max(m.last, a.at);
+  }
+  return {
+    spreadSeconds: workload.spreadSeconds,
+    minutes: workload.minutes,
+    expected: due.size,
+    arrivedOnce: calls.size,
+    missed: due.size - calls.size,
+    duplicates: [...calls.values()].filter((n) => n > 1).length,
+    scheduledAtOff,
+    latenessMs: summarize(lateness),
+    arrivalSpreadMs: byMinute.map((m) => (m.last >= m.first ? m.last - m.first : NaN)),
+  };
 }

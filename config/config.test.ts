@@ -186,6 +186,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SCHEDULER_TEMPORAL_START_RATE: '0' })).toThrow(/^SCHEDULER_TEMPORAL_START_RATE: /);
   });
 
+  test("the runs' worker's workflow task slots and sticky cache: defaults, as given, and slots never over the cache", () => {
+    expect(loadConfig({}).worker).toMatchObject({ maxWorkflowTasks: 10, maxCachedWorkflows: 100 });
+    const sized = loadConfig({
+      SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: '40',
+      SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS: '2000',
+    });
+    expect(sized.worker).toMatchObject({ maxWorkflowTasks: 40, maxCachedWorkflows: 2000 });
+    expect(() => loadConfig({ SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: '1' })).toThrow(
+      /^SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: .*\(got "1"\)$/,
+    );
+    expect(() => loadConfig({ SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS: 'many' })).toThrow(
+      /^SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS: /,
+    );
+    expect(() =>
+      loadConfig({ SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: '200', SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS: '100' }),
+    ).toThrow(
+      /^SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: 200 must not exceed SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS \(100\)/,
+    );
+  });
+
   test('an API key turns TLS on (Temporal Cloud) unless TEMPORAL_TLS says otherwise', () => {
     expect(loadConfig({}).temporal).toMatchObject({ tls: false, apiKey: undefined });
     expect(loadConfig({ TEMPORAL_API_KEY: 'k' }).temporal).toMatchObject({ tls: true, apiKey: 'k' });

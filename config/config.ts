@@ -11,8 +11,9 @@ import { serviceNameOfVariable, serviceUrlVariableOf, type ServiceRegistry } fro
  */
 const TEMPORAL_DEFAULT_START_RATE = 30;
 /**
- * What the embedded dev server is started with: 1,000 jobs due in one second start within 5 s on the 2-core build
- * machine, where Temporal's default takes 33 s (docs/herds.md#the-start-rate).
+ * What the embedded dev server is started with: by the rate, 1,000 jobs due in one second wait at most 5 s for their
+ * starts, where Temporal's default makes it 33 s; on 2 cores the runs after them are what limits a herd
+ * (docs/herds.md#measured-on-the-embedded-defaults).
  */
 const EMBEDDED_START_RATE = 200;
 
@@ -91,7 +92,7 @@ export const Env = Type.Object({
       minimum: 1,
       maximum: 100000,
       description:
-        "Scheduled runs Temporal starts per second in the namespace (its dynamic config `worker.schedulerNamespaceStartWorkflowRPS`); more jobs due in one second than this queue, the last starting count/rate seconds late, and the fleet view (`GET /api/fleet/fires`) flags that second as a herd. Embedded dev server: the value it is started with, default `200` (1,000 jobs on one second start within 5 s on 2 cores). With `TEMPORAL_ADDRESS` the scheduler cannot set it: give the cluster's value, default `30` (Temporal's own default; docs/herds.md#the-start-rate).",
+        "Scheduled runs Temporal starts per second in the namespace (its dynamic config `worker.schedulerNamespaceStartWorkflowRPS`); more jobs due in one second than this queue, the last starting count/rate seconds late, and the fleet view (`GET /api/fleet/fires`) flags that second as a herd. Embedded dev server: the value it is started with, default `200` (1,000 jobs on one second: their starts take 5 s by the rate; measured lateness in docs/herds.md). With `TEMPORAL_ADDRESS` the scheduler cannot set it: give the cluster's value, default `30` (Temporal's own default; docs/herds.md#the-start-rate).",
     }),
   ),
   TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: Flag(
@@ -288,6 +289,20 @@ export const Env = Type.Object({
     default: 20,
     description: 'Concurrent calls (and reconciler passes) per worker.',
   }),
+  SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: Type.Integer({
+    minimum: 2,
+    maximum: 1000,
+    default: 10,
+    description:
+      "Workflow tasks (a run's steps between its calls, well under a millisecond each for a run) executed at once by the runs' worker; at most `SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS` (docs/herds.md#the-worker).",
+  }),
+  SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS: Type.Integer({
+    minimum: 2,
+    maximum: 100000,
+    default: 100,
+    description:
+      "Runs the runs' worker keeps in memory between their workflow tasks (Temporal's sticky cache); one evicted is replayed from its history at its next task. Size it for the runs open at once in a herd (docs/herds.md#the-worker).",
+  }),
   SCHEDULER_WORKER_MAX_MIRROR_WRITES: Type.Integer({
     minimum: 1,
     maximum: 1000,
@@ -393,6 +408,9 @@ export interface Config {
   worker: {
     maxConcurrentActivities: number;
     maxConcurrentMirrorWrites: number;
+    /** The runs' worker's workflow task slots and sticky cache: `maxWorkflowTasks` ≤ `maxCachedWorkflows`. */
+    maxWorkflowTasks: number;
+    maxCachedWorkflows: number;
     workflowThreads: number;
     bundlePath?: string;
   };
@@ -461,6 +479,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       `SCHEDULER_HISTORY_RETENTION_DAYS: ${days} day(s) (${retentionHours} h) must exceed SCHEDULER_RECONCILE_LOOKBACK_HOURS (${values.SCHEDULER_RECONCILE_LOOKBACK_HOURS} h), or the reconciler could restore rows retention removed; set more days, or 0 to keep every row`,
     );
   }
+  if (values.SCHEDULER_WORKER_MAX_WORKFLOW_TASKS > values.SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS) {
+    // Temporal's SDK would lower the slots to the cache size with a warning nobody reads
+    throw new ConfigError(
+      `SCHEDULER_WORKER_MAX_WORKFLOW_TASKS: ${values.SCHEDULER_WORKER_MAX_WORKFLOW_TASKS} must not exceed SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS (${values.SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS}): a workflow task needs its run in the cache`,
+    );
+  }
   const identity = identityFrom(values);
   const services = servicesFrom(env);
   for (const service of new Set(identity.serviceTokens.values())) {
@@ -516,6 +540,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     worker: {
       maxConcurrentActivities: values.SCHEDULER_WORKER_MAX_ACTIVITIES,
       maxConcurrentMirrorWrites: values.SCHEDULER_WORKER_MAX_MIRROR_WRITES,
+      maxWorkflowTasks: values.SCHEDULER_WORKER_MAX_WORKFLOW_TASKS,
+      maxCachedWorkflows: values.SCHEDULER_WORKER_MAX_CACHED_WORKFLOWS,
       workflowThreads: values.SCHEDULER_WORKFLOW_THREADS,
       bundlePath: values.SCHEDULER_WORKFLOW_BUNDLE,
     },

@@ -13,6 +13,12 @@ export interface WorkerOptions {
   /** The workflow bundle built by `npm run build`: bundling at start would cost ~65 MiB and seconds. */
   workflowBundlePath: string;
   maxConcurrentActivities: number;
+  /**
+   * The runs' worker's workflow task slots and sticky cache (runs kept in memory between their tasks; an evicted one
+   * is replayed from its history). A herd of n runs keeps up to n open at once. Slots ≤ cache (the SDK's rule).
+   */
+  maxWorkflowTasks: number;
+  maxCachedWorkflows: number;
   /** Mirror writes in flight at once, on their own task queue. */
   maxConcurrentMirrorWrites: number;
   /**
@@ -50,6 +56,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<Workers> {
     connection: opts.connection,
     namespace: opts.namespace,
     workflowBundle: { codePath: opts.workflowBundlePath },
+    // the alert watches' worker keeps these; the runs' worker has its own, sized for a herd
     maxConcurrentWorkflowTaskExecutions: 10,
     maxCachedWorkflows: 100,
     shutdownGraceTime: '10s',
@@ -73,6 +80,8 @@ export async function createWorkers(opts: WorkerOptions): Promise<Workers> {
         activities,
         sinks: opts.sinks,
         maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities,
+        maxConcurrentWorkflowTaskExecutions: opts.maxWorkflowTasks,
+        maxCachedWorkflows: opts.maxCachedWorkflows,
       }),
       await Worker.create({
         connection: opts.connection,
