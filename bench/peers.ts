@@ -312,6 +312,9 @@ interface RunResult {
   /** Occurrences that reached the target at least once. */
   delivered: number;
   misses: number;
+  /** Up to 10 of the missed occurrences (`<job>@<nominal ms>`), and of the calls in the window for no occurrence of it. */
+  missedSample: string[];
+  strangersSample: string[];
   /** Occurrences answered 2xx more than once. */
   duplicates: number;
   /** Occurrences whose every call failed (the target's deterministic failures on all 3 attempts). */
@@ -385,6 +388,11 @@ async function runOne(peer: Peer, workload: Workload): Promise<RunResult> {
       expected: keys.size,
       delivered: byKey.size,
       misses: keys.size - byKey.size,
+      missedSample: [...keys].filter((key) => !byKey.has(key)).slice(0, 10),
+      strangersSample: target.arrivals
+        .filter((a) => !keys.has(keyOf(a)) && a.at >= cpuFrom && a.at < cpuTo)
+        .slice(0, 10)
+        .map((a) => `${keyOf(a)} at ${a.at}`),
       duplicates: [...byKey.values()].filter((calls) => calls.filter(ok).length > 1).length,
       failedAfterRetries: [...byKey.values()].filter((calls) => !calls.some(ok)).length,
       calls: [...byKey.values()].reduce((s, calls) => s + calls.length, 0),
