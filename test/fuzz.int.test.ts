@@ -292,7 +292,9 @@ describe.each(STORES)('fuzzing the API on the %s mirror', (_store, storeEnv) => 
       }),
       { numRuns: QUERIES },
     );
-    expect(statuses.get(200)).toBeGreaterThan(100);
-    expect(statuses.get(400)).toBeGreaterThan(100);
+    // the property is not vacuous: both answers are common. A bound far under the generator's rates (one 200 in 20
+    // queries, 100 of 2,000 in one run), not at them, or the seed decides the test
+    expect(statuses.get(200)).toBeGreaterThan(QUERIES / 50);
+    expect(statuses.get(400)).toBeGreaterThan(QUERIES / 50);
   });
 });
