@@ -3,12 +3,10 @@ import { CompleteAsyncError } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../jobs/job';
 import type { CallFailureDetails, CallResult } from '../jobs/run-input';
-import { digestStart, failureOf, QUIET_ACTIVITY } from '../test/support/activity';
+import { failureOf, QUIET_ACTIVITY } from '../test/support/activity';
 import { startTarget, type Target } from '../test/support/target';
-import { callActivities, type CallDeps, type CallObserver, type CallRequest } from './call-service';
-import type { ExecutionRecord } from '../jobs/execution';
+import { callActivities, type CallRequest } from './call-service';
 import { createSigner } from '../jobs/signature';
-import { createMemoryStore } from '../store/memory';
 
 /** One attempt of the call, against a real local HTTP server. */
 describe('callService', () => {
@@ -30,12 +28,11 @@ describe('callService', () => {
     trigger: 'schedule',
   });
   const quiet = QUIET_ACTIVITY; // failed attempts are the point here
-  const call = (req: CallRequest, attempt = 1, deps: Partial<CallDeps> = {}) => {
+  const call = (req: CallRequest, attempt = 1, signingSecret?: string) => {
     const { callService } = callActivities({
       services: new Map([['email-service', target.url]]),
       fetch: globalThis.fetch,
-      store: createMemoryStore(),
-      ...deps,
+      signer: signingSecret ? createSigner(signingSecret) : undefined,
     });
     return new MockActivityEnvironment({ attempt }, quiet).run(callService, req);
   };
@@ -113,11 +110,7 @@ describe('callService', () => {
   });
 
   test('a refused connection is retryable', async () => {
-    const { callService } = callActivities({
-      services: new Map([['email-service', 'http://127.0.0.1:9']]),
-      fetch,
-      store: createMemoryStore(),
-    });
+    const { callService } = callActivities({ services: new Map([['email-service', 'http://127.0.0.1:9']]), fetch });
     const failure = await failureOf(new MockActivityEnvironment({}, quiet).run(callService, request()));
     expect(failure).toMatchObject({ type: 'HttpNetworkError', nonRetryable: false });
   });
@@ -129,81 +122,12 @@ describe('callService', () => {
 
   test('with a signing secret, the body is signed as SPEC §7 says', async () => {
     target.answer('/jobs/digest', [{ status: 200 }]);
-    await call(request(), 1, { signer: createSigner('a-secret-of-sufficient-length') });
+    await call(request(), 1, 'a-secret-of-sufficient-length');
     const last = target.calls('/jobs/digest').at(-1)!;
     const [t, v1] = String(last.headers['x-scheduler-signature'])
       .split(',')
       .map((p) => p.split('=')[1]);
     expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(5);
     expect(v1).toBe(createHmac('sha256', 'a-secret-of-sufficient-length').update(`${t}.${last.body}`).digest('hex'));
-  });
-
-  describe("with the run's start row (workflow version 1.1)", () => {
-    const startRow = digestStart('job-run-digest-2026-11-30T08:00:00Z');
-    const withStartRow = (overrides: Partial<JobDefinition> = {}): CallRequest => ({ ...request(overrides), startRow });
-    /** Resolves once the store has the row; the write is never awaited by the attempt. */
-    const rowOf = async (store: ReturnType<typeof createMemoryStore>) => {
-      for (;;) {
-        const row = await store.getExecution(startRow.id);
-        if (row) return row;
-        await new Promise((r) => setImmediate(r));
-      }
-    };
-
-    test('each attempt writes the running row to the mirror beside its call', async () => {
-      const store = createMemoryStore();
-      target.answer('/jobs/digest', [{ status: 503 }, { status: 200 }]);
-      await failureOf(call(withStartRow(), 1, { store }));
-      expect(await rowOf(store)).toMatchObject({ id: startRow.id, status: 'running', runId: `${startRow.id}-run` });
-      await store.recordExecution({ ...startRow, status: 'succeeded', completedAt: '2026-11-30T08:00:01.000Z' });
-      await expect(call(withStartRow(), 2, { store })).resolves.toMatchObject({ httpStatus: 200, attempt: 2 });
-      await new Promise((r) => setImmediate(r));
-      // a late attempt's write never undoes the end
-      expect(await store.getExecution(startRow.id)).toMatchObject({ status: 'succeeded' });
-    });
-
-    test('a write that never ends delays neither the call nor the end of the attempt', async () => {
-      let writes = 0;
-      const stuck: CallDeps['store'] = { recordExecution: () => (writes++, new Promise<void>(() => undefined)) };
-      target.answer('/jobs/digest', [{ status: 200, body: 'sent' }]);
-      const before = target.calls('/jobs/digest').length;
-      await expect(call(withStartRow(), 1, { store: stuck })).resolves.toEqual({
-        httpStatus: 200,
-        attempt: 1,
-        response: 'sent',
-      });
-      expect(target.calls('/jobs/digest')).toHaveLength(before + 1);
-      expect(writes).toBe(1);
-    });
-
-    test('a failed write is told to the observer, and the attempt goes on as if it had landed', async () => {
-      const err = new Error('store operation recordExecution failed: fetch failed');
-      let told!: (failure: { row: ExecutionRecord; err: unknown }) => void;
-      const failures = new Promise<{ row: ExecutionRecord; err: unknown }>((resolve) => (told = resolve));
-      const observer: CallObserver = {
-        calling: () => undefined,
-        answered: () => undefined,
-        startRowFailed: (row, e) => told({ row, err: e }),
-      };
-      target.answer('/jobs/digest', [{ status: 200 }]);
-      const down: CallDeps['store'] = { recordExecution: () => Promise.reject(err) };
-      await expect(call(withStartRow(), 1, { store: down, observer })).resolves.toMatchObject({ httpStatus: 200 });
-      expect(await failures).toEqual({ row: startRow, err });
-    });
-
-    test("an async job's attempt writes the running row too, though it ends only with its service's report", async () => {
-      const store = createMemoryStore();
-      target.answer('/jobs/digest', [{ status: 202 }]);
-      await expect(call(withStartRow({ async: true }), 1, { store })).rejects.toBeInstanceOf(CompleteAsyncError);
-      expect(await rowOf(store)).toMatchObject({ status: 'running', completedAt: null });
-    });
-
-    test('without a start row (a run of workflow version 1.0), the attempt writes nothing', async () => {
-      const store = createMemoryStore();
-      target.answer('/jobs/digest', [{ status: 200 }]);
-      await call(request(), 1, { store });
-      await new Promise((r) => setImmediate(r));
-      expect(await store.getExecution(startRow.id)).toBeNull();
-    });
   });
 });

@@ -1,20 +1,17 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CompleteAsyncError } from '@temporalio/common';
 import { callBodyOf, type CallOf } from '../jobs/call-body';
-import { MAX_RESPONSE_BYTES, type ExecutionRecord } from '../jobs/execution';
+import { MAX_RESPONSE_BYTES } from '../jobs/execution';
 import type { JobDefinition } from '../jobs/job';
 import { CALL_FAILURE, NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type CallResult } from '../jobs/run-input';
 import { targetUrl, TargetUrlError, type ServiceRegistry } from '../jobs/services';
 import { cutChars, wellFormed } from '../jobs/text';
 import { isRetryableStatus, readStart, retryAfterMs } from './http';
 import type { Signer } from '../jobs/signature';
-import type { JobStore } from '../store/job-store';
 
 export interface CallDeps {
   services: ServiceRegistry;
   fetch: typeof fetch;
-  /** The mirror, for the `running` row a call writes beside itself ({@link CallRequest.startRow}). */
-  store: Pick<JobStore, 'recordExecution'>;
   /** Signs each call's body when `SCHEDULER_SIGNING_SECRET` is set. */
   signer?: Signer;
   /** How often a running call heartbeats, so a lost worker is noticed and cancellation arrives. */
@@ -28,18 +25,11 @@ export interface CallObserver {
   calling(job: JobDefinition, lateSeconds: number): void;
   /** How one attempt ended: the HTTP status, or `timeout`, `network`, `refused` (no call was made). */
   answered(job: JobDefinition, outcome: string): void;
-  /** The `running` row an attempt wrote beside its call did not land (`err`, the store's error); its end row will. */
-  startRowFailed(row: ExecutionRecord, err: unknown): void;
 }
 
 /** One call of a run: its whole job definition, and what the call says of the run. */
 export interface CallRequest extends CallOf {
   job: JobDefinition;
-  /**
-   * The run's `running` row, to write beside the call, on each attempt (workflow version 1.1; a run of 1.0 sends it
-   * to the mirror's queue itself and leaves this out).
-   */
-  startRow?: ExecutionRecord;
 }
 
 /** How much of a failed call's response its error message quotes, in characters. */
@@ -53,7 +43,6 @@ export function callActivities(deps: CallDeps) {
       const attempt = ctx.info.attempt;
       const { job } = req;
       const observer = deps.observer;
-      if (req.startRow) writeStartRow(deps, req.startRow);
       let url: URL;
       try {
         url = targetUrl(deps.services, job.service, job.endpoint);
@@ -121,22 +110,6 @@ export function callActivities(deps: CallDeps) {
       }
     },
   };
-}
-
-/**
- * Writes a run's `running` row beside its call, never before it, never waited for: it starts on the event loop's next
- * turn, once this attempt's synchronous part has started the call (a SQLite write holds the event loop while it
- * runs), and the attempt ends without it, so a locked, slow or down mirror delays neither the call nor the run (the
- * mirror-lock fault test). Tried on each attempt: one lost to a store outage gets another chance. A failed write is
- * only told to the observer: the run's end row carries the whole record, and the store never lets a late `running`
- * write undo an end (test/contracts/job-store.ts), so a write still pending as the run ends is harmless.
- */
-function writeStartRow({ store, observer }: CallDeps, row: ExecutionRecord): void {
-  setImmediate(() => {
-    Promise.resolve()
-      .then(() => store.recordExecution(row))
-      .catch((err: unknown) => observer?.startRowFailed(row, err));
-  });
 }
 
 /**

@@ -1,12 +1,22 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExecutionRecord } from '../jobs/execution';
+import { startedExecution, type ExecutionRecord } from '../jobs/execution';
 import { createMemoryStore } from '../store/memory';
-import { digestStart } from '../test/support/activity';
 import { mirrorActivities } from './mirror';
 
-const execution = digestStart;
+const execution = (id: string) =>
+  startedExecution({
+    id,
+    jobName: 'digest',
+    service: 'email-service',
+    trigger: 'schedule',
+    triggeredBy: null,
+    retryOf: null,
+    scheduledAt: '2026-11-30T08:00:00.000Z',
+    startedAt: '2026-11-30T08:00:00.000Z',
+    runId: `${id}-run`,
+  });
 
 describe('recordExecution', () => {
   test('in place, it refuses at once while an earlier in-place write is stuck past its budget, and takes writes again once it ends', async () => {

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { WorkflowInfo } from '@temporalio/workflow';
-import { startedExecution } from '../jobs/execution';
 import { normalizeJob } from '../jobs/validate';
 import { createObservability } from './observability';
 
@@ -149,31 +148,5 @@ describe('observability', () => {
     const { body } = await obs.render();
     expect(body).toContain('scheduler_mirror_refused_rows_total{outcome="degraded"} 1');
     expect(body).toContain('scheduler_mirror_refused_rows_total{outcome="unwritten"} 1');
-  });
-
-  test("a running row a call could not write: one warning with the execution id and the store's error, and a counter", async () => {
-    const { obs, lines } = observed();
-    const row = startedExecution({
-      id: run.executionId,
-      jobName: 'weekly-digest',
-      service: 'email-service',
-      trigger: 'schedule',
-      triggeredBy: null,
-      retryOf: null,
-      scheduledAt: run.scheduledAt,
-      startedAt: run.scheduledAt,
-      runId: null,
-    });
-    obs.calls.startRowFailed(row, new Error('store operation recordExecution failed: fetch failed'));
-    await new Promise((r) => setImmediate(r));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({
-      level: 40,
-      msg: `mirror did not take execution ${run.executionId}'s running row: its end row will carry it`,
-      executionId: run.executionId,
-      job: 'weekly-digest',
-      err: { message: 'store operation recordExecution failed: fetch failed' },
-    });
-    expect((await obs.render()).body).toContain('scheduler_start_row_failures_total{service="email-service"} 1');
   });
 });

@@ -15,10 +15,7 @@ export interface MetricsText {
 export interface Observability {
   /** The worker's sinks: one log line and the metrics per run start and end. */
   sinks: InjectedSinks<ExecutionSinks>;
-  /**
-   * The call activity's attempts: HTTP status or failure kind, and lateness; and the `running` rows they could not
-   * write (one warning and `scheduler_start_row_failures_total`).
-   */
+  /** The call activity's attempts: HTTP status or failure kind, and lateness. */
   calls: CallObserver;
   /**
    * An execution row the mirror's store refused for its content: one log line (warn when it was written without some
@@ -78,12 +75,6 @@ export function createObservability({ log, sdkMetricsUrl, store }: Observability
     name: 'scheduler_calls_total',
     help: 'Call attempts to services, by HTTP status (or timeout, network, refused)',
     labelNames: ['service', 'code'] as const,
-    registers: [registry],
-  });
-  const startRowFailures = new Counter({
-    name: 'scheduler_start_row_failures_total',
-    help: "Running rows a call could not write beside itself (the store's error); the run's end row carries the whole record",
-    labelNames: ['service'] as const,
     registers: [registry],
   });
   const refusedRows = new Counter({
@@ -155,13 +146,6 @@ export function createObservability({ log, sdkMetricsUrl, store }: Observability
     calls: {
       calling: (job, lateSeconds) => lateness.observe({ service: job.service }, Math.max(lateSeconds, 0)),
       answered: (job, outcome) => calls.inc({ service: job.service, code: outcome }),
-      startRowFailed(row, err) {
-        startRowFailures.inc({ service: row.service });
-        log.warn(
-          { executionId: row.id, job: row.jobName, service: row.service, err },
-          `mirror did not take execution ${row.id}'s running row: its end row will carry it`,
-        );
-      },
     },
     mirrorRefused(r) {
       refusedRows.inc({ outcome: r.written ? 'degraded' : 'unwritten' });

@@ -1,10 +1,8 @@
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
-import { temporal } from '@temporalio/proto';
 import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type InjectedSinks, Worker } from '@temporalio/worker';
 import type { Activities, CallRequest } from '../activities';
-import { callActivities } from '../activities/call-service';
 import { resolveTemporalCli } from '../devserver/dev-server';
 import type { ExecutionRecord } from '../jobs/execution';
 import type { ExecutionEnded, ExecutionSinks } from '../jobs/execution-events';
@@ -47,10 +45,7 @@ describe('runJob, its activities mocked', () => {
   /** An occurrence's id as Temporal gives it: the nominal time appended. */
   const scheduledWorkflowId = () => `job-run-${uniqueName('digest')}-2026-11-30T08:00:00Z`;
 
-  /**
-   * A row the mocked mirror took: by which workflow, and whether in place (a local activity), beside the call
-   * (`call`), or on a task queue.
-   */
+  /** A row the mocked mirror took: by which workflow, and whether in place (a local activity) or on a task queue. */
   interface Row {
     status: ExecutionRecord['status'];
     by: string | undefined;
@@ -58,13 +53,8 @@ describe('runJob, its activities mocked', () => {
     record: ExecutionRecord;
   }
   interface Mocks {
-    /**
-     * Called once the start row is written, so that both rows are there when the run ends. The start row a request
-     * carries is written first, as the real activity writes it (activities/call-service.test.ts).
-     */
-    callService?(req: CallRequest): Promise<CallResult>;
-    /** Instead of `callService`: the real call activity, over this fetch and the mocked mirror. */
-    fetch?: typeof fetch;
+    /** Called once the start row is written, so that both rows are there when the run ends. */
+    callService(req: CallRequest): Promise<CallResult>;
     /** The in-place end row write; default: the mirror takes it. */
     writeInPlace?(): Promise<void>;
   }
@@ -80,30 +70,20 @@ describe('runJob, its activities mocked', () => {
     const activities: Pick<Activities, 'callService' | 'recordExecution'> = {
       async callService(req) {
         calls.push(req);
-        if (mocks.fetch) return realCall(mocks.fetch)(req);
-        if (req.startRow) await activities.recordExecution(req.startRow);
         await started;
-        return mocks.callService!(req);
+        return mocks.callService(req);
       },
       async recordExecution(record) {
         const info = activityInfo();
         if (info.isLocal && mocks.writeInPlace) await mocks.writeInPlace();
         // Temporal may run a run's last workflow task again (it refuses a completion while an event, e.g. the start
         // row's write, comes in meanwhile): the idempotent in-place write then repeats, its record as of the new try
-        const on = info.activityType === 'callService' ? 'call' : info.isLocal ? 'in place' : info.taskQueue;
-        const row = { status: record.status, by: info.workflowType, on };
+        const row = { status: record.status, by: info.workflowType, on: info.isLocal ? 'in place' : info.taskQueue };
         const again = rows.some((seen) => seen.status === row.status && seen.by === row.by && seen.on === row.on);
         if (!again) rows.push({ ...row, record });
         if (record.status === 'running') startRowWritten();
       },
     };
-    /** The real call activity over `fetch`, its start row written to the mocked mirror. */
-    const realCall = (fetch: typeof globalThis.fetch) =>
-      callActivities({
-        services: new Map([[job.service, 'http://email-service.test']]),
-        fetch,
-        store: { recordExecution: (record) => activities.recordExecution(record) },
-      }).callService;
     const sinks: InjectedSinks<ExecutionSinks> = {
       executions: {
         // sinks run at least once: a last workflow task run again (see above) ends the run again
@@ -147,23 +127,17 @@ describe('runJob, its activities mocked', () => {
     return { ...outcome, history, handle };
   }
 
-  test('a succeeded call writes the start row beside itself and the end row in place, and returns the end record', async () => {
+  test('a succeeded call writes the start row on the mirror queue and the end row in place, and returns the end record', async () => {
     const workflowId = scheduledWorkflowId();
-    const { result, rows, events, calls } = await withWorkers(
+    const { result, rows, events, calls, mirrorQueue } = await withWorkers(
       { callService: () => Promise.resolve({ httpStatus: 200, attempt: 1, response: 'sent' }) },
       (taskQueue) => run(taskQueue, workflowId),
     );
     expect(calls).toEqual([
-      {
-        job,
-        executionId: workflowId,
-        scheduledAt: '2026-11-30T08:00:00.000Z',
-        trigger: 'schedule',
-        startRow: expect.objectContaining({ id: workflowId, status: 'running' }) as unknown,
-      },
+      { job, executionId: workflowId, scheduledAt: '2026-11-30T08:00:00.000Z', trigger: 'schedule' },
     ]);
     expect(rows.map(({ status, by, on }) => ({ status, by, on }))).toEqual([
-      { status: 'running', by: WorkflowType.runJob, on: 'call' },
+      { status: 'running', by: WorkflowType.runJob, on: mirrorQueue },
       { status: 'succeeded', by: WorkflowType.runJob, on: 'in place' },
     ]);
     const end = rows[1]!.record;
@@ -183,32 +157,6 @@ describe('runJob, its activities mocked', () => {
     expect(Date.parse(end.completedAt!) - Date.parse(end.startedAt)).toBe(end.durationMs);
     expect(result.value).toEqual(end);
     expect(events).toEqual(['started', 'ended succeeded, attempts 1']);
-  });
-
-  test('1.1: the running row reaches the mirror through the call activity; no activity on the mirror queue', async () => {
-    const workflowId = scheduledWorkflowId();
-    const answered: string[] = [];
-    const fetch: typeof globalThis.fetch = (url) => {
-      answered.push(String(url));
-      return Promise.resolve(new Response('sent', { status: 200 }));
-    };
-    const { result, rows, mirrorQueue } = await withWorkers({ fetch }, (taskQueue) => run(taskQueue, workflowId));
-    expect(answered).toEqual(['http://email-service.test/jobs/digest']);
-    const start = rows.find((row) => row.status === 'running');
-    expect(start).toMatchObject({ by: WorkflowType.runJob, on: 'call' });
-    expect(start!.record).toMatchObject({ id: workflowId, jobName: 'digest', scheduledAt: '2026-11-30T08:00:00.000Z' });
-    expect(start!.record.startedAt).toBe(result.value!.startedAt);
-    expect(rows.filter((row) => row.on === mirrorQueue)).toEqual([]);
-    expect(result.value).toMatchObject({ status: 'succeeded', httpStatus: 200, response: 'sent' });
-    // what Temporal does for the run: the patch's marker, one activity task (the call), two workflow tasks
-    const events = result.history.events ?? [];
-    const types = eventTypes(result.history);
-    expect(types.filter((t) => t === 'ACTIVITY_TASK_SCHEDULED')).toHaveLength(1);
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes);
-    expect(scheduled!.activityTaskScheduledEventAttributes!.activityType!.name).toBe('callService');
-    expect(types.filter((t) => t === 'WORKFLOW_TASK_COMPLETED')).toHaveLength(2);
-    const patches = events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? [e] : []));
-    expect(patches).toHaveLength(1);
   });
 
   test('a call failed for good is not retried and fails the run, the end record in the failure details', async () => {
@@ -270,7 +218,7 @@ describe('runJob, its activities mocked', () => {
         },
       );
       expect(rows.map(({ status, by, on }) => ({ status, by, on }))).toEqual([
-        { status: 'running', by: WorkflowType.runJob, on: 'call' },
+        { status: 'running', by: WorkflowType.runJob, on: mirrorQueue },
         { status: 'succeeded', by: WorkflowType.mirrorExecution, on: mirrorQueue },
       ]);
       expect(result.value).toEqual(rows[1]!.record);
@@ -303,8 +251,8 @@ describe('runJob, its activities mocked', () => {
     );
     expect(result.error).toBeInstanceOf(WorkflowFailedError);
     expect((result.error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    expect(rows.map(({ status, on }) => ({ status, on }))).toEqual([
-      { status: 'running', on: 'call' },
+    expect(rows.map(({ status, on }) => ({ status, on: on === 'in place' ? on : 'mirror queue' }))).toEqual([
+      { status: 'running', on: 'mirror queue' },
       { status: 'cancelled', on: 'in place' },
     ]);
     expect(rows[1]!.record).toMatchObject({ status: 'cancelled', error: 'cancelled', attempts: 0 });
@@ -312,11 +260,6 @@ describe('runJob, its activities mocked', () => {
     expect(events).toEqual(['started', 'ended cancelled, attempts null']);
   });
 });
-
-/** A history's event types, in order, by their enum names (`ACTIVITY_TASK_SCHEDULED`, …). */
-function eventTypes(history: temporal.api.history.v1.IHistory): string[] {
-  return (history.events ?? []).map((e) => temporal.api.enums.v1.EventType[e.eventType!].replace(/^EVENT_TYPE_/, ''));
-}
 
 /** Appends `item` unless it is already there. */
 function pushOnce(items: string[], item: string): void {

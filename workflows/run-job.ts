@@ -5,7 +5,6 @@ import {
   defineSignal,
   isCancellation,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   proxySinks,
@@ -24,7 +23,7 @@ import { RunSignal } from '../jobs/workflow-types';
 import { NON_RETRYABLE_CALL_FAILURES, type CallFailureDetails, type RunJobInput } from '../jobs/run-input';
 
 /*
- * Workflow version 1.1 (docs/workflow-versions.md). A change to what this file asks of Temporal, or in which order,
+ * Workflow version 1.0 (docs/workflow-versions.md). A change to what this file asks of Temporal, or in which order,
  * is a new version: it goes behind `patched()`, with recorded histories of both versions (test/replay.int.test.ts).
  */
 
@@ -51,13 +50,6 @@ const { recordExecution: recordEndInPlace } = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 1 },
 });
 const { executions } = proxySinks<ExecutionSinks>();
-
-/**
- * Workflow version 1.1 (docs/workflow-versions.md): the `running` row goes with the call (`callService` writes it
- * beside the HTTP call, never delaying it) instead of being sent to the mirror's queue. Version 1.0's activity task
- * for it, and the workflow task its completion made, were the largest part of what a run cost beyond its call.
- */
-const START_ROW_IN_CALL = 'run-job-start-row-in-call';
 
 /** Who asked to cancel the run: `{by}`, sent by the API just before it cancels the run. */
 const cancelRequested = defineSignal<[{ by: string }]>(RunSignal.cancelRequested);
@@ -98,8 +90,8 @@ function callOptions(job: JobDefinition): ActivityOptions {
 export async function runJob(input: RunJobInput): Promise<ExecutionRecord> {
   let cancelledBy: string | null = null;
   setHandler(cancelRequested, ({ by }) => void (cancelledBy ??= by));
-  const { execution, startRow } = recordStart(input);
-  const call = await callTheService(input, execution, startRow, () => cancelledBy);
+  const execution = recordStart(input);
+  const call = await callTheService(input, execution, () => cancelledBy);
   const ended = await recordEnd(execution, call);
   return endWith(ended, call);
 }
@@ -111,13 +103,12 @@ interface CallOutcome {
 }
 
 /**
- * The run as it starts: logged and counted. Its `running` row goes with the call (1.1: `startRow`, written by each
- * attempt beside its HTTP call), or (1.0) is sent to the mirror's queue without waiting for it, not cancellable, so
- * that a run cancelled by its overlap policy still gets both of its rows. A start row still being written as the
- * run ends is left to finish or not: the end row carries the whole record, and the store never lets a late
- * `running` write undo an end.
+ * The run as it starts: logged and counted, and its `running` row sent to the mirror's queue without waiting for
+ * it. Not cancellable: a run cancelled by its overlap policy must still get both of its rows. A start row still
+ * being written as the run ends is left to finish or not: the end row carries the whole record, and the store never
+ * lets a late `running` write undo an end.
  */
-function recordStart(input: RunJobInput): { execution: ExecutionRecord; startRow: ExecutionRecord | null } {
+function recordStart(input: RunJobInput): ExecutionRecord {
   const info = workflowInfo();
   const { job } = input;
   const startedAt = info.runStartTime.toISOString();
@@ -133,21 +124,18 @@ function recordStart(input: RunJobInput): { execution: ExecutionRecord; startRow
     runId: info.runId,
   });
   executions.started(startEventOf(execution));
-  if (patched(START_ROW_IN_CALL)) return { execution, startRow: execution };
   const recordExecution = mirrorWriter();
   void CancellationScope.nonCancellable(() => recordExecution(execution));
-  return { execution, startRow: null };
+  return execution;
 }
 
 /**
- * Calls the owning service under the job's own policy, with the run's `running` row for the call to write when
- * there is one (`startRow`, 1.1); a failure or a cancellation is returned, not thrown. A cancellation names who
- * asked for it, when an admin did (`cancelledBy`).
+ * Calls the owning service under the job's own policy; a failure or a cancellation is returned, not thrown. A
+ * cancellation names who asked for it, when an admin did (`cancelledBy`).
  */
 async function callTheService(
   input: RunJobInput,
   execution: ExecutionRecord,
-  startRow: ExecutionRecord | null,
   cancelledBy: () => string | null,
 ): Promise<CallOutcome> {
   const { job } = input;
@@ -158,7 +146,6 @@ async function callTheService(
       executionId: execution.id,
       scheduledAt: execution.scheduledAt ?? execution.startedAt,
       trigger: input.trigger,
-      ...(startRow && { startRow }),
     });
     return {
       fields: {
