@@ -165,25 +165,10 @@ async function registerAll(ctx: BenchContext, bodies: { name: string }[]) {
   });
 }
 
-/** The occurrences Temporal counted as skipped (overlap) and missed (catch-up window) over these schedules. */
-async function skippedAndMissed(ctx: BenchContext, scheduleIds: readonly string[]) {
-  const counts = { skipped: 0, missed: 0 };
-  await timedPool(scheduleIds.length, 20, async (i) => {
-    const { info } = await ctx.client.schedule.getHandle(scheduleIds[i]!).describe();
-    counts.skipped += info.numActionsSkippedOverlap;
-    counts.missed += info.numActionsMissedCatchupWindow;
-  });
-  return counts;
-}
-
 async function removeJob(ctx: BenchContext, name: string) {
   const res = await fetch(`${ctx.api}/api/jobs/${name}`, { method: 'DELETE' });
   await res.arrayBuffer();
   if (res.ok) ctx.jobs.delete(name);
-}
-
-async function removeAll(ctx: BenchContext, names: readonly string[]) {
-  await timedPool(names.length, 20, (i) => removeJob(ctx, names[i]!));
 }
 
 /**
@@ -201,9 +186,8 @@ export async function lateness(ctx: BenchContext) {
   const from = Math.ceil(Date.now() / 1000) * 1000 + 2000;
   const to = from + minutes * 60_000;
   await sleep(to - Date.now());
-  // what Temporal itself counted, read before the schedules go
-  const explained = await skippedAndMissed(ctx, names.map(scheduleIdOf));
-  await removeAll(ctx, names); // no occurrence after the window; runs already started go on
+  // what Temporal itself counted, read as each schedule goes: no occurrence after the window; runs started go on
+  const explained = await countThenRemove(ctx, names);
   await quiet(ctx.target, 15_000);
   const arrived = arrivalsIn(ctx.target.arrivals, new Set(names), from, to);
   // one occurrence a second: epoch + k·n s + i s for every job i
@@ -246,8 +230,8 @@ export async function sameSecond(ctx: BenchContext) {
   const to = from + minutes * 60_000;
   // the last occurrence starts at to - 60 s; wait for its runs until none has arrived for 15 s
   await sleep(to - Date.now());
-  const explained = await skippedAndMissed(ctx, names.map(scheduleIdOf));
-  await removeAll(ctx, names); // no occurrence after the window; runs already started go on
+  // no occurrence after the window; runs already started go on
+  const explained = await countThenRemove(ctx, names);
   await quiet(ctx.target, 15_000);
   const arrived = arrivalsIn(ctx.target.arrivals, new Set(names), from, to);
   const seen = new Map<string, number>();
@@ -384,10 +368,10 @@ export async function herd(ctx: BenchContext) {
 }
 
 /**
- * What Temporal counted as skipped (overlap) and missed (catch-up window) of each job's schedule, read once the
- * window is over, each job deleted right after, so that few occurrences after the window add to the load of the reads. A
- * describe is a query to the schedule's own workflow, slow on a loaded dev server: tried 5 times, 10 lanes at once;
- * `undescribed` counts the schedules that never answered.
+ * What Temporal counted as skipped (overlap) and missed (catch-up window) of each job's schedule, read once a
+ * scenario's window is over, each job deleted right after its read, so that few occurrences after the window add to
+ * the load of the reads. A describe is a query to the schedule's own workflow, slow on a loaded dev server: tried 5
+ * times, 10 lanes at once; `undescribed` counts the schedules that never answered.
  */
 async function countThenRemove(ctx: BenchContext, names: readonly string[]) {
   const counts = { skipped: 0, missed: 0, undescribed: 0 };
