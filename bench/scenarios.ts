@@ -215,8 +215,9 @@ export async function lateness(ctx: BenchContext) {
 }
 
 /**
- * The same second: `BENCH_SAME_SECOND_JOBS` jobs all at second 0 of every minute (`0 * * * * * *`), for
- * `BENCH_SAME_SECOND_MINUTES`: every job must arrive once for every occurrence, none missed.
+ * The same second: `BENCH_SAME_SECOND_JOBS` jobs all at second 0 of every minute (`0 * * * * *`, six fields read
+ * seconds first: docs/cron.md), for `BENCH_SAME_SECOND_MINUTES`: every job must arrive once for every occurrence,
+ * none missed.
  */
 export async function sameSecond(ctx: BenchContext) {
   const jobs = env('BENCH_SAME_SECOND_JOBS', 1000);
@@ -224,7 +225,7 @@ export async function sameSecond(ctx: BenchContext) {
   const names = Array.from({ length: jobs }, (_, i) => `same-${i}`);
   await registerAll(
     ctx,
-    names.map((name) => jobBody(name, '0 * * * * * *')),
+    names.map((name) => jobBody(name, '0 * * * * *')),
   );
   const from = Math.ceil((Date.now() + 5000) / 60_000) * 60_000;
   const to = from + minutes * 60_000;
