@@ -58,7 +58,11 @@ export async function startScheduler(
       store,
       taskQueue: config.temporal.taskQueue,
       rulesOf: (job) => watchRulesOf(job, config.alerts),
+      onLaterFailure: (job, err) =>
+        log.warn({ job, err }, "could not hand the job's alert watch its rules; the reconciler's next pass will"),
     });
+    // before the connection closes (closers close in reverse): the rules hand-overs registrations began
+    closers.push({ name: 'alert watch hand-overs', close: () => watch.settled() });
     const parts = { ...temporal, address, store, observability, log, watch };
     // the API's processes watch the jobs' alerts, so a stopped job worker is still noticed
     await startWorker(config, parts, closers);

@@ -145,7 +145,7 @@ describe('an incremental pass (the reconciler schedule passes its interval)', ()
     const grew: string[] = [];
     const { reconcileMirror } = reconcileActivities({
       store,
-      watch: { counters: async (name) => void grew.push(name) },
+      watch: { counters: async (name) => void grew.push(name), mendWatches: async () => [] },
     });
     const env = new MockActivityEnvironment({}, { client: fleet.client, logger: new DefaultLogger('ERROR') });
     const pass = async (input: { everyMinutes?: number } = { everyMinutes: EVERY_MINUTES }) => {

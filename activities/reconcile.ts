@@ -12,15 +12,8 @@ import {
   type RetentionReport,
 } from '../jobs/reconcile';
 import type { JobRow, JobStore } from '../store/job-store';
-import {
-  fetchRunRow,
-  listingDiffers,
-  mendJobRow,
-  mendRunRow,
-  runRowOf,
-  vanishedRunRow,
-  type CountersGrowth,
-} from '../temporal/mirror';
+import { fetchRunRow, listingDiffers, mendJobRow, mendRunRow, runRowOf, vanishedRunRow } from '../temporal/mirror';
+import type { WatchNotifier } from '../temporal/watch';
 import {
   definitionOfAction,
   followsPlan,
@@ -49,7 +42,9 @@ export function reconcileActivities({ store, historyPruned, watch }: ReconcileDe
       await pass.jobs(input.everyMinutes ? rollingSliceAt(Date.now(), input.everyMinutes) : null);
       await pass.recentRuns(input.lookbackHours);
       await pass.staleRows();
-      await pass.counters();
+      const jobs = await store.listJobs({});
+      await pass.counters(jobs);
+      await pass.watches(jobs);
       return pass.report;
     },
 
@@ -84,8 +79,11 @@ export function reconcileActivities({ store, historyPruned, watch }: ReconcileDe
 
 export interface ReconcileDeps {
   store: JobStore;
-  /** Told when Temporal's skipped or missed counters of a job grew since the mirror's row (the job's alert watch). */
-  watch?: { counters(jobName: string, counters: CountersGrowth): Promise<void> };
+  /**
+   * The jobs' alert watches (temporal/watch.ts): told when Temporal's skipped or missed counters of a job grew since
+   * the mirror's row; mended when missing or behind their job's rules.
+   */
+  watch?: Pick<WatchNotifier, 'counters' | 'mendWatches'>;
   /** Told how many execution rows each retention batch removed (the metric). */
   historyPruned?: (rows: number) => void;
 }
@@ -106,6 +104,7 @@ class Pass {
     schedulesDescribed: 0,
     executionsChecked: 0,
     executionsRepaired: [],
+    watchesMended: [],
     failures: [],
   };
   private readonly checked = new Set<string>();
@@ -212,11 +211,23 @@ class Pass {
    * which does not see rows changed behind the store's back (a hand-made delete or insert), nor rows restored by
    * this pass.
    */
-  async counters(): Promise<void> {
-    for (const row of await this.store.listJobs({})) {
+  async counters(jobs: readonly JobRow[]): Promise<void> {
+    for (const row of jobs) {
       this.heartbeat();
       await this.guard(row.definition.name, () => this.store.recountJob(row.definition.name));
     }
+  }
+
+  /**
+   * Every job's alert watch running with its job's rules: a registration hands them over after answering, and a
+   * hand-over lost with its process or refused by Temporal is made here (temporal/watch.ts `mendWatches`).
+   */
+  async watches(jobs: readonly JobRow[]): Promise<void> {
+    if (!this.watch) return;
+    const definitions = jobs.map((row) => row.definition);
+    await this.guard('alert watches', async () => {
+      this.report.watchesMended = await this.watch!.mendWatches(definitions, this.heartbeat);
+    });
   }
 
   /** Writes a run's row again when it is behind the run (temporal/mirror.ts). */

@@ -1,6 +1,7 @@
 import type { AlertRecord } from '../jobs/alert';
-import { watchedRunOf, type WatchedRun } from '../jobs/alert-watch';
+import type { JobHealth } from '../jobs/alert-watch';
 import type { JobStore } from '../store/job-store';
+import { readJobHealth } from '../store/job-health';
 import { readLedger } from '../store/ledger';
 
 export interface WatchDeps {
@@ -10,20 +11,11 @@ export interface WatchDeps {
 /** How many unexplained times an alert names. */
 const UNEXPLAINED_KEPT = 20;
 
-/** How many of a job's running runs the watch looks at: more than any overlap policy but `allow_all` keeps. */
-const RUNNING_READ = 100;
-
 /** The mirror reads and writes of the alert watch (workflows/watch-job.ts). */
 export function watchActivities({ store }: WatchDeps) {
   return {
     /** What the mirror says of a job's health: its last success (null before any) and its runs still going. */
-    async readJobHealth(jobName: string): Promise<{ lastSuccessAt: string | null; running: WatchedRun[] }> {
-      const [row, running] = await Promise.all([
-        store.getJob(jobName),
-        store.listExecutions({ jobName, statuses: ['running'], limit: RUNNING_READ }),
-      ]);
-      return { lastSuccessAt: row?.health.lastSuccessAt ?? null, running: running.map(watchedRunOf) };
-    },
+    readJobHealth: (jobName: string): Promise<JobHealth> => readJobHealth(store, jobName),
     /**
      * The nominal times of a job's schedule in [from, to) (ISO-8601) that the occurrence ledger cannot explain
      * (fate `unexplained`), at most {@link UNEXPLAINED_KEPT}; [] for a job gone from the mirror.

@@ -5,12 +5,18 @@ import { cpuSecondsOf } from './harness';
 
 describe('cpuSecondsOf', () => {
   it("counts the CPU of a process's live children, not only its own", async () => {
-    // a shell whose child spins for a second: the shell itself does nothing
-    const shell = spawn('sh', ['-c', `${process.execPath} -e "const t = Date.now(); while (Date.now() - t < 1000);"`]);
+    // A shell whose child burns one second of CPU (its own measure, so a busy machine only makes it slower), says so,
+    // then waits for its stdin to close; the shell itself does nothing. `; true` keeps sh from exec'ing the child.
+    const burn =
+      'const s = process.cpuUsage(); while (process.cpuUsage(s).user + process.cpuUsage(s).system < 1e6); ' +
+      'console.log("spun"); process.stdin.resume();';
+    const shell = spawn('sh', ['-c', `${process.execPath} -e '${burn}'; true`]);
     try {
-      await new Promise((r) => setTimeout(r, 900));
-      expect(cpuSecondsOf(shell.pid!)).toBeGreaterThan(0.4);
+      const [line] = (await once(shell.stdout, 'data')) as [Buffer];
+      expect(line.toString()).toContain('spun');
+      expect(cpuSecondsOf(shell.pid!)).toBeGreaterThan(0.9);
     } finally {
+      shell.stdin.end();
       await once(shell, 'exit');
     }
   });

@@ -44,9 +44,23 @@ export interface WatchRules {
   destinations: string[];
 }
 
+/** What the mirror says of a job's health: its last success (null before any) and its runs still going. */
+export interface JobHealth {
+  lastSuccessAt: string | null;
+  running: WatchedRun[];
+}
+
+/**
+ * The memo key under which a watch keeps the {@link WatchRules} it holds, so the reconciler can tell from one
+ * visibility listing which watches are missing or behind their job (temporal/watch.ts `mendWatches`).
+ */
+export const WATCH_RULES_MEMO = 'watchRules';
+
 /** The watch workflow's input (workflows/watch-job.ts). */
 export interface WatchJobInput extends WatchRules {
   job: { name: string; service: string };
+  /** The job's health as its starter read it: the watch's first reading, with no activity for it. Absent: read it. */
+  health?: JobHealth;
   /** Carried across continue-as-new: the decisions so far, and the deliveries of the episodes still in them. */
   state?: WatchState;
   deliveries?: Record<string, AlertDeliveryRecord[]>;
@@ -88,7 +102,7 @@ export type WatchEvent =
    * What the mirror says of the job when the watch looks (at a deadline, and every minute while an episode is open
    * or runs are watched for their length): its last success and the runs still going.
    */
-  | { type: 'health'; lastSuccessAt: string | null; running: WatchedRun[] }
+  | ({ type: 'health' } & JobHealth)
   /**
    * Temporal's lifetime counters of the schedule (`numActionsSkippedOverlap`, `numActionsMissedCatchupWindow`), and
    * (from the reconciler) the reading before them: the baseline of a watch that has seen none.
@@ -275,11 +289,7 @@ function succeeded(state: WatchState, at: number, now: number): void {
   }
 }
 
-function onHealth(
-  state: WatchState,
-  health: { lastSuccessAt: string | null; running: WatchedRun[] },
-  now: number,
-): void {
+function onHealth(state: WatchState, health: JobHealth, now: number): void {
   if (health.lastSuccessAt !== null) succeeded(state, Date.parse(health.lastSuccessAt), now);
   state.running = Object.fromEntries(health.running.map((run) => [run.executionId, run]));
 }

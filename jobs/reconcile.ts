@@ -88,6 +88,11 @@ export interface MirrorReport {
    */
   schedulesListed?: number;
   schedulesDescribed?: number;
+  /**
+   * Jobs whose alert watch was not running, or held other rules than its job's, and was given them. Absent from a
+   * report of a version before registrations handed rules over after answering.
+   */
+  watchesMended?: string[];
   executionsChecked: number;
   /** Runs whose row was missing or still `running` after the run had ended. */
   executionsRepaired: string[];

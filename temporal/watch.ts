@@ -1,8 +1,16 @@
+import { isDeepStrictEqual } from 'node:util';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { watchedRunOf, type CountersReading, type WatchJobInput, type WatchRules } from '../jobs/alert-watch';
+import {
+  WATCH_RULES_MEMO,
+  watchedRunOf,
+  type CountersReading,
+  type WatchJobInput,
+  type WatchRules,
+} from '../jobs/alert-watch';
 import type { ExecutionRecord } from '../jobs/execution';
 import type { JobDefinition } from '../jobs/job';
 import type { JobStore } from '../store/job-store';
+import { readJobHealth } from '../store/job-health';
 import { alertsTaskQueueOf, watchWorkflowIdOf } from '../jobs/ids';
 import { WatchSignal, WorkflowType } from '../jobs/workflow-types';
 
@@ -10,8 +18,8 @@ import { WatchSignal, WorkflowType } from '../jobs/workflow-types';
 
 /**
  * Sends a job's watch a signal ({@link WatchSignal}), starting the watch with `start` first when it is not running:
- * one round trip (signalWithStart), so a signal is never lost to a watch not yet started. `taskQueue` is the runs'
- * (the watch runs on its alerts queue beside it).
+ * one round trip (signalWithStart), so a signal is never lost to a watch not yet started. A watch starts with its
+ * rules in its memo ({@link WATCH_RULES_MEMO}). `taskQueue` is the runs' (the watch runs on its alerts queue beside it).
  */
 async function signalWatch(
   client: Client,
@@ -24,6 +32,7 @@ async function signalWatch(
     workflowId: watchWorkflowIdOf(start.job.name),
     taskQueue: alertsTaskQueueOf(taskQueue),
     args: [start],
+    memo: { [WATCH_RULES_MEMO]: rulesIn(start) },
     signal: WatchSignal[signal],
     signalArgs: [arg],
   });
@@ -39,6 +48,10 @@ async function stopWatch(client: Client, jobName: string): Promise<void> {
     });
 }
 
+/** A watch's rules as its memo holds them: plain JSON, as they come back from a listing. */
+const rulesIn = ({ rules, destinations }: WatchRules): WatchRules =>
+  JSON.parse(JSON.stringify({ rules, destinations }));
+
 /** What a watch needs that only the composition root knows: the job's rules under the configured defaults. */
 export interface WatchNotifierDeps {
   client: Client;
@@ -46,6 +59,8 @@ export interface WatchNotifierDeps {
   taskQueue: string;
   /** The job's rules and destinations as the watch takes them (config's defaults applied). */
   rulesOf(definition: JobDefinition): WatchRules;
+  /** Told when a hand-over begun by `rulesChangedLater` failed (the reconciler's next pass mends it). */
+  onLaterFailure?(jobName: string, err: unknown): void;
 }
 
 /**
@@ -53,7 +68,7 @@ export interface WatchNotifierDeps {
  * (from the mirror's write of its row), the schedule's counters (from the reconciler), new rules (from a
  * registration); and ends the watch of a deleted job. A job with no row in the mirror (deleted) is not told.
  */
-export function createWatchNotifier({ client, store, taskQueue, rulesOf }: WatchNotifierDeps) {
+export function createWatchNotifier({ client, store, taskQueue, rulesOf, onLaterFailure }: WatchNotifierDeps) {
   const startOf = (definition: JobDefinition): WatchJobInput => ({
     job: { name: definition.name, service: definition.service },
     ...rulesOf(definition),
@@ -62,13 +77,58 @@ export function createWatchNotifier({ client, store, taskQueue, rulesOf }: Watch
     const row = await store.getJob(jobName);
     if (row) await signalWatch(client, taskQueue, startOf(row.definition), signal, arg);
   };
+  /** A starting watch gets its first health reading from here, not from an activity of its own. */
+  const rulesChanged = async (definition: JobDefinition) => {
+    const start = { ...startOf(definition), health: await readJobHealth(store, definition.name) };
+    await signalWatch(client, taskQueue, start, 'rules', rulesIn(start));
+  };
+  /** Hand-overs begun and not ended, by job: the next waits for the one before, so rules arrive in order. */
+  const later = new Map<string, Promise<void>>();
   return {
     runEnded: (execution: ExecutionRecord) => tell(execution.jobName, 'runEnded', watchedRunOf(execution)),
     counters: (jobName: string, counters: CountersReading) => tell(jobName, 'counters', counters),
-    rulesChanged: (definition: JobDefinition) => {
-      const start = startOf(definition);
-      const rules: WatchRules = { rules: start.rules, destinations: start.destinations };
-      return signalWatch(client, taskQueue, start, 'rules', rules);
+    /** Hands a job's watch its rules now, starting the watch when it is not running. */
+    rulesChanged,
+    /**
+     * Hands a job's watch its rules after the caller has moved on (a registration answers without waiting for it), in
+     * order per job. A failure goes to `onLaterFailure`; the reconciler's next pass ({@link mendWatches}) mends it.
+     */
+    rulesChangedLater(definition: JobDefinition): void {
+      const name = definition.name;
+      const next = (later.get(name) ?? Promise.resolve())
+        .then(() => rulesChanged(definition))
+        .catch((err: unknown) => onLaterFailure?.(name, err))
+        .finally(() => {
+          if (later.get(name) === next) later.delete(name);
+        });
+      later.set(name, next);
+    },
+    /** Resolves once every hand-over begun by `rulesChangedLater` has ended: for a graceful stop. */
+    async settled(): Promise<void> {
+      while (later.size > 0) await Promise.all(later.values());
+    },
+    /**
+     * Gives every job in `definitions` whose watch is not running, or holds other rules than the job's (a hand-over
+     * that failed or was lost with its process), its rules, starting the watch. One visibility listing of the running
+     * watches and their memos; `between` runs between items (heartbeat, cancellation).
+     * @returns the names of the jobs whose watch it mended.
+     */
+    async mendWatches(definitions: readonly JobDefinition[], between: () => void): Promise<string[]> {
+      const held = new Map<string, unknown>();
+      const query = `WorkflowType = "${WorkflowType.watchJob}" AND ExecutionStatus = "Running"`;
+      for await (const info of client.workflow.list({ query })) {
+        held.set(info.workflowId, info.memo?.[WATCH_RULES_MEMO]);
+        between();
+      }
+      const mended: string[] = [];
+      for (const definition of definitions) {
+        const id = watchWorkflowIdOf(definition.name);
+        if (held.has(id) && isDeepStrictEqual(held.get(id), rulesIn(rulesOf(definition)))) continue;
+        between();
+        await rulesChanged(definition);
+        mended.push(definition.name);
+      }
+      return mended;
     },
     stop: (jobName: string) => stopWatch(client, jobName),
   };

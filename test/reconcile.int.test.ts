@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { scheduleIdOf } from '../jobs/ids';
@@ -8,7 +9,9 @@ import { RECONCILE_SCHEDULE_ID } from '../temporal/reconcile';
 import { apiClient, uniqueName } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { eventually, startTarget, type Target } from './support/target';
-import { WorkflowType } from '../jobs/workflow-types';
+import { WatchSignal, WorkflowType } from '../jobs/workflow-types';
+import { watchWorkflowIdOf } from '../jobs/ids';
+import { WATCH_RULES_MEMO, type WatchRules } from '../jobs/alert-watch';
 
 /** The reconciler on real parts: after it runs, the mirror's rows and counters equal what Temporal knows. */
 describe('the reconciler', () => {
@@ -210,6 +213,46 @@ describe('the reconciler', () => {
     expect(sql('SELECT status, error FROM scheduled_jobs WHERE id = ?', ghost)).toEqual([
       { status: 'terminated', error: 'no longer known to Temporal' },
     ]);
+  });
+
+  test("a job's alert watch that was lost, or holds other rules, is given its job's rules by the next pass", async () => {
+    const [lost, behind] = [await register(), await register()];
+    const watchOf = (name: string) => scheduler.client.workflow.getHandle(watchWorkflowIdOf(name));
+    const running = (name: string) =>
+      eventually(
+        () => watchOf(name).describe(),
+        (d) => d.status.name === 'RUNNING' && d.memo?.[WATCH_RULES_MEMO] !== undefined,
+      );
+    // the registrations hand each watch its rules just after answering
+    const rules = (await running(lost.name)).memo![WATCH_RULES_MEMO] as WatchRules;
+    expect(rules.rules).toMatchObject({ onFailure: expect.any(Boolean), dampingSeconds: expect.any(Number) });
+    expect((await running(behind.name)).memo![WATCH_RULES_MEMO]).toEqual(rules);
+
+    // a hand-over lost with its process, and one that never came after a change
+    await watchOf(lost.name).terminate('lost with its process');
+    const other: WatchRules = { ...rules, rules: { ...rules.rules, dampingSeconds: rules.rules.dampingSeconds + 1 } };
+    await watchOf(behind.name).signal(WatchSignal.rules, other);
+    await eventually(
+      () => watchOf(behind.name).describe(),
+      (d) => (d.memo?.[WATCH_RULES_MEMO] as WatchRules).rules.dampingSeconds === other.rules.dampingSeconds,
+    );
+
+    // the listing of watches is eventually consistent: passes until both are seen and mended
+    const mended = new Set<string>();
+    await eventually(
+      async () => ((await reconcile()).watchesMended ?? []).forEach((name) => mended.add(name)),
+      () => mended.has(lost.name) && mended.has(behind.name),
+    );
+    expect((await running(lost.name)).memo![WATCH_RULES_MEMO]).toEqual(rules);
+    await eventually(
+      () => watchOf(behind.name).describe(),
+      (d) => isDeepStrictEqual(d.memo?.[WATCH_RULES_MEMO], rules),
+    );
+    // then a pass has nothing left to mend for them
+    await eventually(
+      reconcile,
+      (r) => !r.watchesMended!.includes(lost.name) && !r.watchesMended!.includes(behind.name),
+    );
   });
 
   test('after a reconcile every counter equals its row counts', async () => {

@@ -1,9 +1,10 @@
 import {
   condition,
-  continueAsNew,
   defineSignal,
+  makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
+  upsertMemo,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -14,6 +15,7 @@ import {
   applyWatchEvent,
   initialWatchState,
   nextWakeAt,
+  WATCH_RULES_MEMO,
   watchesHealth,
   type CountersReading,
   type WatchEvent,
@@ -81,12 +83,14 @@ export async function watchJob(input: WatchJobInput): Promise<void> {
   setHandler(rulesSignal, (next) => {
     inbox.push({ type: 'rules', rules: next.rules });
     named = next.destinations;
+    // what the reconciler compares with the job's rules (its starter put the first ones there)
+    upsertMemo({ [WATCH_RULES_MEMO]: next });
   });
   const outbox = createOutbox(state.job, deliveries);
   // the hourly look at the ledger starts from the watch's own start: it does not judge the time before it
   let ledgerFrom = input.ledgerCheckedTo ?? Date.now() - LEDGER_LAG_MS;
   const ledgerDue = () => ledgerFrom + LEDGER_LAG_MS + LEDGER_LOOK_MS;
-  if (!input.state) inbox.push({ type: 'health', ...(await readJobHealth(state.job.name)) });
+  if (!input.state) inbox.push({ type: 'health', ...(input.health ?? (await readJobHealth(state.job.name))) });
 
   for (;;) {
     let messages: Alert[] = [];
@@ -103,7 +107,8 @@ export async function watchJob(input: WatchJobInput): Promise<void> {
     // signals that came while the deliveries drained are taken first: continue-as-new carries no inbox
     if (workflowInfo().continueAsNewSuggested && (await outbox.drained(), inbox.length === 0)) {
       const kept = Object.fromEntries([...deliveries].filter(([id]) => episodeIds(state).includes(id)));
-      await continueAsNew<typeof watchJob>({
+      // the memo too (the rules the reconciler compares): a new run starts with none of its own
+      await makeContinueAsNewFunc<typeof watchJob>({ memo: workflowInfo().memo })({
         job: state.job,
         rules: state.rules,
         destinations: named,

@@ -9,6 +9,7 @@ const ReconcileReportSchema = Type.Object({
   jobsStateFixed: Type.Array(Type.String()),
   schedulesListed: Type.Optional(Type.Integer()),
   schedulesDescribed: Type.Optional(Type.Integer()),
+  watchesMended: Type.Optional(Type.Array(Type.String())),
   executionsChecked: Type.Integer(),
   executionsRepaired: Type.Array(Type.String()),
   failures: Type.Array(Type.String()),

@@ -30,7 +30,7 @@ export interface UseCaseDeps {
    */
   alerts: AlertSettings;
   /** The jobs' alert watches: told of new rules, ended with their job. Absent: none is started (unit tests). */
-  watch?: Pick<WatchNotifier, 'rulesChanged' | 'stop'>;
+  watch?: Pick<WatchNotifier, 'rulesChangedLater' | 'stop'>;
   /**
    * `SCHEDULER_SIGNING_SECRET`, when the calls are signed: a service may then report on an async job's run with the
    * call's own signature instead of its token (api/use-cases/reports.ts).
