@@ -82,31 +82,20 @@ export function createWatchNotifier({ client, store, taskQueue, rulesOf, onLater
     const start = { ...startOf(definition), health: await readJobHealth(store, definition.name) };
     await signalWatch(client, taskQueue, start, 'rules', rulesIn(start));
   };
-  /** Hand-overs begun and not ended, by job: the next waits for the one before, so rules arrive in order. */
-  const later = new Map<string, Promise<void>>();
+  const later = createHandOvers(rulesChanged, onLaterFailure);
   return {
     runEnded: (execution: ExecutionRecord) => tell(execution.jobName, 'runEnded', watchedRunOf(execution)),
     counters: (jobName: string, counters: CountersReading) => tell(jobName, 'counters', counters),
     /** Hands a job's watch its rules now, starting the watch when it is not running. */
     rulesChanged,
     /**
-     * Hands a job's watch its rules after the caller has moved on (a registration answers without waiting for it), in
-     * order per job. A failure goes to `onLaterFailure`; the reconciler's next pass ({@link mendWatches}) mends it.
+     * Hands a job's watch its rules after the caller has moved on (a registration answers without waiting for it),
+     * once registrations pause ({@link createHandOvers}). A failure goes to `onLaterFailure`; the reconciler's next
+     * pass (`mendWatches`) mends it.
      */
-    rulesChangedLater(definition: JobDefinition): void {
-      const name = definition.name;
-      const next = (later.get(name) ?? Promise.resolve())
-        .then(() => rulesChanged(definition))
-        .catch((err: unknown) => onLaterFailure?.(name, err))
-        .finally(() => {
-          if (later.get(name) === next) later.delete(name);
-        });
-      later.set(name, next);
-    },
-    /** Resolves once every hand-over begun by `rulesChangedLater` has ended: for a graceful stop. */
-    async settled(): Promise<void> {
-      while (later.size > 0) await Promise.all(later.values());
-    },
+    rulesChangedLater: (definition: JobDefinition): void => later.add(definition),
+    /** Resolves once every hand-over begun by `rulesChangedLater` has been made, at once: for a graceful stop. */
+    settled: () => later.flush(),
     /**
      * Gives every job in `definitions` whose watch is not running, or holds other rules than the job's (a hand-over
      * that failed or was lost with its process), its rules, starting the watch. One visibility listing of the running
@@ -135,3 +124,61 @@ export function createWatchNotifier({ client, store, taskQueue, rulesOf, onLater
 }
 
 export type WatchNotifier = ReturnType<typeof createWatchNotifier>;
+
+/** How long without a new hand-over counts as registrations having paused, and the longest one waits: ms. */
+export const HAND_OVER_QUIET_MS = 250;
+export const HAND_OVER_MAX_WAIT_MS = 5_000;
+
+/**
+ * Rules hand-overs kept until registrations pause, then made one at a time: starting a watch costs workflow tasks on
+ * the event loop that serves the API, so a burst of registrations (a service deploying its jobs) is answered first.
+ * A job queued again before its hand-over keeps its place and sends only its latest definition. One waits at most
+ * `maxWaitMs` from when it was queued, however busy registration stays; `flush()` makes all at once.
+ */
+export function createHandOvers(
+  send: (definition: JobDefinition) => Promise<void>,
+  onFailure?: (jobName: string, err: unknown) => void,
+  { quietMs = HAND_OVER_QUIET_MS, maxWaitMs = HAND_OVER_MAX_WAIT_MS } = {},
+) {
+  const pending = new Map<string, { definition: JobDefinition; queuedAt: number }>();
+  let lastQueuedAt = 0;
+  let flushing = false;
+  let draining: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  /** When the hand-over queued at `queuedAt` is due: now when flushing. */
+  const dueAt = (queuedAt: number) => (flushing ? 0 : Math.min(lastQueuedAt + quietMs, queuedAt + maxWaitMs));
+  const drain = async () => {
+    for (let next = pending.values().next().value; next; next = pending.values().next().value) {
+      const wait = dueAt(next.queuedAt) - Date.now();
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, wait).unref();
+        });
+        continue;
+      }
+      pending.delete(next.definition.name);
+      await send(next.definition).catch((err: unknown) => onFailure?.(next.definition.name, err));
+    }
+  };
+  const run = () =>
+    (draining ??= drain().finally(() => {
+      draining = null;
+    }));
+  return {
+    add(definition: JobDefinition): void {
+      lastQueuedAt = Date.now();
+      pending.set(definition.name, { definition, queuedAt: pending.get(definition.name)?.queuedAt ?? lastQueuedAt });
+      void run();
+    },
+    async flush(): Promise<void> {
+      flushing = true;
+      wake?.();
+      try {
+        while (pending.size > 0 || draining) await run();
+      } finally {
+        flushing = false;
+      }
+    },
+  };
+}

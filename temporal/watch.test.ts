@@ -1,0 +1,76 @@
+import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../jobs/job';
+import { createHandOvers } from './watch';
+
+const job = (name: string, endpoint = `/jobs/${name}`): JobDefinition => ({
+  ...JOB_DEFAULTS,
+  name,
+  service: 'email-service',
+  endpoint,
+  cron: '@daily',
+  payload: {},
+  retry: DEFAULT_RETRY,
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The rules hand-overs a registration leaves behind it (temporal/watch.ts). */
+describe('createHandOvers', () => {
+  function handOvers(options: { quietMs: number; maxWaitMs: number }, fail?: string) {
+    const sent: { name: string; endpoint: string; at: number }[] = [];
+    const failed: string[] = [];
+    const send = async (d: JobDefinition) => {
+      if (d.name === fail) throw new Error('Temporal unavailable');
+      sent.push({ name: d.name, endpoint: d.endpoint, at: Date.now() });
+    };
+    return { sent, failed, queue: createHandOvers(send, (name) => void failed.push(name), options) };
+  }
+
+  it('waits until registrations pause, then makes each once, in the order they came', async () => {
+    const { sent, queue } = handOvers({ quietMs: 300, maxWaitMs: 10_000 });
+    for (const name of ['a', 'b', 'c']) queue.add(job(name));
+    const lastAdded = Date.now();
+    await sleep(0);
+    expect(sent).toEqual([]);
+    while (sent.length < 3) await sleep(20);
+    expect(sent.map((s) => s.name)).toEqual(['a', 'b', 'c']);
+    expect(sent[0]!.at - lastAdded).toBeGreaterThanOrEqual(300 - 5); // a timer may fire a millisecond early
+  });
+
+  it('sends a job queued twice once, with its latest definition, in its first place', async () => {
+    const { sent, queue } = handOvers({ quietMs: 50, maxWaitMs: 10_000 });
+    queue.add(job('a', '/v1'));
+    queue.add(job('b'));
+    queue.add(job('a', '/v2'));
+    await queue.flush();
+    expect(sent.map(({ name, endpoint }) => [name, endpoint])).toEqual([
+      ['a', '/v2'],
+      ['b', '/jobs/b'],
+    ]);
+  });
+
+  it('makes none wait longer than the maximum while registrations go on', async () => {
+    const { sent, queue } = handOvers({ quietMs: 1_000, maxWaitMs: 300 });
+    const started = Date.now();
+    queue.add(job('first'));
+    const added = [started];
+    for (let i = 0; sent.length === 0; i++) {
+      await sleep(50);
+      queue.add(job(`busy-${i}`));
+      added.push(Date.now());
+    }
+    expect(sent[0]!.name).toBe('first');
+    expect(sent[0]!.at - started).toBeGreaterThanOrEqual(300 - 5);
+    // registrations were still coming (well within the quiet spell) when it went
+    expect(sent[0]!.at - Math.max(...added.filter((t) => t <= sent[0]!.at))).toBeLessThan(1_000);
+    await queue.flush();
+  });
+
+  it('a flush makes every pending one at once; a failure is told and does not stop the rest', async () => {
+    const { sent, failed, queue } = handOvers({ quietMs: 60_000, maxWaitMs: 60_000 }, 'b');
+    for (const name of ['a', 'b', 'c']) queue.add(job(name));
+    const started = Date.now();
+    await queue.flush();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(sent.map((s) => s.name)).toEqual(['a', 'c']);
+    expect(failed).toEqual(['b']);
+  });
+});
