@@ -126,8 +126,8 @@ export function createWatchNotifier({ client, store, taskQueue, rulesOf, onLater
 export type WatchNotifier = ReturnType<typeof createWatchNotifier>;
 
 /** How long without a new hand-over counts as registrations having paused, and the longest one waits: ms. */
-export const HAND_OVER_QUIET_MS = 250;
-export const HAND_OVER_MAX_WAIT_MS = 5_000;
+const HAND_OVER_QUIET_MS = 250;
+const HAND_OVER_MAX_WAIT_MS = 5_000;
 
 /**
  * Rules hand-overs kept until registrations pause, then made one at a time: starting a watch costs workflow tasks on
