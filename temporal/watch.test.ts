@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The rules hand-overs a registration leaves behind it (temporal/watch.ts). */
 describe('createHandOvers', () => {
-  function handOvers(options: { quietMs: number; maxWaitMs: number }, fail?: string) {
+  function handOvers(options: { quietMs: number; maxWaitMs: number; intervalMs?: number }, fail?: string) {
     const sent: { name: string; endpoint: string; at: number }[] = [];
     const failed: string[] = [];
     const send = async (d: JobDefinition) => {
@@ -25,7 +25,7 @@ describe('createHandOvers', () => {
   }
 
   it('waits until registrations pause, then makes each once, in the order they came', async () => {
-    const { sent, queue } = handOvers({ quietMs: 300, maxWaitMs: 10_000 });
+    const { sent, queue } = handOvers({ quietMs: 300, maxWaitMs: 10_000, intervalMs: 100 });
     for (const name of ['a', 'b', 'c']) queue.add(job(name));
     const lastAdded = Date.now();
     await sleep(0);
@@ -33,6 +33,9 @@ describe('createHandOvers', () => {
     while (sent.length < 3) await sleep(20);
     expect(sent.map((s) => s.name)).toEqual(['a', 'b', 'c']);
     expect(sent[0]!.at - lastAdded).toBeGreaterThanOrEqual(300 - 5); // a timer may fire a millisecond early
+    // then at their pace
+    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(100 - 5);
+    expect(sent[2]!.at - sent[1]!.at).toBeGreaterThanOrEqual(100 - 5);
   });
 
   it('sends a job queued twice once, with its latest definition, in its first place', async () => {

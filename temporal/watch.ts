@@ -128,25 +128,34 @@ export type WatchNotifier = ReturnType<typeof createWatchNotifier>;
 /** How long without a new hand-over counts as registrations having paused, and the longest one waits: ms. */
 const HAND_OVER_QUIET_MS = 250;
 const HAND_OVER_MAX_WAIT_MS = 5_000;
+/**
+ * The least time between two hand-overs, ms (at most 50 a second): each starts a watch whose workflow task runs on
+ * the API's event loop, so 10,000 jobs registered at once start their watches over 200 s, not in one flood that
+ * would starve the API's reads.
+ */
+const HAND_OVER_INTERVAL_MS = 20;
 
 /**
- * Rules hand-overs kept until registrations pause, then made one at a time: starting a watch costs workflow tasks on
- * the event loop that serves the API, so a burst of registrations (a service deploying its jobs) is answered first.
- * A job queued again before its hand-over keeps its place and sends only its latest definition. One waits at most
- * `maxWaitMs` from when it was queued, however busy registration stays; `flush()` makes all at once.
+ * Rules hand-overs kept until registrations pause, then made one at a time, `intervalMs` apart at least: starting a
+ * watch costs workflow tasks on the event loop that serves the API, so a burst of registrations (a service deploying
+ * its jobs) is answered first, and the watches then start at a pace that leaves the API room. A job queued again
+ * before its hand-over keeps its place and sends only its latest definition. One waits at most `maxWaitMs` from when
+ * it was queued (then the pace alone holds it), however busy registration stays; `flush()` makes all at once.
  */
 export function createHandOvers(
   send: (definition: JobDefinition) => Promise<void>,
   onFailure?: (jobName: string, err: unknown) => void,
-  { quietMs = HAND_OVER_QUIET_MS, maxWaitMs = HAND_OVER_MAX_WAIT_MS } = {},
+  { quietMs = HAND_OVER_QUIET_MS, maxWaitMs = HAND_OVER_MAX_WAIT_MS, intervalMs = HAND_OVER_INTERVAL_MS } = {},
 ) {
   const pending = new Map<string, { definition: JobDefinition; queuedAt: number }>();
   let lastQueuedAt = 0;
+  let lastSentAt = 0;
   let flushing = false;
   let draining: Promise<void> | null = null;
   let wake: (() => void) | null = null;
   /** When the hand-over queued at `queuedAt` is due: now when flushing. */
-  const dueAt = (queuedAt: number) => (flushing ? 0 : Math.min(lastQueuedAt + quietMs, queuedAt + maxWaitMs));
+  const dueAt = (queuedAt: number) =>
+    flushing ? 0 : Math.max(lastSentAt + intervalMs, Math.min(lastQueuedAt + quietMs, queuedAt + maxWaitMs));
   const drain = async () => {
     for (let next = pending.values().next().value; next; next = pending.values().next().value) {
       const wait = dueAt(next.queuedAt) - Date.now();
@@ -158,6 +167,7 @@ export function createHandOvers(
         continue;
       }
       pending.delete(next.definition.name);
+      lastSentAt = Date.now();
       await send(next.definition).catch((err: unknown) => onFailure?.(next.definition.name, err));
     }
   };
