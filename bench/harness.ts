@@ -66,7 +66,11 @@ export async function atRate(
     const due = started + (i * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    pending.push(timed(() => task(i)));
+    const request = timed(() => task(i));
+    // a failure fails the whole after the loop, through Promise.all; until then it is not an unhandled rejection,
+    // which would end the bench without stopping its scheduler and dev server
+    request.catch(() => undefined);
+    pending.push(request);
   }
   return Promise.all(pending);
 }
@@ -307,7 +311,7 @@ export async function untilSteady(api: string, names: readonly string[]): Promis
 /** GETs `url`; throws unless 200. */
 export async function get(url: string): Promise<void> {
   const res = await fetch(url);
-  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
 }
 

@@ -7,6 +7,7 @@
  * {@link CronError} that says what to write instead; nothing is passed through to be read differently elsewhere.
  */
 import cronstrue from 'cronstrue';
+import { LRUCache } from 'lru-cache';
 import { durationWords } from './text';
 
 /** Thrown by {@link parseCron} when a cron string is not in the dialect; `message` says what to write instead. */
@@ -84,9 +85,22 @@ const DAY_OF_WEEK: FieldKind = { name: 'day-of-week', min: 0, max: 7, names: DAY
  * - `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`, `@midnight`, `@hourly`; `@every <duration>[/<offset>]`
  *   with units d, h, m, s (`@every 1h30m`, `@every 10m/2m`).
  * - An optional `CRON_TZ=<zone> ` or `TZ=<zone> ` prefix, returned in `timezone` (unchecked here).
+ *
+ * The answer is shared (treat it as read-only): the last {@link PARSED_KEPT} crons parsed are kept, since a job view
+ * parses its cron several times and a page of jobs repeats a few crons (`lru-cache`).
  * @throws {@link CronError} naming the part at fault and what to write instead.
  */
 export function parseCron(text: string): Cron {
+  let cron = parsed.get(text);
+  if (!cron) parsed.set(text, (cron = Object.freeze(parseText(text))));
+  return cron;
+}
+
+/** How many parsed crons {@link parseCron} keeps. */
+const PARSED_KEPT = 1000;
+const parsed = new LRUCache<string, Cron>({ max: PARSED_KEPT });
+
+function parseText(text: string): Cron {
   let rest = text.trim().replace(/\s+/g, ' ');
   let timezone: string | null = null;
   const prefix = /^(?:CRON_TZ|TZ)=(\S*)(?: |$)/.exec(rest);
