@@ -11,7 +11,9 @@ import { ROLLING_SLICES, rollingSliceAt, sliceOf, type MirrorReport } from '../j
 import { WorkflowType } from '../jobs/workflow-types';
 import { jobRowOf } from '../temporal/mirror';
 import { DISABLED_NOTE } from '../temporal/schedule-options';
-import { reconcileActivities } from './reconcile';
+import { reconcileActivities, type ReconcileDeps } from './reconcile';
+
+type Watch = NonNullable<ReconcileDeps['watch']>;
 
 describe('reconcileMirror', () => {
   test('a pass stops at the next item once cancelled, so that a worker shutting down is not held for minutes', async () => {
@@ -138,14 +140,19 @@ describe('an incremental pass (the reconciler schedule passes its interval)', ()
   const EVERY_MINUTES = 10;
 
   /** A fleet mirrored as Temporal has it: every row written from its schedule's description. */
-  async function mirrored(size: number) {
+  async function mirrored(size: number, watches: Partial<Pick<Watch, 'watchesToMend' | 'rulesChanged'>> = {}) {
     const fleet = fakeFleet(size);
     const store = createMemoryStore();
     for (const d of fleet.schedules.values()) await store.upsertJob(jobRowOf(d)!);
     const grew: string[] = [];
     const { reconcileMirror } = reconcileActivities({
       store,
-      watch: { counters: async (name) => void grew.push(name), mendWatches: async () => [] },
+      watch: {
+        counters: async (name) => void grew.push(name),
+        watchesToMend: async () => [],
+        rulesChanged: async () => undefined,
+        ...watches,
+      },
     });
     const env = new MockActivityEnvironment({}, { client: fleet.client, logger: new DefaultLogger('ERROR') });
     const pass = async (input: { everyMinutes?: number } = { everyMinutes: EVERY_MINUTES }) => {
@@ -251,6 +258,21 @@ describe('an incremental pass (the reconciler schedule passes its interval)', ()
     const nextSlice = [...fleet.schedules.keys()].filter((id) => sliceOf(id) === (slice + 1) % ROLLING_SLICES);
     expect(fleet.described.sort()).toEqual([...nextSlice].sort());
     expect(next).toMatchObject({ jobsMirrored: [], jobsRemoved: [], jobsStateFixed: [], jobsReplanned: [] });
+  });
+
+  test('each alert watch to mend is mended on its own: one Temporal refuses is a failure, the others are mended', async () => {
+    const told: string[] = [];
+    const fleet = await mirrored(5, {
+      watchesToMend: async (definitions) => definitions.slice(0, 3),
+      rulesChanged: async ({ name }) => {
+        told.push(name);
+        if (name === 'fleet-1') throw new Error('namespace rate limit exceeded');
+      },
+    });
+    const report = await fleet.pass();
+    expect(told).toEqual(['fleet-0', 'fleet-1', 'fleet-2']);
+    expect(report.watchesMended).toEqual(['fleet-0', 'fleet-2']);
+    expect(report.failures).toEqual(['fleet-1: namespace rate limit exceeded']);
   });
 
   test('a pass without an interval (POST /api/reconcile) describes every schedule', async () => {

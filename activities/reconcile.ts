@@ -11,6 +11,7 @@ import {
   type ReconcileInput,
   type RetentionReport,
 } from '../jobs/reconcile';
+import type { JobDefinition } from '../jobs/job';
 import type { JobRow, JobStore } from '../store/job-store';
 import { fetchRunRow, listingDiffers, mendJobRow, mendRunRow, runRowOf, vanishedRunRow } from '../temporal/mirror';
 import type { WatchNotifier } from '../temporal/watch';
@@ -83,7 +84,7 @@ export interface ReconcileDeps {
    * The jobs' alert watches (temporal/watch.ts): told when Temporal's skipped or missed counters of a job grew since
    * the mirror's row; mended when missing or behind their job's rules.
    */
-  watch?: Pick<WatchNotifier, 'counters' | 'mendWatches'>;
+  watch?: Pick<WatchNotifier, 'counters' | 'watchesToMend' | 'rulesChanged'>;
   /** Told how many execution rows each retention batch removed (the metric). */
   historyPruned?: (rows: number) => void;
 }
@@ -220,14 +221,25 @@ class Pass {
 
   /**
    * Every job's alert watch running with its job's rules: a registration hands them over after answering, and a
-   * hand-over lost with its process or refused by Temporal is made here (temporal/watch.ts `mendWatches`).
+   * hand-over lost with its process or refused by Temporal is made here, each job on its own.
    */
   async watches(jobs: readonly JobRow[]): Promise<void> {
-    if (!this.watch) return;
-    const definitions = jobs.map((row) => row.definition);
+    const watch = this.watch;
+    if (!watch) return;
+    let due: JobDefinition[] = [];
     await this.guard('alert watches', async () => {
-      this.report.watchesMended = await this.watch!.mendWatches(definitions, this.heartbeat);
+      due = await watch.watchesToMend(
+        jobs.map((row) => row.definition),
+        this.heartbeat,
+      );
     });
+    for (const definition of due) {
+      this.heartbeat();
+      await this.guard(definition.name, async () => {
+        await watch.rulesChanged(definition);
+        this.report.watchesMended.push(definition.name);
+      });
+    }
   }
 
   /** Writes a run's row again when it is behind the run (temporal/mirror.ts). */

@@ -52,7 +52,7 @@ export interface JobHealth {
 
 /**
  * The memo key under which a watch keeps the {@link WatchRules} it holds, so the reconciler can tell from one
- * visibility listing which watches are missing or behind their job (temporal/watch.ts `mendWatches`).
+ * visibility listing which watches are missing or behind their job (temporal/watch.ts `watchesToMend`).
  */
 export const WATCH_RULES_MEMO = 'watchRules';
 

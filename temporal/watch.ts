@@ -91,33 +91,27 @@ export function createWatchNotifier({ client, store, taskQueue, rulesOf, onLater
     /**
      * Hands a job's watch its rules after the caller has moved on (a registration answers without waiting for it),
      * once registrations pause ({@link createHandOvers}). A failure goes to `onLaterFailure`; the reconciler's next
-     * pass (`mendWatches`) mends it.
+     * pass (`watchesToMend`) mends it.
      */
     rulesChangedLater: (definition: JobDefinition): void => later.add(definition),
     /** Resolves once every hand-over begun by `rulesChangedLater` has been made, at once: for a graceful stop. */
     settled: () => later.flush(),
     /**
-     * Gives every job in `definitions` whose watch is not running, or holds other rules than the job's (a hand-over
-     * that failed or was lost with its process), its rules, starting the watch. One visibility listing of the running
-     * watches and their memos; `between` runs between items (heartbeat, cancellation).
-     * @returns the names of the jobs whose watch it mended.
+     * The jobs of `definitions` whose watch is not running, or holds other rules than the job's (a hand-over that
+     * failed or was lost with its process): each is mended by `rulesChanged`. One visibility listing of the running
+     * watches and their memos; `between` runs between its items (heartbeat, cancellation).
      */
-    async mendWatches(definitions: readonly JobDefinition[], between: () => void): Promise<string[]> {
+    async watchesToMend(definitions: readonly JobDefinition[], between: () => void): Promise<JobDefinition[]> {
       const held = new Map<string, unknown>();
       const query = `WorkflowType = "${WorkflowType.watchJob}" AND ExecutionStatus = "Running"`;
       for await (const info of client.workflow.list({ query })) {
         held.set(info.workflowId, info.memo?.[WATCH_RULES_MEMO]);
         between();
       }
-      const mended: string[] = [];
-      for (const definition of definitions) {
+      return definitions.filter((definition) => {
         const id = watchWorkflowIdOf(definition.name);
-        if (held.has(id) && isDeepStrictEqual(held.get(id), rulesIn(rulesOf(definition)))) continue;
-        between();
-        await rulesChanged(definition);
-        mended.push(definition.name);
-      }
-      return mended;
+        return !held.has(id) || !isDeepStrictEqual(held.get(id), rulesIn(rulesOf(definition)));
+      });
     },
     stop: (jobName: string) => stopWatch(client, jobName),
   };
