@@ -2,14 +2,28 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileS
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { freeLoopbackPort } from '../devserver/dev-server';
-import { memoryOf, mib, register, sleep, startScheduler, startTarget, timedPool, startBenchTemporal } from './harness';
+import {
+  atRate,
+  memoryOf,
+  mib,
+  register,
+  sleep,
+  startScheduler,
+  startTarget,
+  summarize,
+  timedPool,
+  startBenchTemporal,
+} from './harness';
 
 /**
  * `npm run bench:footprint` (as root): the all-in-one process (API + worker) inside a cgroup of the seed's pod,
  * 256 MiB and 0.2 CPU, with `BENCH_FOOTPRINT_JOBS` jobs registered and `BENCH_FOOTPRINT_RATE` jobs running every
- * second, for `BENCH_FOOTPRINT_MINUTES`. Prints ready time, idle and peak RSS, RSS growth from minute 10 to the end,
- * OOM kills, and the executions per second it kept up with. Temporal runs outside the cgroup, as it does in the
- * cluster.
+ * second, for `BENCH_FOOTPRINT_MINUTES`. Before those minutes, a read flood (`BENCH_FOOTPRINT_FLOOD_SECONDS`, default
+ * 60; 0: none) at `BENCH_FOOTPRINT_FLOOD_RATE` requests a second (default 200), alternating pages of 50 jobs and
+ * single jobs, while the jobs run and the alert watches and the ledger work as deployed (issue 17: no OOM kill under a
+ * read flood). Prints ready time, idle and peak RSS, the flood's answers, sheds and peak RSS, RSS growth from minute 10
+ * to the end, OOM kills, and the executions per second it kept up with. Temporal runs outside the cgroup, as it does
+ * in the cluster.
  */
 const MINUTES = Number(process.env.BENCH_FOOTPRINT_MINUTES ?? 30);
 const JOBS = Number(process.env.BENCH_FOOTPRINT_JOBS ?? 10_000);
@@ -17,6 +31,41 @@ const RATE = Number(process.env.BENCH_FOOTPRINT_RATE ?? 30);
 const MEMORY_BYTES = 256 * 1024 * 1024;
 const CPU_QUOTA_US = 20_000; // of each 100 ms: 0.2 CPU
 const SAMPLE_MS = 10_000;
+const FLOOD_SECONDS = Number(process.env.BENCH_FOOTPRINT_FLOOD_SECONDS ?? 60);
+const FLOOD_RATE = Number(process.env.BENCH_FOOTPRINT_FLOOD_RATE ?? 200);
+
+/**
+ * `FLOOD_RATE` reads a second for `FLOOD_SECONDS` (open loop), every other one a page of 50 jobs from a random name,
+ * the rest one job; RSS sampled every second. A 503 (load shedding) is counted apart; another refusal, or a request
+ * that fails (the process killed), is an error.
+ */
+async function readFlood(api: string, pid: number, names: readonly string[]) {
+  const answered: number[] = [];
+  const counts = { shed: 0, errors: 0 };
+  let peakRssMiB = 0;
+  const sampler = setInterval(() => {
+    peakRssMiB = Math.max(peakRssMiB, mib(memoryOf(pid).rssKb));
+  }, 1000);
+  const pick = () => names[Math.floor(Math.random() * names.length)]!;
+  try {
+    await atRate(FLOOD_RATE, FLOOD_SECONDS, async (i) => {
+      const url = i % 2 === 0 ? `${api}/api/jobs?limit=50&after=${pick()}` : `${api}/api/jobs/${pick()}`;
+      const started = performance.now();
+      try {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (res.status === 503) counts.shed++;
+        else if (res.status !== 200) counts.errors++;
+        else answered.push(performance.now() - started);
+      } catch {
+        counts.errors++;
+      }
+    });
+  } finally {
+    clearInterval(sampler);
+  }
+  return { seconds: FLOOD_SECONDS, rate: FLOOD_RATE, answeredMs: summarize(answered), ...counts, peakRssMiB };
+}
 
 /** A cgroup (v1 memory and cpu controllers, as on this machine) holding the seed's limits. */
 function createPodCgroup(name: string) {
@@ -78,6 +127,16 @@ async function main() {
       await register(scheduler.url, { ...quiet, name: `every-second-${i}`, cron: '@every 1s' });
     }
 
+    const names = Array.from({ length: JOBS }, (_, i) => `quiet-${i}`);
+    const flood = FLOOD_SECONDS > 0 ? await readFlood(scheduler.url, pid, names) : null;
+    if (flood) {
+      console.log(
+        `read flood ${FLOOD_RATE}/s for ${FLOOD_SECONDS} s: ${flood.answeredMs.count} answered (p50 ` +
+          `${flood.answeredMs.p50.toFixed(0)} ms, p99 ${flood.answeredMs.p99.toFixed(0)} ms), ${flood.shed} shed (503), ` +
+          `${flood.errors} errors; RSS peak ${flood.peakRssMiB.toFixed(1)} MiB, OOM kills so far ${cgroup.oomKills()}`,
+      );
+    }
+
     const loadStarted = Date.now();
     const samples: { minute: number; rssMiB: number; executionsPerSecond: number }[] = [];
     let arrivalsBefore = target.arrivals.length;
@@ -113,6 +172,7 @@ async function main() {
       targetExecutionsPerSecond: RATE,
       readyMs: scheduler.startupMs,
       idleRssMiB: mib(idle.rssKb),
+      flood,
       peakRssMiB: mib(peak.peakKb),
       growthPercent: { from: from10[0]?.minute ?? null, to: MINUTES, percent: growth },
       oomKills: cgroup.oomKills(),
