@@ -13,7 +13,7 @@ import { apiCors } from './plugins/cors';
 import { errorShape } from './plugins/error-shape';
 import { DEFAULT_PRESSURE, loadShedding, type Pressure } from './plugins/load-shedding';
 import { openApi } from './plugins/open-api';
-import { requestLog } from './plugins/request-log';
+import { OneLinePerRequest } from './plugins/request-log';
 import { requestMetrics } from './plugins/request-metrics';
 import { alertRoutes } from './routes/alerts';
 import { executionRoutes } from './routes/executions';
@@ -74,7 +74,7 @@ function createServer(opts: FastifyServerOptions) {
   const router = routerRefusals(MAX_PARAM_LENGTH);
   const app = Fastify({
     ...SERVER_LIMITS,
-    disableRequestLogging: true, // one line per request instead: api/plugins/request-log.ts
+    logController: new OneLinePerRequest(),
     ...opts,
     schemaErrorFormatter,
     frameworkErrors: router.frameworkErrors,
@@ -94,7 +94,6 @@ function createServer(opts: FastifyServerOptions) {
 export function buildOpsApp(deps: OpsDeps, opts: FastifyServerOptions = {}, { docs = false } = {}) {
   const app = createServer(opts);
   app.register(errorShape);
-  app.register(requestLog);
   if (deps.metrics) app.register(requestMetrics, { metrics: deps.metrics });
   if (docs) app.register(openApi);
   app.register(helmet, { global: true });

@@ -121,6 +121,36 @@ export function cpuSecondsOf(pid: number): number {
   return ticks / CLOCK_TICKS;
 }
 
+/**
+ * Waits until the process `pid` and its children use less than `share` of one core over 2 s: the work queued by what
+ * came before (alert watch hand-overs, row refreshes) is done, and what follows is measured on a quiet process. Gives
+ * up after `timeoutMs`; @returns how long it waited, in ms.
+ */
+export async function untilQuiet(pid: number, { share = 0.1, timeoutMs = 600_000 } = {}): Promise<number> {
+  const started = Date.now();
+  let before = cpuSecondsOf(pid);
+  while (Date.now() - started < timeoutMs) {
+    await sleep(2000);
+    const now = cpuSecondsOf(pid);
+    if (now - before < 2 * share) break;
+    before = now;
+  }
+  return Date.now() - started;
+}
+
+/**
+ * Resets the peak RSS (VmHWM) the kernel keeps for `pid` (`/proc/<pid>/clear_refs`, value 5), so that the next
+ * {@link memoryOf} gives the peak since; false where the kernel refuses (not root, or another user's process).
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function waitFor(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -297,13 +327,19 @@ export async function register(api: string, body: object): Promise<void> {
 export async function untilSteady(api: string, names: readonly string[]): Promise<void> {
   let pending = names;
   while (pending.length > 0) {
-    const fresh = await Promise.all(
-      pending.map(async (name) => {
-        const res = await fetch(`${api}/api/jobs/${name}`);
-        return ((await res.json()) as { job: { nextRunTimes: string[] } }).job.nextRunTimes.length > 0;
-      }),
-    ).catch(() => pending.map(() => false));
-    pending = pending.filter((_, i) => !fresh[i]);
+    const fresh = new Array<boolean>(pending.length).fill(false);
+    const reading = pending;
+    // 20 at a time: 10,000 reads at once would be a flood of the bench's own making (and the process's peak RSS)
+    await timedPool(reading.length, 20, async (i) => {
+      try {
+        const res = await fetch(`${api}/api/jobs/${reading[i]!}`);
+        if (res.status !== 200) return void (await res.arrayBuffer());
+        fresh[i] = ((await res.json()) as { job: { nextRunTimes: string[] } }).job.nextRunTimes.length > 0;
+      } catch {
+        // read again in the next round
+      }
+    });
+    pending = reading.filter((_, i) => !fresh[i]);
     if (pending.length > 0) await sleep(2000);
   }
 }

@@ -8,6 +8,7 @@ import {
   forkWorker,
   mib,
   memoryOf,
+  resetPeakRss,
   sleep,
   startScheduler,
   startTarget,
@@ -73,18 +74,27 @@ async function benchMode(mode: string) {
     console.log(`start rate ${mode}: start-up (spawn → /ready 200, ${where}) ${scheduler.startupMs} ms`);
     await sleep(3000);
     const idle = memoryOf(scheduler.child.pid!);
-    const ctx: BenchContext = { client: new Client({ connection }), api: scheduler.url, target, jobs: new Set() };
+    const pid = scheduler.child.pid!;
+    const ctx: BenchContext = { client: new Client({ connection }), api: scheduler.url, pid, target, jobs: new Set() };
     const results: Record<string, unknown> = { startupMs: scheduler.startupMs };
+    const peaks: Record<string, number | null> = {};
     for (const name of scenarios) {
       const scenario = SCENARIOS[name as keyof typeof SCENARIOS];
       if (!scenario) throw new Error(`BENCH_SCENARIOS: no scenario ${name} (${Object.keys(SCENARIOS).join(', ')})`);
+      // each scenario's own peak: the kernel's VmHWM reset before it (as root), read after it
+      const resettable = resetPeakRss(pid);
       results[name] = await scenario(ctx);
+      peaks[name] = resettable ? mib(memoryOf(pid).peakKb) : null;
     }
-    const peak = memoryOf(scheduler.child.pid!);
-    results.memory = { idleRssMiB: mib(idle.rssKb), peakRssMiB: mib(peak.peakKb) };
+    const peak = Math.max(...Object.values(peaks).map((p) => p ?? 0), mib(memoryOf(pid).peakKb));
+    const top = Object.entries(peaks).sort(([, a], [, b]) => (b ?? 0) - (a ?? 0))[0];
+    results.memory = { idleRssMiB: mib(idle.rssKb), peakRssMiB: peak, peakRssMiBByScenario: peaks };
     console.log(
-      `  (c) all-in-one RSS: idle ${mib(idle.rssKb).toFixed(1)} MiB (goal ≤ 130), peak ${mib(peak.peakKb).toFixed(1)} MiB` +
-        ' (goal ≤ 220; pod limit 256)',
+      `  (c) all-in-one RSS: idle ${mib(idle.rssKb).toFixed(1)} MiB (goal ≤ 130), peak ${peak.toFixed(1)} MiB` +
+        ` (goal ≤ 220; pod limit 256)${top?.[1] ? `, in ${top[0]}` : ''}; by scenario: ` +
+        Object.entries(peaks)
+          .map(([name, p]) => `${name} ${p === null ? '?' : p.toFixed(1)}`)
+          .join(', '),
     );
     return results;
   } finally {
