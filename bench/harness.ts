@@ -139,6 +139,22 @@ export async function untilQuiet(pid: number, { share = 0.1, timeoutMs = 600_000
 }
 
 /**
+ * Where a scheduler's memory is, from its own /metrics (prom-client's default series), in MiB: its RSS, the V8 heap
+ * it uses and holds, and V8's external memory (buffers). RSS less the heap held is native memory: Temporal's Rust
+ * core, SQLite's page cache, malloc's arenas.
+ */
+export async function memorySplit(api: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+  return {
+    rssMiB: value('process_resident_memory_bytes'),
+    heapUsedMiB: value('nodejs_heap_size_used_bytes'),
+    heapTotalMiB: value('nodejs_heap_size_total_bytes'),
+    externalMiB: value('nodejs_external_memory_bytes'),
+  };
+}
+
+/**
  * Resets the peak RSS (VmHWM) the kernel keeps for `pid` (`/proc/<pid>/clear_refs`, value 5), so that the next
  * {@link memoryOf} gives the peak since; false where the kernel refuses (not root, or another user's process).
  */

@@ -8,8 +8,7 @@ import { toScheduleOptions } from '../temporal/schedule-options';
 import {
   atRate,
   describeSummary,
-  memoryOf,
-  mib,
+  memorySplit,
   ms,
   percentile,
   register,
@@ -279,7 +278,8 @@ export async function reads(ctx: BenchContext) {
   // registering thousands of jobs leaves work behind it: their alert watches start after the answers, at most 50 a
   // second (docs/performance.md); reads are measured once it is done, and how long that took is reported
   const settledMs = await untilQuiet(ctx.pid);
-  const quietRssMiB = mib(memoryOf(ctx.pid).rssKb); // 10,000 jobs registered, their watches started, nothing asked
+  // 10,000 jobs registered, their watches started, nothing asked: how much of the process's memory is the JS heap
+  const quiet = await memorySplit(ctx.api);
   const pick = () => names[Math.floor(Math.random() * names.length)]!;
   // as the client sees it, and as the server timed it (its request histogram: queueing on a busy machine apart)
   // a request the scheduler sheds (503 overloaded) is counted apart: its latency is not a read's
@@ -306,13 +306,14 @@ export async function reads(ctx: BenchContext) {
   };
   const one = await measure('/api/jobs/:name', () => `${ctx.api}/api/jobs/${pick()}`);
   const page = await measure('/api/jobs', () => `${ctx.api}/api/jobs?limit=50&after=${pick()}`);
-  const result = { jobs: names.length, rate, seconds, settledMs, quietRssMiB, oneJob: one, pageOf50: page };
+  const result = { jobs: names.length, rate, seconds, settledMs, quiet, oneJob: one, pageOf50: page };
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const fmt = (m: typeof one) =>
     `${describeSummary(m.client)}, ${m.shed} shed (503 overloaded); server-side ${pct(m.server.within5ms)} within 5 ms, ${pct(m.server.within10ms)} within 10 ms`;
   log(
     `(f) reads at ${rate}/s with ${names.length} jobs (goal p99 ≤ 10 ms), once the process was quiet ` +
-      `(${(settledMs / 1000).toFixed(0)} s after the jobs were read; RSS then ${quietRssMiB.toFixed(1)} MiB): GET /api/jobs/:name ${fmt(one)}; ` +
+      `(${(settledMs / 1000).toFixed(0)} s after the jobs were read; then RSS ${quiet.rssMiB!.toFixed(1)} MiB, JS heap used ` +
+      `${quiet.heapUsedMiB!.toFixed(1)} of ${quiet.heapTotalMiB!.toFixed(1)} MiB held): GET /api/jobs/:name ${fmt(one)}; ` +
       `a page of 50 ${fmt(page)}`,
   );
   return result;
