@@ -53,14 +53,26 @@ describe.each(STORES)('fuzzing the API on the %s mirror', (_store, storeEnv) => 
     await target.close();
   });
 
+  /**
+   * Load shedding's answer (503 `overloaded`, with Retry-After: docs/errors.md) is the documented one for a busy
+   * process, and a client sends the request again; the scheduler runs in this test's own process, where any long
+   * pause of jest's counts as its event-loop lag. Such answers are retried (a second apart, at most 5 times) and
+   * counted: the test asserts they stay rare.
+   */
+  let shed = 0;
   const post = async (body: string) => {
-    const res = await fetch(`${scheduler.url}/api/jobs/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
-    const text = await res.text();
-    return { status: res.status, text };
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(`${scheduler.url}/api/jobs/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      const text = await res.text();
+      const overloaded = res.status === 503 && text.includes('"overloaded"');
+      if (!overloaded || attempt === 5) return { status: res.status, text };
+      shed++;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   };
 
   // A valid registration: rare crons, so that nothing fires during the test.
@@ -236,6 +248,7 @@ describe.each(STORES)('fuzzing the API on the %s mirror', (_store, storeEnv) => 
       }),
       { numRuns: REGISTRATIONS },
     );
+    expect(shed).toBeLessThan(REGISTRATIONS / 100);
     expect(tally.valid).toBeGreaterThan(REGISTRATIONS / 6);
     expect(tally.refused).toBeGreaterThan(REGISTRATIONS / 2);
 
