@@ -143,7 +143,9 @@ export async function untilQuiet(pid: number, { share = 0.1, timeoutMs = 600_000
  * it uses and holds, and V8's external memory (buffers). RSS less the heap held is native memory: Temporal's Rust
  * core, SQLite's page cache, malloc's arenas.
  */
-export async function memorySplit(api: string): Promise<Record<string, number>> {
+export async function memorySplit(
+  api: string,
+): Promise<{ rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }> {
   const text = await (await fetch(`${api}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
   return {

@@ -312,8 +312,8 @@ export async function reads(ctx: BenchContext) {
     `${describeSummary(m.client)}, ${m.shed} shed (503 overloaded); server-side ${pct(m.server.within5ms)} within 5 ms, ${pct(m.server.within10ms)} within 10 ms`;
   log(
     `(f) reads at ${rate}/s with ${names.length} jobs (goal p99 ≤ 10 ms), once the process was quiet ` +
-      `(${(settledMs / 1000).toFixed(0)} s after the jobs were read; then RSS ${quiet.rssMiB!.toFixed(1)} MiB, JS heap used ` +
-      `${quiet.heapUsedMiB!.toFixed(1)} of ${quiet.heapTotalMiB!.toFixed(1)} MiB held): GET /api/jobs/:name ${fmt(one)}; ` +
+      `(${(settledMs / 1000).toFixed(0)} s after the jobs were read; then RSS ${quiet.rssMiB.toFixed(1)} MiB, JS heap used ` +
+      `${quiet.heapUsedMiB.toFixed(1)} of ${quiet.heapTotalMiB.toFixed(1)} MiB held): GET /api/jobs/:name ${fmt(one)}; ` +
       `a page of 50 ${fmt(page)}`,
   );
   return result;
