@@ -281,7 +281,7 @@ export const Env = Type.Object({
     maximum: 8,
     default: 0,
     description:
-      "`0`: workflow tasks run on the main thread (one V8 isolate, ~29 MiB less RSS; the SDK's deadlock detector stays on). `n`: that many worker threads.",
+      "`0`: workflow tasks run on the main thread (one V8 isolate, ~29 MiB less RSS; no deadlock detector: its timeout aborts the process there, so a slow task finishes and a stuck one fails the liveness probe). `n`: that many worker threads (the SDK's 5 s deadlock detector: a task past it fails and is retried).",
   }),
   SCHEDULER_WORKER_MAX_ACTIVITIES: Type.Integer({
     minimum: 1,

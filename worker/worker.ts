@@ -38,6 +38,26 @@ const noop = { fn: () => undefined };
 /** Sinks that drop every event: for a worker or a replay with no logs or metrics to feed. */
 export const NO_EXECUTION_SINKS: InjectedSinks<ExecutionSinks> = { executions: { started: noop, ended: noop } };
 
+/**
+ * Where workflow tasks run: `threads` 0 on the main thread, n ≥ 1 in that many worker threads
+ * ({@link WorkerOptions.workflowThreads}).
+ *
+ * On the main thread there is no deadlock detector. The SDK's detector is a `vm` timeout: past it, V8 terminates the
+ * script, and when that lands in the sandbox's microtasks (where workflow code resumes after each `await`) Node's
+ * async-hook stack is left corrupted and the whole process aborts (`InternalCallbackScope::Close`,
+ * `execution_async_id() == 0`; Node issue 38503, sdk-typescript issue 939). So an activation that is only slow (a
+ * replay on a starved CPU, a long garbage collection) would kill the API and every run with it;
+ * test/slow-workflow-task.int.test.ts shows it finishing instead. A workflow truly stuck holds the event loop, and the
+ * liveness probe (`/health`) restarts the pod. `debugMode: true` is public but documented for attaching a debugger;
+ * it is the only switch that runs workflows on the main thread, and it lifts the detector (a limit of 4294967295 ms).
+ * Main-thread workflows lean on SDK 1.24.0 behaviour: check it at every SDK upgrade.
+ *
+ * In worker threads the SDK's detector stays (5 s): a task past it fails and Temporal retries it, the process lives.
+ */
+export function workflowPlacement(threads: number): { debugMode: true } | { workflowThreadPoolSize: number } {
+  return threads === 0 ? { debugMode: true } : { workflowThreadPoolSize: threads };
+}
+
 /** The process's workers, run and stopped together. */
 export interface Workers {
   /** Resolves when all have shut down; rejects when one fails. */
@@ -60,15 +80,7 @@ export async function createWorkers(opts: WorkerOptions): Promise<Workers> {
     maxConcurrentWorkflowTaskExecutions: 10,
     maxCachedWorkflows: 100,
     shutdownGraceTime: '10s',
-    // Main-thread workflows lean on SDK 1.24.0 internals, not on its public API: check both at every SDK upgrade.
-    // `debugMode: true` is public but documented for attaching a debugger; it is the only switch that runs workflows
-    // on the main thread (no worker thread), and it lifts the 5 s limit on a workflow activation (4294967295 ms).
-    // `isolateExecutionTimeout` puts the limit (the deadlock detector) back; it is not in the public `WorkerOptions`
-    // type: only in `WorkerOptionsWithDefaults` ("not exposed at the moment"), and it takes effect only because
-    // `addDefaultWorkerOptions` spreads the caller's options over its defaults.
-    ...(opts.workflowThreads === 0
-      ? { debugMode: true, isolateExecutionTimeout: '5s' }
-      : { workflowThreadPoolSize: opts.workflowThreads }),
+    ...workflowPlacement(opts.workflowThreads),
   };
   const { activities } = opts;
   const workers: Worker[] = [];
