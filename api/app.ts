@@ -13,6 +13,7 @@ import { apiCors } from './plugins/cors';
 import { errorShape } from './plugins/error-shape';
 import { DEFAULT_PRESSURE, loadShedding, type Pressure } from './plugins/load-shedding';
 import { openApi } from './plugins/open-api';
+import { OneLinePerRequest } from './plugins/request-log';
 import { requestMetrics } from './plugins/request-metrics';
 import { alertRoutes } from './routes/alerts';
 import { executionRoutes } from './routes/executions';
@@ -73,6 +74,7 @@ function createServer(opts: FastifyServerOptions) {
   const router = routerRefusals(MAX_PARAM_LENGTH);
   const app = Fastify({
     ...SERVER_LIMITS,
+    logController: new OneLinePerRequest(),
     ...opts,
     schemaErrorFormatter,
     frameworkErrors: router.frameworkErrors,

@@ -7,7 +7,7 @@ import { startTarget, type Target } from './support/target';
 /** What the runbook's `grep '"msg":"execution '` finds in a real process's log (docs/operations.md). */
 const RUNBOOK_GREP = '"msg":"execution ';
 
-/** The log lines an operator greps for: one per run start and end, never a request line. */
+/** The log lines an operator greps for: one per run start and end, never a request line; one line per request. */
 describe('log lines', () => {
   let target: Target;
   let scheduler: TestScheduler;
@@ -53,6 +53,14 @@ describe('log lines', () => {
     expect((await api.execution(failed.id)).status).toBe(200);
     const requestLines = lines.filter((l) => l.includes('/api/executions'));
     expect(requestLines.length).toBeGreaterThan(0);
+    // one line per request, once answered: what was asked, its status and the time it took (no `incoming request`)
+    const requests = requestLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(new Set(requests.map((l) => l.msg))).toEqual(new Set(['request completed']));
+    expect(requests.find((l) => (l.req as { url: string }).url === `/api/executions/${failed.id}`)).toMatchObject({
+      req: { method: 'GET' },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
 
     const found = lines.filter((l) => l.includes(RUNBOOK_GREP)).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(found.every((l) => l.req === undefined && l.res === undefined && l.reqId === undefined)).toBe(true);
