@@ -8,9 +8,10 @@ const SDK_DEADLOCK_MS = 5_000;
 
 /**
  * A worker set up as the product's (worker/worker.ts `workflowPlacement(0)`: workflows on the main thread, the
- * default), in a process of its own, runs one workflow task of about 7 s of CPU, past the SDK's deadlock limit.
- * Runs step their `spin` loop after an `await`, where a `vm` timeout would corrupt Node's async-hook stack and abort
- * the process (exit 134): the abort two fresh-clone CI runs met during the alerts burst.
+ * default), in a process of its own, runs one workflow task of about 7 s of CPU, past the SDK's deadlock limit. The
+ * workflow loops after an `await`, in the sandbox's microtasks, where the SDK's `vm` timeout would corrupt Node's
+ * async-hook stack and abort the process (exit 134): the abort three fresh-clone CI runs met during the alerts burst.
+ * With the detector put back on the main thread, this test fails on that abort.
  */
 const CHILD = `
 const { Worker, NativeConnection, bundleWorkflowCode } = require('@temporalio/worker');
