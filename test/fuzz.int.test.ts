@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { scheduleIdOf } from '../jobs/ids';
 import { describeSchedule } from '../temporal/schedules';
-import { apiClient } from './support/api';
+import { apiClient, sentUnlessShed } from './support/api';
 import { deleteSchedules, startTestScheduler, type TestScheduler } from './support/scheduler';
 import { sharedMirrorEnv } from './support/stack';
 import { startTarget, type Target } from './support/target';
@@ -56,24 +56,20 @@ describe.each(STORES)('fuzzing the API on the %s mirror', (_store, storeEnv) => 
   /**
    * Load shedding's answer (503 `overloaded`, with Retry-After: docs/errors.md) is the documented one for a busy
    * process, and a client sends the request again; the scheduler runs in this test's own process, where any long
-   * pause of jest's counts as its event-loop lag. Such answers are retried (a second apart, at most 5 times) and
-   * counted: the test asserts they stay rare.
+   * pause of jest's counts as its event-loop lag. Such answers are sent again (support/api.ts) and counted: the test
+   * asserts they stay rare.
    */
   let shed = 0;
-  const post = async (body: string) => {
-    for (let attempt = 1; ; attempt++) {
-      const res = await fetch(`${scheduler.url}/api/jobs/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      const text = await res.text();
-      const overloaded = res.status === 503 && text.includes('"overloaded"');
-      if (!overloaded || attempt === 5) return { status: res.status, text };
-      shed++;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  };
+  const post = (body: string) =>
+    sentUnlessShed(
+      () =>
+        fetch(`${scheduler.url}/api/jobs/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        }),
+      () => shed++,
+    );
 
   // A valid registration: rare crons, so that nothing fires during the test.
   const validJob = fc

@@ -11,6 +11,33 @@ export interface ApiResult<T> {
 const SHED_ATTEMPTS = 4;
 const SHED_RETRY_MS = 2000;
 
+/**
+ * Sends a request, and again while the process sheds it: a 503 `overloaded` (a freshly started in-process
+ * scheduler's event-loop lag on a busy machine) did nothing and asks to come back, so a client does, a few times,
+ * and then reports what it got. `onShed` is told of each shed answer sent again.
+ * @returns the last answer's status and body text.
+ */
+export async function sentUnlessShed(
+  send: () => Promise<Response>,
+  onShed: () => void = () => undefined,
+): Promise<{ status: number; text: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await send();
+    const text = await res.text();
+    if (res.status !== 503 || !isOverloaded(text) || attempt === SHED_ATTEMPTS) return { status: res.status, text };
+    onShed();
+    await sleep(SHED_RETRY_MS);
+  }
+}
+
+function isOverloaded(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { error?: { code?: string } } | null)?.error?.code === 'overloaded';
+  } catch {
+    return false;
+  }
+}
+
 /** A small JSON client for the scheduler's REST API, as a service or admin would use it. */
 export function apiClient(baseUrl: string, token?: string) {
   const call = async <T = Record<string, unknown>>(
@@ -21,21 +48,10 @@ export function apiClient(baseUrl: string, token?: string) {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    // A request the process shed (503 `overloaded`: a freshly started in-process scheduler's event-loop lag on a busy
-    // machine) did nothing and asks to come back: a client does, a few times, and then reports what it got.
-    for (let attempt = 1; ; attempt++) {
-      const res = await fetch(`${baseUrl}${url}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      const result = { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-      const shed =
-        res.status === 503 && (result.body as { error?: { code?: string } } | null)?.error?.code === 'overloaded';
-      if (!shed || attempt === SHED_ATTEMPTS) return result;
-      await sleep(SHED_RETRY_MS);
-    }
+    const { status, text } = await sentUnlessShed(() =>
+      fetch(`${baseUrl}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+    );
+    return { status, body: (text ? JSON.parse(text) : null) as T };
   };
   return {
     call,
