@@ -6,7 +6,7 @@ import { describeJobStoreContract, REFUSED_TEXT } from '../../test/contracts/job
 import { startedExecution } from '../../jobs/execution';
 import { NO_TIMES, StoreError } from '../job-store';
 import { openStore } from '../open-store';
-import { createSqliteStore, createSqliteStoreWithDb } from './sqlite-store';
+import { createSqliteStore, createSqliteStoreWithDb, JOB_HEALTH_READS } from './sqlite-store';
 
 describeJobStoreContract('SQLite store', async () => {
   const { store, db } = createSqliteStoreWithDb(':memory:');
@@ -16,6 +16,24 @@ describeJobStoreContract('SQLite store', async () => {
       BEGIN SELECT RAISE(ABORT, 'refused by the contract rule'); END`);
   }
   return { store, rawQuery: async (sql) => db.prepare<[], Record<string, unknown>>(sql).all() };
+});
+
+describe('SQLite store query plans', () => {
+  it.each(Object.entries(JOB_HEALTH_READS))(
+    "a health recount read (%s) searches the job's own rows, not every row of a status",
+    (_, sql) => {
+      const { db } = createSqliteStoreWithDb(':memory:');
+      const plan = db
+        .prepare<{ job_name: string; after: null }, { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all({ job_name: 'a-job', after: null })
+        .map((step) => step.detail)
+        .filter((detail) => detail.includes('scheduled_jobs'));
+      expect(plan.length).toBeGreaterThan(0);
+      for (const step of plan)
+        expect(step).toBe('SEARCH scheduled_jobs USING INDEX scheduled_jobs_job_completed_idx (job_name=?)');
+      db.close();
+    },
+  );
 });
 
 describe('SQLite store on a file', () => {
