@@ -66,6 +66,8 @@ export interface WatchJobInput extends WatchRules {
   deliveries?: Record<string, AlertDeliveryRecord[]>;
   /** Carried across continue-as-new: up to when (epoch ms) the ledger has been looked at for unexplained times. */
   ledgerCheckedTo?: number;
+  /** Carried across continue-as-new: the events signalled while the last run's deliveries drained, in order. */
+  inbox?: WatchEvent[];
 }
 
 /** A run as the watch hears of it: at its start, and again at its end (with its outcome). */

@@ -45,6 +45,14 @@ const rulesSignal = defineSignal<[WatchRules]>(WatchSignal.rules);
  */
 const HEALTH_POLL_MS = 15_000;
 
+/**
+ * The watch continues as new once its history holds this many events (or sooner, when Temporal suggests it). A
+ * workflow task its worker no longer holds in memory replays the whole history, within the 10 s workflow task
+ * timeout: a burst of a thousand failures left a history of ~4,300 events whose replay, on a worker loaded with the
+ * burst, took 40–60 s, so every retry of that task timed out again and the watch stopped deciding.
+ */
+const HISTORY_EVENTS_LIMIT = 1_000;
+
 /** How often the watch asks the occurrence ledger for times it cannot explain, and how far behind now it looks. */
 const LEDGER_LOOK_MS = 3_600_000;
 const LEDGER_LAG_MS = 600_000;
@@ -77,7 +85,7 @@ export async function watchJob(input: WatchJobInput): Promise<void> {
   let state = input.state ?? initialWatchState(input.job, input.rules, Date.now());
   let named = input.destinations;
   const deliveries = new Map(Object.entries(input.deliveries ?? {}));
-  const inbox: WatchEvent[] = [];
+  const inbox: WatchEvent[] = [...(input.inbox ?? [])];
   setHandler(runEndedSignal, (run) => void inbox.push({ type: 'run', run }));
   setHandler(countersSignal, (counters) => void inbox.push({ type: 'counters', ...counters }));
   setHandler(rulesSignal, (next) => {
@@ -104,8 +112,10 @@ export async function watchJob(input: WatchJobInput): Promise<void> {
       const destinations = chooseDestinations(named, await listAlertDestinations());
       for (const message of messages) await outbox.send(message, destinations);
     }
-    // signals that came while the deliveries drained are taken first: continue-as-new carries no inbox
-    if (workflowInfo().continueAsNewSuggested && (await outbox.drained(), inbox.length === 0)) {
+    const { continueAsNewSuggested, historyLength } = workflowInfo();
+    if (continueAsNewSuggested || historyLength >= HISTORY_EVENTS_LIMIT) {
+      // the deliveries in flight end in this run; the signals that came meanwhile go on in the next one's inbox
+      await outbox.drained();
       const kept = Object.fromEntries([...deliveries].filter(([id]) => episodeIds(state).includes(id)));
       // the memo too (the rules the reconciler compares): a new run starts with none of its own
       await makeContinueAsNewFunc<typeof watchJob>({ memo: workflowInfo().memo })({
@@ -115,6 +125,7 @@ export async function watchJob(input: WatchJobInput): Promise<void> {
         state,
         deliveries: kept,
         ledgerCheckedTo: ledgerFrom,
+        inbox,
       });
     }
     const now = Date.now();
