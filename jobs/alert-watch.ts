@@ -56,6 +56,14 @@ export interface JobHealth {
  */
 export const WATCH_RULES_MEMO = 'watchRules';
 
+/**
+ * A watch's workflow task timeout (Temporal's default: 10 s; its ceiling: 120 s), as its starter and its
+ * continue-as-new set it. A task of a watch its worker no longer holds in memory replays the watch's history (500
+ * events at most, about 1 s on an idle core); on a worker busy with a burst of runs that takes several times longer,
+ * and a task past its timeout is tried again from the start, with the same replay.
+ */
+export const WATCH_WORKFLOW_TASK_TIMEOUT = '30s';
+
 /** The watch workflow's input (workflows/watch-job.ts). */
 export interface WatchJobInput extends WatchRules {
   job: { name: string; service: string };

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   WATCH_RULES_MEMO,
+  WATCH_WORKFLOW_TASK_TIMEOUT,
   watchedRunOf,
   type CountersReading,
   type WatchJobInput,
@@ -33,6 +34,7 @@ async function signalWatch(
     taskQueue: alertsTaskQueueOf(taskQueue),
     args: [start],
     memo: { [WATCH_RULES_MEMO]: rulesIn(start) },
+    workflowTaskTimeout: WATCH_WORKFLOW_TASK_TIMEOUT,
     signal: WatchSignal[signal],
     signalArgs: [arg],
   });

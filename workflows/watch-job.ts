@@ -16,6 +16,7 @@ import {
   initialWatchState,
   nextWakeAt,
   WATCH_RULES_MEMO,
+  WATCH_WORKFLOW_TASK_TIMEOUT,
   watchesHealth,
   type CountersReading,
   type WatchEvent,
@@ -46,12 +47,13 @@ const rulesSignal = defineSignal<[WatchRules]>(WatchSignal.rules);
 const HEALTH_POLL_MS = 15_000;
 
 /**
- * The watch continues as new once its history holds this many events (or sooner, when Temporal suggests it). A
- * workflow task its worker no longer holds in memory replays the whole history, within the 10 s workflow task
- * timeout: a burst of a thousand failures left a history of ~4,300 events whose replay, on a worker loaded with the
- * burst, took 40–60 s, so every retry of that task timed out again and the watch stopped deciding.
+ * The watch continues as new once its history holds this many events (or sooner, when Temporal suggests it): a
+ * workflow task its worker no longer holds in memory replays the whole history, at about 2 ms an event on an idle
+ * core, and longer on a loaded one. A thousand failures in a burst once left one run with ~4,300 events whose replay,
+ * on the worker busy with the burst, took 40–60 s: past the task's timeout, so every retry timed out again and the
+ * watch stopped deciding.
  */
-const HISTORY_EVENTS_LIMIT = 1_000;
+const HISTORY_EVENTS_LIMIT = 500;
 
 /** How often the watch asks the occurrence ledger for times it cannot explain, and how far behind now it looks. */
 const LEDGER_LOOK_MS = 3_600_000;
@@ -118,7 +120,10 @@ export async function watchJob(input: WatchJobInput): Promise<void> {
       await outbox.drained();
       const kept = Object.fromEntries([...deliveries].filter(([id]) => episodeIds(state).includes(id)));
       // the memo too (the rules the reconciler compares): a new run starts with none of its own
-      await makeContinueAsNewFunc<typeof watchJob>({ memo: workflowInfo().memo })({
+      await makeContinueAsNewFunc<typeof watchJob>({
+        memo: workflowInfo().memo,
+        workflowTaskTimeout: WATCH_WORKFLOW_TASK_TIMEOUT,
+      })({
         job: state.job,
         rules: state.rules,
         destinations: named,
