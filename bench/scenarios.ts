@@ -284,6 +284,7 @@ export async function reads(ctx: BenchContext) {
   // as the client sees it, and as the server timed it (its request histogram: queueing on a busy machine apart)
   // a request the scheduler sheds (503 overloaded) is counted apart: its latency is not a read's
   const measure = async (route: string, url: () => string) => {
+    const gcBefore = gcTotals(await metricsText(ctx.api));
     const before = await requestBuckets(ctx.api, route);
     const answered: number[] = [];
     let shed = 0;
@@ -295,6 +296,7 @@ export async function reads(ctx: BenchContext) {
       else if (res.status !== 200) throw new Error(`GET ${res.url} answered ${res.status}`);
       else answered.push(performance.now() - started);
     });
+    const process = processWindow(await metricsText(ctx.api), gcBefore);
     const after = await requestBuckets(ctx.api, route);
     const share = (le: string) =>
       ((after.get(le) ?? 0) - (before.get(le) ?? 0)) / ((after.get('+Inf') ?? 0) - (before.get('+Inf') ?? 0));
@@ -302,6 +304,7 @@ export async function reads(ctx: BenchContext) {
       client: summarize(answered),
       shed,
       server: { within5ms: share('0.005'), within10ms: share('0.01'), within25ms: share('0.025') },
+      process,
     };
   };
   const one = await measure('/api/jobs/:name', () => `${ctx.api}/api/jobs/${pick()}`);
@@ -309,7 +312,8 @@ export async function reads(ctx: BenchContext) {
   const result = { jobs: names.length, rate, seconds, settledMs, quiet, oneJob: one, pageOf50: page };
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const fmt = (m: typeof one) =>
-    `${describeSummary(m.client)}, ${m.shed} shed (503 overloaded); server-side ${pct(m.server.within5ms)} within 5 ms, ${pct(m.server.within10ms)} within 10 ms`;
+    `${describeSummary(m.client)}, ${m.shed} shed (503 overloaded); server-side ${pct(m.server.within5ms)} within 5 ms, ${pct(m.server.within10ms)} within 10 ms; ` +
+    `meanwhile ${describeProcessWindow(m.process)}`;
   log(
     `(f) reads at ${rate}/s with ${names.length} jobs (goal p99 ≤ 10 ms), once the process was quiet ` +
       `(${(settledMs / 1000).toFixed(0)} s after the jobs were read; then RSS ${quiet.rssMiB.toFixed(1)} MiB, JS heap used ` +
@@ -318,6 +322,52 @@ export async function reads(ctx: BenchContext) {
   );
   return result;
 }
+
+/** Garbage collections by kind (`major`, `minor`, `incremental`, `weakcb`): how many, and their total ms. */
+type GcTotals = Record<string, { count: number; ms: number }>;
+
+const metricsText = async (api: string) => (await fetch(`${api}/metrics`)).text();
+
+/** The scheduler's garbage collections so far, from prom-client's `nodejs_gc_duration_seconds` in a /metrics text. */
+function gcTotals(text: string): GcTotals {
+  const totals: GcTotals = {};
+  for (const [, part, kind, value] of text.matchAll(
+    /^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm,
+  )) {
+    const entry = (totals[kind!] ??= { count: 0, ms: 0 });
+    if (part === 'count') entry.count = Number(value);
+    else entry.ms = Number(value) * 1000;
+  }
+  return totals;
+}
+
+/**
+ * What the scheduler's process went through during a window that began at `before` and ends with the /metrics
+ * `text`: its garbage collections by kind (count, total and mean ms), and how late its event loop ran (prom-client's
+ * lag figures since its previous scrape, the one `before` came from: p99 and max, ms). The stalls a request's tail
+ * can come from.
+ */
+function processWindow(text: string, before: GcTotals) {
+  const ms = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  const gc = Object.fromEntries(
+    Object.entries(gcTotals(text)).map(([kind, { count, ms: totalMs }]) => {
+      const n = count - (before[kind]?.count ?? 0);
+      const total = totalMs - (before[kind]?.ms ?? 0);
+      return [kind, { count: n, totalMs: total, meanMs: n > 0 ? total / n : 0 }];
+    }),
+  );
+  return {
+    gc,
+    loopLagP99Ms: ms('nodejs_eventloop_lag_p99_seconds'),
+    loopLagMaxMs: ms('nodejs_eventloop_lag_max_seconds'),
+  };
+}
+
+const describeProcessWindow = (w: ReturnType<typeof processWindow>) =>
+  `${Object.entries(w.gc)
+    .filter(([, g]) => g.count > 0)
+    .map(([kind, g]) => `${g.count} ${kind} GC (mean ${g.meanMs.toFixed(1)} ms)`)
+    .join(', ')}; event loop lag p99 ${w.loopLagP99Ms.toFixed(1)} ms, max ${w.loopLagMaxMs.toFixed(1)} ms`;
 
 /** Cumulative counts of the scheduler's request-duration histogram for GETs of `route` answered 200, by bucket. */
 async function requestBuckets(api: string, route: string): Promise<Map<string, number>> {
