@@ -8,7 +8,7 @@ const SDK_DEADLOCK_MS = 5_000;
 
 /**
  * A worker set up as the product's (worker/worker.ts `workflowPlacement(0)`: workflows on the main thread, the
- * default), in a process of its own, runs one workflow task of about 7 s of CPU, past the SDK's deadlock limit. The
+ * default), in a process of its own, runs one workflow task of about 8 s of CPU, past the SDK's deadlock limit. The
  * workflow loops after an `await`, in the sandbox's microtasks, where the SDK's `vm` timeout would corrupt Node's
  * async-hook stack and abort the process (exit 134): the abort three fresh-clone CI runs met during the alerts burst.
  * With the detector put back on the main thread, this test fails on that abort.
@@ -17,10 +17,15 @@ const CHILD = `
 const { Worker, NativeConnection, bundleWorkflowCode } = require('@temporalio/worker');
 const { Client, Connection } = require('@temporalio/client');
 (async () => {
+  // the loop's speed, at its best of three tries: a try slowed by a busy machine must not shorten the spin
   let x = 0;
-  const t0 = Date.now();
-  for (let i = 0; i < 1e8; i++) x = (x + i) % 1000003;
-  const steps = Math.round((1e8 / Math.max(1, Date.now() - t0)) * Number(process.env.SPIN_MS));
+  let fastest = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const t0 = Date.now();
+    for (let i = 0; i < 3e7; i++) x = (x + i) % 1000003;
+    fastest = Math.min(fastest, Math.max(1, Date.now() - t0));
+  }
+  const steps = Math.round((3e7 / fastest) * Number(process.env.SPIN_MS));
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   const { code } = await bundleWorkflowCode({ workflowsPath: process.env.WORKFLOW_FILE, logger: quiet });
   const address = process.env.TEMPORAL_TEST_ADDRESS;
@@ -53,7 +58,7 @@ describe('a slow workflow task on the main thread', () => {
         WORKFLOW_PLACEMENT: JSON.stringify(workflowPlacement(0)),
         WORKFLOW_FILE: path.join(__dirname, 'fixtures', 'spin-workflow.ts'),
         TASK_QUEUE: `slow-task-${randomUUID()}`,
-        SPIN_MS: '7000',
+        SPIN_MS: '8000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
