@@ -115,9 +115,9 @@ export async function watchJob(input: WatchJobInput): Promise<void> {
       for (const message of messages) await outbox.send(message, destinations);
     }
     const { continueAsNewSuggested, historyLength } = workflowInfo();
-    if (continueAsNewSuggested || historyLength >= HISTORY_EVENTS_LIMIT) {
-      // the deliveries in flight end in this run; the signals that came meanwhile go on in the next one's inbox
-      await outbox.drained();
+    // once no delivery is in flight (they end in the run that began them; meanwhile the watch goes on deciding), with
+    // the signals that came while this pass sent its messages as the next run's inbox
+    if ((continueAsNewSuggested || historyLength >= HISTORY_EVENTS_LIMIT) && outbox.idle()) {
       const kept = Object.fromEntries([...deliveries].filter(([id]) => episodeIds(state).includes(id)));
       // the memo too (the rules the reconciler compares): a new run starts with none of its own
       await makeContinueAsNewFunc<typeof watchJob>({
@@ -158,6 +158,8 @@ const episodeIds = (state: WatchState) => Object.values(state.channels).map((c) 
  */
 function createOutbox(job: WatchJobInput['job'], deliveries: Map<string, AlertDeliveryRecord[]>) {
   const chains = new Map<string, Promise<void>>();
+  let inFlight = 0;
+  const at = () => new Date().toISOString();
   const record = (message: Alert) =>
     recordAlert(recordOf(job, message, deliveries.get(message.id) ?? [], new Date().toISOString()));
   const note = (message: Alert, delivery: AlertDeliveryRecord) => {
@@ -166,30 +168,29 @@ function createOutbox(job: WatchJobInput['job'], deliveries: Map<string, AlertDe
     );
     deliveries.set(message.id, [...others, delivery]);
   };
+  const deliver = async (message: Alert, destination: string) => {
+    const outcome = await deliverAlert({ alert: message, destination }).catch(
+      (err: unknown) => ({ status: 'undeliverable', message: errorText(err) }) as const,
+    );
+    const detail = outcome.status === 'delivered' ? String(outcome.httpStatus) : outcome.message;
+    note(message, { destination, kind: message.kind, status: outcome.status, at: at(), detail });
+    await record(message);
+  };
   return {
     async send(message: Alert, destinations: string[]): Promise<void> {
-      const at = () => new Date().toISOString();
       for (const destination of destinations) {
         note(message, { destination, kind: message.kind, status: 'pending', at: at(), detail: null });
       }
       await record(message);
       for (const destination of destinations) {
         const previous = chains.get(destination) ?? Promise.resolve();
-        const delivered = previous.then(async () => {
-          const outcome = await deliverAlert({ alert: message, destination }).catch(
-            (err: unknown) => ({ status: 'undeliverable', message: errorText(err) }) as const,
-          );
-          const detail = outcome.status === 'delivered' ? String(outcome.httpStatus) : outcome.message;
-          note(message, { destination, kind: message.kind, status: outcome.status, at: at(), detail });
-          await record(message);
-        });
+        inFlight++;
+        const delivered = previous.then(() => deliver(message, destination)).finally(() => void inFlight--);
         chains.set(destination, delivered);
       }
     },
-    /** Resolves once every message handed over has been delivered or given up on, and recorded. */
-    async drained(): Promise<void> {
-      await Promise.all(chains.values());
-    },
+    /** Whether every message handed over has been delivered or given up on, and recorded. */
+    idle: (): boolean => inFlight === 0,
   };
 }
 
