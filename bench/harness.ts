@@ -138,6 +138,13 @@ export async function untilQuiet(pid: number, { share = 0.1, timeoutMs = 600_000
   return Date.now() - started;
 }
 
+/** A scheduler's /metrics, as text (Prometheus' exposition format). */
+export const metricsText = async (api: string): Promise<string> => (await fetch(`${api}/metrics`)).text();
+
+/** The value of an unlabelled series in a /metrics `text`; NaN when it is absent. */
+export const metricValue = (text: string, name: string): number =>
+  Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+
 /**
  * Where a scheduler's memory is, from its own /metrics (prom-client's default series), in MiB: its RSS, the V8 heap
  * it uses and holds, and V8's external memory (buffers). RSS less the heap held is native memory: Temporal's Rust
@@ -146,8 +153,8 @@ export async function untilQuiet(pid: number, { share = 0.1, timeoutMs = 600_000
 export async function memorySplit(
   api: string,
 ): Promise<{ rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }> {
-  const text = await (await fetch(`${api}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+  const text = await metricsText(api);
+  const value = (name: string) => metricValue(text, name) / 1024 / 1024;
   return {
     rssMiB: value('process_resident_memory_bytes'),
     heapUsedMiB: value('nodejs_heap_size_used_bytes'),

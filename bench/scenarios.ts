@@ -9,6 +9,8 @@ import {
   atRate,
   describeSummary,
   memorySplit,
+  metricsText,
+  metricValue,
   ms,
   percentile,
   register,
@@ -284,8 +286,9 @@ export async function reads(ctx: BenchContext) {
   // as the client sees it, and as the server timed it (its request histogram: queueing on a busy machine apart)
   // a request the scheduler sheds (503 overloaded) is counted apart: its latency is not a read's
   const measure = async (route: string, url: () => string) => {
-    const gcBefore = gcTotals(await metricsText(ctx.api));
-    const before = await requestBuckets(ctx.api, route);
+    const textBefore = await metricsText(ctx.api);
+    const gcBefore = gcTotals(textBefore);
+    const before = requestBuckets(textBefore, route);
     const answered: number[] = [];
     let shed = 0;
     await atRate(rate, seconds, async () => {
@@ -296,8 +299,9 @@ export async function reads(ctx: BenchContext) {
       else if (res.status !== 200) throw new Error(`GET ${res.url} answered ${res.status}`);
       else answered.push(performance.now() - started);
     });
-    const process = processWindow(await metricsText(ctx.api), gcBefore);
-    const after = await requestBuckets(ctx.api, route);
+    const textAfter = await metricsText(ctx.api);
+    const process = processWindow(textAfter, gcBefore);
+    const after = requestBuckets(textAfter, route);
     const share = (le: string) =>
       ((after.get(le) ?? 0) - (before.get(le) ?? 0)) / ((after.get('+Inf') ?? 0) - (before.get('+Inf') ?? 0));
     return {
@@ -326,8 +330,6 @@ export async function reads(ctx: BenchContext) {
 /** Garbage collections by kind (`major`, `minor`, `incremental`, `weakcb`): how many, and their total ms. */
 type GcTotals = Record<string, { count: number; ms: number }>;
 
-const metricsText = async (api: string) => (await fetch(`${api}/metrics`)).text();
-
 /** The scheduler's garbage collections so far, from prom-client's `nodejs_gc_duration_seconds` in a /metrics text. */
 function gcTotals(text: string): GcTotals {
   const totals: GcTotals = {};
@@ -348,7 +350,7 @@ function gcTotals(text: string): GcTotals {
  * can come from.
  */
 function processWindow(text: string, before: GcTotals) {
-  const ms = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  const ms = (name: string) => metricValue(text, name) * 1000;
   const gc = Object.fromEntries(
     Object.entries(gcTotals(text)).map(([kind, { count, ms: totalMs }]) => {
       const n = count - (before[kind]?.count ?? 0);
@@ -369,9 +371,11 @@ const describeProcessWindow = (w: ReturnType<typeof processWindow>) =>
     .map(([kind, g]) => `${g.count} ${kind} GC (mean ${g.meanMs.toFixed(1)} ms)`)
     .join(', ')}; event loop lag p99 ${w.loopLagP99Ms.toFixed(1)} ms, max ${w.loopLagMaxMs.toFixed(1)} ms`;
 
-/** Cumulative counts of the scheduler's request-duration histogram for GETs of `route` answered 200, by bucket. */
-async function requestBuckets(api: string, route: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${api}/metrics`)).text();
+/**
+ * Cumulative counts of the scheduler's request-duration histogram for GETs of `route` answered 200, by bucket, in a
+ * /metrics `text`.
+ */
+function requestBuckets(text: string, route: string): Map<string, number> {
   const buckets = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith('scheduler_api_request_duration_seconds_bucket{')) continue;

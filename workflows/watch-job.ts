@@ -160,8 +160,7 @@ function createOutbox(job: WatchJobInput['job'], deliveries: Map<string, AlertDe
   const chains = new Map<string, Promise<void>>();
   let inFlight = 0;
   const at = () => new Date().toISOString();
-  const record = (message: Alert) =>
-    recordAlert(recordOf(job, message, deliveries.get(message.id) ?? [], new Date().toISOString()));
+  const record = (message: Alert) => recordAlert(recordOf(job, message, deliveries.get(message.id) ?? [], at()));
   const note = (message: Alert, delivery: AlertDeliveryRecord) => {
     const others = (deliveries.get(message.id) ?? []).filter(
       (d) => !(d.destination === delivery.destination && d.kind === delivery.kind),
