@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { type Client, type ScheduleDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 import { scheduleIdOf } from '../jobs/ids';
@@ -61,14 +62,14 @@ export function reconcileActivities({ store, historyPruned, watch }: ReconcileDe
       let alertsRemoved = 0;
       let batch = 0;
       for (; batch < MAX_PRUNE_BATCHES; batch++) {
-        between();
+        await between();
         const removed = await store.pruneExecutions(endedBefore, PRUNE_BATCH_ROWS);
         rowsRemoved += removed;
         historyPruned?.(removed);
         if (removed === 0) break;
       }
       for (; batch < MAX_PRUNE_BATCHES; batch++) {
-        between();
+        await between();
         const removed = await store.pruneAlerts(endedBefore, PRUNE_BATCH_ROWS);
         alertsRemoved += removed;
         if (removed === 0) return { endedBefore, rowsRemoved, alertsRemoved, finished: true };
@@ -89,10 +90,26 @@ export interface ReconcileDeps {
   historyPruned?: (rows: number) => void;
 }
 
-/** Between items: a pass over thousands of jobs must stop when cancelled (a worker shutting down waits for it). */
-const betweenItems = (ctx: Context) => () => {
-  ctx.heartbeat();
-  if (ctx.cancellationSignal.aborted) throw new CancelledFailure('reconcile pass cancelled');
+/**
+ * The longest a pass holds the event loop between two of its items, ms. The worker's activities share the event loop
+ * with the API in one process: a pass over 10,000 jobs whose items answer at once (the SQLite store, rows that need
+ * no describe) would otherwise hold it for seconds, and every read waiting behind it.
+ */
+const HOLD_MS = 5;
+
+/**
+ * Between items: a pass over thousands of jobs must stop when cancelled (a worker shutting down waits for it), and
+ * lets the event loop turn once it has held it {@link HOLD_MS}.
+ */
+const betweenItems = (ctx: Context) => {
+  let heldSince = performance.now();
+  return async (): Promise<void> => {
+    ctx.heartbeat();
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure('reconcile pass cancelled');
+    if (performance.now() - heldSince < HOLD_MS) return;
+    await setImmediate();
+    heldSince = performance.now();
+  };
 };
 
 class Pass {
@@ -113,7 +130,7 @@ class Pass {
   constructor(
     private readonly client: Client,
     private readonly store: JobStore,
-    private readonly heartbeat: () => void,
+    private readonly heartbeat: () => Promise<void>,
     private readonly watch?: ReconcileDeps['watch'],
   ) {}
 
@@ -128,7 +145,7 @@ class Pass {
     for await (const summary of this.client.schedule.list()) {
       if (!summary.scheduleId.startsWith(JOB_SCHEDULE_PREFIX)) continue;
       this.report.schedulesListed++;
-      this.heartbeat();
+      await this.heartbeat();
       const row = rows?.get(summary.scheduleId);
       if (row && sliceOf(summary.scheduleId) !== slice && !listingDiffers(summary, row)) {
         seen.add(row.definition.name);
@@ -145,7 +162,7 @@ class Pass {
     for (const row of rows?.values() ?? (await this.store.listJobs({}))) {
       const name = row.definition.name;
       if (seen.has(name)) continue;
-      this.heartbeat();
+      await this.heartbeat();
       await this.guard(name, async () => {
         const schedule = await this.describe(scheduleIdOf(name));
         if (schedule) await this.mirrorJob(schedule);
@@ -179,7 +196,7 @@ class Pass {
         if (run) await this.guard(run.id, () => this.mend(run, rows.get(run.id) ?? null));
       }
       batch = [];
-      this.heartbeat();
+      await this.heartbeat();
     };
     for await (const info of this.client.workflow.list({ query })) {
       batch.push(info);
@@ -200,7 +217,7 @@ class Pass {
           await this.mend(run ?? vanishedRunRow(row), row);
         });
       }
-      this.heartbeat();
+      await this.heartbeat();
       const last = rows[rows.length - 1];
       if (!last || rows.length < BATCH) return;
       before = { startedAt: last.startedAt, id: last.id };
@@ -214,7 +231,7 @@ class Pass {
    */
   async counters(jobs: readonly JobRow[]): Promise<void> {
     for (const row of jobs) {
-      this.heartbeat();
+      await this.heartbeat();
       await this.guard(row.definition.name, () => this.store.recountJob(row.definition.name));
     }
   }
@@ -234,7 +251,7 @@ class Pass {
       );
     });
     for (const definition of due) {
-      this.heartbeat();
+      await this.heartbeat();
       await this.guard(definition.name, async () => {
         await watch.rulesChanged(definition);
         this.report.watchesMended.push(definition.name);

@@ -101,19 +101,22 @@ export function createWatchNotifier({ client, store, taskQueue, rulesOf, onLater
     /**
      * The jobs of `definitions` whose watch is not running, or holds other rules than the job's (a hand-over that
      * failed or was lost with its process): each is mended by `rulesChanged`. One visibility listing of the running
-     * watches and their memos; `between` runs between its items (heartbeat, cancellation).
+     * watches and their memos; `between` runs between its items (heartbeat, cancellation, a turn of the event loop).
      */
-    async watchesToMend(definitions: readonly JobDefinition[], between: () => void): Promise<JobDefinition[]> {
+    async watchesToMend(definitions: readonly JobDefinition[], between: () => Promise<void>): Promise<JobDefinition[]> {
       const held = new Map<string, unknown>();
       const query = `WorkflowType = "${WorkflowType.watchJob}" AND ExecutionStatus = "Running"`;
       for await (const info of client.workflow.list({ query })) {
         held.set(info.workflowId, info.memo?.[WATCH_RULES_MEMO]);
-        between();
+        await between();
       }
-      return definitions.filter((definition) => {
+      const due: JobDefinition[] = [];
+      for (const definition of definitions) {
         const id = watchWorkflowIdOf(definition.name);
-        return !held.has(id) || !isDeepStrictEqual(held.get(id), rulesIn(rulesOf(definition)));
-      });
+        if (!held.has(id) || !isDeepStrictEqual(held.get(id), rulesIn(rulesOf(definition)))) due.push(definition);
+        await between();
+      }
+      return due;
     },
     stop: (jobName: string) => stopWatch(client, jobName),
   };

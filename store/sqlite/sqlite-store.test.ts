@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describeJobStoreContract, REFUSED_TEXT } from '../../test/contracts/job-store';
+import { describeJobStoreContract, jobRecord, REFUSED_TEXT } from '../../test/contracts/job-store';
 import { startedExecution } from '../../jobs/execution';
 import { NO_TIMES, StoreError } from '../job-store';
 import { openStore } from '../open-store';
@@ -36,6 +36,36 @@ describe('SQLite store query plans', () => {
   );
 });
 
+const job = (name: string, service = 'email-service') => jobRecord(name, service);
+
+describe('SQLite store: a long list of jobs', () => {
+  it('is read whole, in name order, with its filters and limit, and lets a call made meanwhile be answered first', async () => {
+    const store = createSqliteStore(':memory:');
+    // written out of name order, two services interleaved: 350 jobs, more than three statements' worth
+    const names = Array.from({ length: 350 }, (_, i) => `job-${String((i * 11) % 350).padStart(3, '0')}`);
+    for (const [i, name] of names.entries()) await store.upsertJob(job(name, i % 2 ? 'odd-service' : 'even-service'));
+    const sorted = [...names].sort();
+    const namesOf = (rows: { definition: { name: string } }[]) => rows.map((row) => row.definition.name);
+
+    const order: string[] = [];
+    const whole = store.listJobs({}).then((rows) => (order.push('list'), rows));
+    const one = new Promise((resolve) => setImmediate(resolve))
+      .then(() => store.getJob('job-000'))
+      .then(() => order.push('get'));
+    expect(namesOf(await whole)).toEqual(sorted);
+    await one;
+    expect(order).toEqual(['get', 'list']);
+
+    expect(namesOf(await store.listJobs({ limit: 230 }))).toEqual(sorted.slice(0, 230));
+    expect(namesOf(await store.listJobs({ after: sorted[99], limit: 201 }))).toEqual(sorted.slice(100, 301));
+    expect(namesOf(await store.listJobs({ after: sorted[40] }))).toEqual(sorted.slice(41));
+    const odd = names.filter((_, i) => i % 2).sort();
+    expect(namesOf(await store.listJobs({ service: 'odd-service' }))).toEqual(odd);
+    expect(await store.listJobs({ limit: 0 })).toEqual([]);
+    await store.close();
+  });
+});
+
 describe('SQLite store on a file', () => {
   let dir: string;
   beforeEach(() => {
@@ -46,31 +76,6 @@ describe('SQLite store on a file', () => {
   });
 
   const NOW = '2026-11-26T12:00:00.000Z';
-  const job = (name: string) => ({
-    definition: {
-      name,
-      service: 'email-service',
-      endpoint: `/api/jobs/${name}`,
-      method: 'POST' as const,
-      cron: '@daily',
-      timezone: 'UTC',
-      description: '',
-      payload: {},
-      enabled: true,
-      timeoutSeconds: 300,
-      retry: { maxAttempts: 5, initialIntervalSeconds: 10, backoffCoefficient: 2, maxIntervalSeconds: 600 },
-      overlap: 'skip' as const,
-      catchupWindowSeconds: 3600,
-      jitterSeconds: 0,
-    },
-    paused: false,
-    pauseNote: null,
-    scheduleNote: null,
-    times: NO_TIMES,
-    scheduleUpdatedAt: null,
-    createdAt: '2026-11-26T12:00:00.000Z',
-    updatedAt: '2026-11-26T12:00:00.000Z',
-  });
 
   it('creates the directory, uses WAL and keeps its rows across reopening', async () => {
     const file = path.join(dir, 'nested', 'deeper', 'scheduler.db');

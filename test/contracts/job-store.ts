@@ -95,7 +95,8 @@ function definition(name: string, service: string, overrides: Partial<JobDefinit
   };
 }
 
-function jobRecord(name: string, service: string, overrides: Partial<JobRecord> = {}): JobRecord {
+/** A job's record as a registration writes it, with the contract's definition (a weekly cron, a nested payload). */
+export function jobRecord(name: string, service: string, overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     definition: definition(name, service),
     paused: false,
