@@ -24,7 +24,7 @@ import {
   toScheduleSpec,
 } from '../temporal/schedule-options';
 import { planJob } from '../jobs/validate';
-import { describeSchedule } from '../temporal/schedules';
+import { describeSchedule, LIST_PAGE_SIZE } from '../temporal/schedules';
 import { WorkflowType } from '../jobs/workflow-types';
 
 const BATCH = 100;
@@ -142,7 +142,7 @@ class Pass {
   async jobs(slice: number | null): Promise<void> {
     const seen = new Set<string>();
     const rows = slice === null ? null : await this.rowsBySchedule();
-    for await (const summary of this.client.schedule.list()) {
+    for await (const summary of this.client.schedule.list({ pageSize: LIST_PAGE_SIZE })) {
       if (!summary.scheduleId.startsWith(JOB_SCHEDULE_PREFIX)) continue;
       this.report.schedulesListed++;
       await this.heartbeat();
@@ -198,7 +198,7 @@ class Pass {
       batch = [];
       await this.heartbeat();
     };
-    for await (const info of this.client.workflow.list({ query })) {
+    for await (const info of this.client.workflow.list({ query, pageSize: LIST_PAGE_SIZE })) {
       batch.push(info);
       if (batch.length === BATCH) await flush();
     }

@@ -13,6 +13,7 @@ import type { JobDefinition } from '../jobs/job';
 import type { JobStore } from '../store/job-store';
 import { readJobHealth } from '../store/job-health';
 import { alertsTaskQueueOf, watchWorkflowIdOf } from '../jobs/ids';
+import { LIST_PAGE_SIZE } from './schedules';
 import { WatchSignal, WorkflowType } from '../jobs/workflow-types';
 
 /** Job alert watches (workflows/watch-job.ts) from the outside: the API, the mirror's writes, the reconciler. */
@@ -106,7 +107,7 @@ export function createWatchNotifier({ client, store, taskQueue, rulesOf, onLater
     async watchesToMend(definitions: readonly JobDefinition[], between: () => Promise<void>): Promise<JobDefinition[]> {
       const held = new Map<string, unknown>();
       const query = `WorkflowType = "${WorkflowType.watchJob}" AND ExecutionStatus = "Running"`;
-      for await (const info of client.workflow.list({ query })) {
+      for await (const info of client.workflow.list({ query, pageSize: LIST_PAGE_SIZE })) {
         held.set(info.workflowId, info.memo?.[WATCH_RULES_MEMO]);
         await between();
       }

@@ -3,7 +3,7 @@ import { jobNameOfScheduleId, scheduleIdOf } from '../../jobs/ids';
 import type { JobDefinition, JobRegistration } from '../../jobs/job';
 import { InvalidJobError, normalizeJob } from '../../jobs/validate';
 import { definitionOfAction } from '../../temporal/schedule-options';
-import { describeSchedule } from '../../temporal/schedules';
+import { describeSchedule, LIST_PAGE_SIZE } from '../../temporal/schedules';
 import { JOB_SERVICE } from '../../temporal/search-attributes';
 import { ForbiddenError, ServiceNotFoundError } from '../errors';
 import { mayActFor, type Caller } from '../identity';
@@ -128,7 +128,10 @@ async function fetchServiceJobs(
 ): Promise<Map<string, boolean | null>> {
   const rows = new Set((await store.listJobs({ service })).map((row) => row.definition.name));
   const names = new Set(rows);
-  for await (const schedule of client.schedule.list({ query: `${JOB_SERVICE.name} = "${service}"` })) {
+  for await (const schedule of client.schedule.list({
+    query: `${JOB_SERVICE.name} = "${service}"`,
+    pageSize: LIST_PAGE_SIZE,
+  })) {
     names.add(jobNameOfScheduleId(schedule.scheduleId));
   }
   const jobs = new Map<string, boolean | null>();
