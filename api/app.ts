@@ -26,6 +26,7 @@ import { metricsRoutes, type MetricsEndpoint } from './routes/metrics';
 import { reconcileRoutes, type ReconcileNow } from './routes/reconcile';
 import { scheduleRoutes } from './routes/schedules';
 import { serviceRoutes } from './routes/services';
+import { SERIALIZERS_ON_FIRST_USE } from './compile-on-first-use';
 
 export interface AppDeps {
   jobs: JobUseCases;
@@ -80,6 +81,7 @@ function createServer(opts: FastifyServerOptions) {
     frameworkErrors: router.frameworkErrors,
     clientErrorHandler,
     return503OnClosing: false, // Fastify's 503 is in its own shape: error-shape answers ours
+    schemaController: SERIALIZERS_ON_FIRST_USE,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRoute', router.onRoute);
   return app;

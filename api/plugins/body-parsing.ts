@@ -6,6 +6,7 @@ import { OptionalKind } from '@sinclair/typebox';
 import { scan } from 'secure-json-parse';
 import { illFormedPath } from '../../jobs/text';
 import { InvalidRequestError } from '../errors';
+import { compiledOnFirstUse } from '../compile-on-first-use';
 
 /**
  * Bodies are JSON and validated as sent: `"enabled": null` or `"name": 123` is a 400, never coerced. Query strings
@@ -23,9 +24,10 @@ const coercing = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
  */
 export const bodyParsing = fp(
   async (app: FastifyInstance) => {
+    // each validator compiled at its route's first request (api/compile-on-first-use.ts): start-up compiles none
     app.setValidatorCompiler(({ schema, httpPart }) => {
-      if (httpPart !== 'body') return coercing.compile(schema);
-      const validate = strict.compile(schema);
+      if (httpPart !== 'body') return compiledOnFirstUse(() => coercing.compile(schema));
+      const validate = compiledOnFirstUse(() => strict.compile(schema));
       if (!(OptionalKind in schema)) return validate;
       // `Type.Optional(...)` body: no body at all (`curl -X POST …/trigger`; Fastify passes null) is valid, anything sent must match.
       const optional = (data: unknown) => data === undefined || data === null || validate(data);
