@@ -1,16 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { buildWorkflowBundle } from '../worker/workflow-bundle';
 
 /** Bundles the workflows once at build time; the worker loads the file instead of bundling at every start. */
 async function main() {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  const bundle = await buildWorkflowBundle();
   const out = path.resolve(__dirname, '..', 'workflow-bundle.js');
-  await writeFile(out, code);
-  console.log(`workflow bundle: ${path.relative(process.cwd(), out)} (${Math.round(code.length / 1024)} KiB)`);
+  await writeFile(out, bundle);
+  console.log(`workflow bundle: ${path.relative(process.cwd(), out)} (${Math.round(bundle.length / 1024)} KiB)`);
 }
 
 main().catch((err: unknown) => {

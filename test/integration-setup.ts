@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { buildWorkflowBundle } from '../worker/workflow-bundle';
 import { createTestDatabase } from './support/postgres';
 import { startGateway, startPostgrest } from './support/postgrest';
 import { startTestTemporal } from './support/stack';
@@ -21,7 +22,7 @@ export default async function setup(): Promise<void> {
       dynamicConfig: { 'worker.schedulerNamespaceStartWorkflowRPS': 1000 },
       logFile: path.join(dir, 'temporal.log'),
     }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') }),
+    buildWorkflowBundle(),
     createTestDatabase(),
   ]);
   stops.push(
@@ -29,7 +30,7 @@ export default async function setup(): Promise<void> {
     () => database.drop(),
   );
   const bundlePath = path.join(dir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  writeFileSync(bundlePath, bundle);
 
   const postgrest = await startPostgrest(database.database);
   stops.push(() => postgrest.stop());
