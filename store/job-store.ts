@@ -178,7 +178,11 @@ export interface JobStore {
   /** Removes a job's row; its executions and its pause history stay. */
   deleteJob(name: string): Promise<void>;
   getJob(name: string): Promise<JobRow | null>;
-  /** Jobs in name order; with `limit`, a page of them: those named after `after`. */
+  /**
+   * Jobs in name order; with `limit`, a page of them: those named after `after`. Without `limit`, every job of the
+   * filter, however many: a store reads a long list in several statements or requests of its own (store/job-chunks.ts;
+   * PostgREST answers at most 1000 rows a request), so a job written meanwhile may or may not be listed.
+   */
   listJobs(filter: JobQuery): Promise<JobRow[]>;
   /**
    * Upserts an execution by id and moves its job's counters by the write's step (from the row's status before it to

@@ -17,6 +17,7 @@ import {
   type JobRow,
   type JobStore,
 } from '../job-store';
+import { jobsInChunks } from '../job-chunks';
 import { healthWindow, RECENT_WINDOW, type HealthWindowRow } from '../run-health';
 import {
   fromJobAlertRow,
@@ -522,16 +523,8 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
         const row = getJob.get(name);
         return row === undefined ? null : fromJobObject(row);
       }),
-    listJobs: async (filter) => {
-      const rows: JobRow[] = [];
-      for (let after = filter.after; ; await setImmediate()) {
-        const limit = Math.min(LIST_CHUNK_ROWS, (filter.limit ?? Infinity) - rows.length);
-        const chunk = await attempt('listJobs', () => readJobs({ ...filter, after, limit }));
-        rows.push(...chunk);
-        if (chunk.length < limit || rows.length === filter.limit) return rows;
-        after = chunk[chunk.length - 1]!.definition.name;
-      }
-    },
+    listJobs: (filter) =>
+      jobsInChunks(filter, LIST_CHUNK_ROWS, (chunk) => attempt('listJobs', () => readJobs(chunk)), setImmediate),
     recordExecution: (execution) => attempt('recordExecution', () => writeExecution.immediate(execution)),
     recountJob: async (name) => {
       // a pass recounts every job: each recount on a turn of its own, so the API's reads go on between them

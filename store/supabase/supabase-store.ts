@@ -1,7 +1,8 @@
 import { createClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
 import ws from 'ws';
 import type { ExecutionRecord } from '../../jobs/execution';
-import { PAUSE_CHANGES_KEPT, StoreError, type JobStore } from '../job-store';
+import { PAUSE_CHANGES_KEPT, StoreError, type JobQuery, type JobRow, type JobStore } from '../job-store';
+import { jobsInChunks } from '../job-chunks';
 import {
   fromJobAlertRow,
   fromJobScheduleRow,
@@ -75,10 +76,13 @@ function literalPattern(text: string): string {
   return text.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Rows per request of a long read (job rows, run spans): Supabase's PostgREST answers at most 1000 (its `max-rows`),
+ * and leaves the rest out without an error.
+ */
+const MAX_ROWS = 1000;
 /** At most 100 ids per request (Supabase answers at most 1000 rows), in a URL that stays short of the 8 KB request
  * line that gateways commonly accept. */
-/** Rows per page of a long read: Supabase's PostgREST answers at most 1000 (`max-rows`). */
-const RUN_SPANS_PER_PAGE = 1000;
 const MAX_IDS_PER_REQUEST = 100;
 const MAX_ID_LIST_LENGTH = 6_000;
 
@@ -129,6 +133,25 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
     return result.data;
   }
 
+  /** One request of listJobs: a chunk of at most `filter.limit` rows, in name order. */
+  async function readJobs(filter: JobQuery & { limit: number }): Promise<JobRow[]> {
+    let request = supabase.from('job_schedules').select(JOB_READ_COLUMNS);
+    if (filter.service !== undefined) request = request.eq('service', filter.service);
+    if (filter.paused !== undefined) request = request.eq('paused', filter.paused);
+    if (filter.nameContains !== undefined) {
+      request = request.filter('job_name', 'imatch', literalPattern(filter.nameContains));
+    }
+    if (filter.failing !== undefined) {
+      request = filter.failing ? request.gt('consecutive_failures', 0) : request.eq('consecutive_failures', 0);
+    }
+    if (filter.after !== undefined) request = request.gt('job_name', filter.after);
+    const rows = await call(
+      'listJobs',
+      request.order('job_name').limit(filter.limit).overrideTypes<JobScheduleRow[], { merge: false }>(),
+    );
+    return (rows ?? []).map(fromJobScheduleRow);
+  }
+
   return {
     async upsertJob(job) {
       await call('upsertJob', supabase.rpc('upsert_job', toFunctionArgs(toJobScheduleWrite(job))));
@@ -143,22 +166,7 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
       );
       return row ? fromJobScheduleRow(row) : null;
     },
-    async listJobs(filter) {
-      let request = supabase.from('job_schedules').select(JOB_READ_COLUMNS);
-      if (filter.service !== undefined) request = request.eq('service', filter.service);
-      if (filter.paused !== undefined) request = request.eq('paused', filter.paused);
-      if (filter.nameContains !== undefined) {
-        request = request.filter('job_name', 'imatch', literalPattern(filter.nameContains));
-      }
-      if (filter.failing !== undefined) {
-        request = filter.failing ? request.gt('consecutive_failures', 0) : request.eq('consecutive_failures', 0);
-      }
-      if (filter.after !== undefined) request = request.gt('job_name', filter.after);
-      request = request.order('job_name');
-      if (filter.limit !== undefined) request = request.limit(filter.limit);
-      const rows = await call('listJobs', request.overrideTypes<JobScheduleRow[], { merge: false }>());
-      return (rows ?? []).map(fromJobScheduleRow);
-    },
+    listJobs: (filter) => jobsInChunks(filter, MAX_ROWS, readJobs),
     async recordExecution(execution) {
       await call('recordExecution', supabase.rpc('record_execution', toFunctionArgs(toScheduledJobWrite(execution))));
     },
@@ -240,10 +248,10 @@ export function createSupabaseStore(url: string, serviceKey: string): JobStore {
         const page =
           (await call<RunSpanRow[]>(
             'listRunSpans',
-            request.order('started_at').order('id').limit(RUN_SPANS_PER_PAGE),
+            request.order('started_at').order('id').limit(MAX_ROWS),
           )) ?? [];
         spans.push(...page);
-        if (page.length < RUN_SPANS_PER_PAGE) return spans.map(fromRunSpanRow);
+        if (page.length < MAX_ROWS) return spans.map(fromRunSpanRow);
         after = page[page.length - 1];
       }
     },

@@ -13,6 +13,7 @@ import {
   type ExecutionQuery,
   type JobQuery,
   type JobRecord,
+  type JobRow,
   type JobStore,
   type PauseChange,
 } from '../../store/job-store';
@@ -261,6 +262,18 @@ export function describeJobStoreContract(
         expect(all).toEqual(expect.arrayContaining([first, second, third]));
         expect(all).toEqual([...all].sort());
       });
+
+      it('lists every job of a filter however many, past what one read answers (PostgREST: at most 1000 rows)', async () => {
+        const service = uniqueName('many');
+        const names = Array.from({ length: 1010 }, (_, i) => `${service}-${String(i).padStart(4, '0')}`);
+        for (let i = 0; i < names.length; i += 50) {
+          await Promise.all(names.slice(i, i + 50).map((name) => store().upsertJob(jobRecord(name, service))));
+        }
+        const namesOf = (rows: JobRow[]) => rows.map((row) => row.definition.name);
+        expect(namesOf(await store().listJobs({ service }))).toEqual(names);
+        expect(namesOf(await store().listJobs({ service, limit: 1005 }))).toEqual(names.slice(0, 1005));
+        expect(namesOf(await store().listJobs({ service, after: names[2] }))).toEqual(names.slice(3));
+      }, 120_000);
 
       it("keeps a job's pause note and schedule times", async () => {
         const service = uniqueName('svc');

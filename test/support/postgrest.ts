@@ -54,6 +54,8 @@ export async function startPostgrest(dbName: string): Promise<Postgrest> {
       PGRST_SERVER_HOST: '127.0.0.1',
       PGRST_SERVER_PORT: String(port),
       PGRST_ADMIN_SERVER_PORT: String(adminPort),
+      // Supabase's row cap: a read without one would find nothing that reads past it
+      PGRST_DB_MAX_ROWS: '1000',
     },
     stdio: ['ignore', log, log],
   });
