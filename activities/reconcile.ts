@@ -130,7 +130,7 @@ class Pass {
   constructor(
     private readonly client: Client,
     private readonly store: JobStore,
-    private readonly heartbeat: () => Promise<void>,
+    private readonly between: () => Promise<void>,
     private readonly watch?: ReconcileDeps['watch'],
   ) {}
 
@@ -145,7 +145,7 @@ class Pass {
     for await (const summary of this.client.schedule.list({ pageSize: LIST_PAGE_SIZE })) {
       if (!summary.scheduleId.startsWith(JOB_SCHEDULE_PREFIX)) continue;
       this.report.schedulesListed++;
-      await this.heartbeat();
+      await this.between();
       const row = rows?.get(summary.scheduleId);
       if (row && sliceOf(summary.scheduleId) !== slice && !listingDiffers(summary, row)) {
         seen.add(row.definition.name);
@@ -162,7 +162,7 @@ class Pass {
     for (const row of rows?.values() ?? (await this.store.listJobs({}))) {
       const name = row.definition.name;
       if (seen.has(name)) continue;
-      await this.heartbeat();
+      await this.between();
       await this.guard(name, async () => {
         const schedule = await this.describe(scheduleIdOf(name));
         if (schedule) await this.mirrorJob(schedule);
@@ -196,7 +196,7 @@ class Pass {
         if (run) await this.guard(run.id, () => this.mend(run, rows.get(run.id) ?? null));
       }
       batch = [];
-      await this.heartbeat();
+      await this.between();
     };
     for await (const info of this.client.workflow.list({ query, pageSize: LIST_PAGE_SIZE })) {
       batch.push(info);
@@ -217,7 +217,7 @@ class Pass {
           await this.mend(run ?? vanishedRunRow(row), row);
         });
       }
-      await this.heartbeat();
+      await this.between();
       const last = rows[rows.length - 1];
       if (!last || rows.length < BATCH) return;
       before = { startedAt: last.startedAt, id: last.id };
@@ -231,7 +231,7 @@ class Pass {
    */
   async counters(jobs: readonly JobRow[]): Promise<void> {
     for (const row of jobs) {
-      await this.heartbeat();
+      await this.between();
       await this.guard(row.definition.name, () => this.store.recountJob(row.definition.name));
     }
   }
@@ -247,11 +247,11 @@ class Pass {
     await this.guard('alert watches', async () => {
       due = await watch.watchesToMend(
         jobs.map((row) => row.definition),
-        this.heartbeat,
+        this.between,
       );
     });
     for (const definition of due) {
-      await this.heartbeat();
+      await this.between();
       await this.guard(definition.name, async () => {
         await watch.rulesChanged(definition);
         this.report.watchesMended.push(definition.name);

@@ -7,7 +7,7 @@ import type { UseCaseContext } from './context';
 /** The fleet view's answer. */
 type FleetFiresView = Static<typeof FleetFiresSchema>;
 
-/** Rows per read of the mirror: a store may cap one answer (PostgREST's `max-rows`). */
+/** Rows per read of the mirror: only each page's definitions are kept, not 10,000 whole rows at once. */
 const PAGE = 1000;
 
 /**

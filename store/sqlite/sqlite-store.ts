@@ -526,11 +526,7 @@ export function createSqliteStoreWithDb(filename: string): { store: JobStore; db
     listJobs: (filter) =>
       jobsInChunks(filter, LIST_CHUNK_ROWS, (chunk) => attempt('listJobs', () => readJobs(chunk)), setImmediate),
     recordExecution: (execution) => attempt('recordExecution', () => writeExecution.immediate(execution)),
-    recountJob: async (name) => {
-      // a pass recounts every job: each recount on a turn of its own, so the API's reads go on between them
-      await setImmediate();
-      return attempt('recountJob', () => recountJob.immediate(name));
-    },
+    recountJob: (name) => attempt('recountJob', () => recountJob.immediate(name)),
     pruneExecutions: async (endedBefore, limit) => {
       // SQLite writes hold the event loop: each batch starts on a turn of its own, after the writes already waiting
       await setImmediate();
