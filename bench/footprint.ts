@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { freeLoopbackPort } from '../devserver/dev-server';
 import {
   atRate,
@@ -11,14 +12,15 @@ import {
   startScheduler,
   startTarget,
   summarize,
-  timedPool,
   startBenchTemporal,
 } from './harness';
+import { registerFleet } from './seed';
 
 /**
  * `npm run bench:footprint` (as root): the all-in-one process (API + worker) inside a cgroup of the seed's pod,
- * 256 MiB and 0.2 CPU, with `BENCH_FOOTPRINT_JOBS` jobs registered and `BENCH_FOOTPRINT_RATE` jobs running every
- * second, for `BENCH_FOOTPRINT_MINUTES`. Before those minutes, a read flood (`BENCH_FOOTPRINT_FLOOD_SECONDS`, default
+ * 256 MiB and 0.2 CPU, with `BENCH_FOOTPRINT_JOBS` jobs registered (the first `BENCH_FOOTPRINT_VIA_API`, default
+ * 1,000, through the API; the rest straight into Temporal and the SQLite file, `registerFleet`: 10,000 through the API
+ * at 0.2 CPU take most of an hour) and `BENCH_FOOTPRINT_RATE` jobs running every second, for `BENCH_FOOTPRINT_MINUTES`. Before those minutes, a read flood (`BENCH_FOOTPRINT_FLOOD_SECONDS`, default
  * 60; 0: none) at `BENCH_FOOTPRINT_FLOOD_RATE` requests a second (default 200), alternating pages of 50 jobs and
  * single jobs, while the jobs run and the alert watches and the ledger work as deployed (issue 17: no OOM kill under a
  * read flood). Prints ready time, idle and peak RSS, the flood's answers, sheds and peak RSS, RSS growth from minute 10
@@ -28,6 +30,7 @@ import {
 const MINUTES = Number(process.env.BENCH_FOOTPRINT_MINUTES ?? 30);
 const JOBS = Number(process.env.BENCH_FOOTPRINT_JOBS ?? 10_000);
 const RATE = Number(process.env.BENCH_FOOTPRINT_RATE ?? 30);
+const VIA_API = Number(process.env.BENCH_FOOTPRINT_VIA_API ?? 1000);
 const MEMORY_BYTES = 256 * 1024 * 1024;
 const CPU_QUOTA_US = 20_000; // of each 100 ms: 0.2 CPU
 const SAMPLE_MS = 10_000;
@@ -121,7 +124,21 @@ async function main() {
 
     const quiet = { service: 'bench-service', endpoint: '/noop', cron: '0 3 1 1 *' };
     const registerStarted = Date.now();
-    await timedPool(JOBS, 20, (i) => register(scheduler.url, { ...quiet, name: `quiet-${i}` }));
+    const connection = await Connection.connect({ address: dev.address });
+    try {
+      await registerFleet({
+        api: scheduler.url,
+        client: new Client({ connection }),
+        dbFile: path.join(dir, 'data', 'scheduler.db'),
+        taskQueue: 'scheduler',
+        services: new Map([[quiet.service, target.url]]),
+        count: JOBS,
+        viaApi: VIA_API,
+        registration: (i) => ({ ...quiet, name: `quiet-${i}` }),
+      });
+    } finally {
+      await connection.close();
+    }
     console.log(`${JOBS} jobs registered in ${((Date.now() - registerStarted) / 1000).toFixed(0)} s`);
     for (let i = 0; i < RATE; i++) {
       await register(scheduler.url, { ...quiet, name: `every-second-${i}`, cron: '@every 1s' });

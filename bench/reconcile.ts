@@ -4,35 +4,27 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freeLoopbackPort } from '../devserver/dev-server';
 import { scheduleIdOf } from '../jobs/ids';
-import { normalizeJob } from '../jobs/validate';
-import { createSqliteStore } from '../store/sqlite/sqlite-store';
-import { jobRowOf } from '../temporal/mirror';
-import { toScheduleOptions } from '../temporal/schedule-options';
 import { ROLLING_SLICES, type ReconcileInput, type ReconcileReport } from '../jobs/reconcile';
 import { WorkflowType } from '../jobs/workflow-types';
 import {
   cpuSecondsOf,
   RAISED_START_RATE,
-  register,
   sleep,
   startBenchTemporal,
   startScheduler,
   startTarget,
   timedPool,
-  untilSteady,
   writeResults,
 } from './harness';
+import { registerFleet } from './seed';
 
 /**
  * `npm run bench:reconcile`: what one reconciler pass costs Temporal, for fleets of `BENCH_RECONCILE_JOBS` jobs
  * (`1000,10000`), each on a fresh dev server and scheduler (as deployed: node dist/main.js, embedded SQLite, the
  * reconciler's schedule off so that only the measured passes run).
  *
- * The first `BENCH_RECONCILE_VIA_API` (1,000) jobs are registered through the API (`POST /api/jobs/register`, 20
- * clients) and read until their rows hold their next run times; the rest, since 10,000 take a quarter of an hour
- * through the API on 2 shared cores, the way the API registers them without its HTTP hop and alert watch: the
- * schedule from `toScheduleOptions` (50 at once), then the row Temporal's description gives (`jobRowOf`) written with
- * the SQLite store into the scheduler's own file. All on a cron that does not fire during the bench. Then, each a
+ * The first `BENCH_RECONCILE_VIA_API` (1,000) jobs are registered through the API, the rest straight into Temporal
+ * and the scheduler's SQLite file (`registerFleet`), all on a cron that does not fire during the bench. Then, each a
  * `reconcile` workflow started directly on the scheduler's task queue, as its schedule or `POST /api/reconcile`
  * starts it:
  *
@@ -52,18 +44,6 @@ const EVERY_MINUTES = 10;
 const SERVICE = 'bench-service';
 const TASK_QUEUE = 'scheduler';
 const jobName = (i: number) => `reconcile-${String(i).padStart(5, '0')}`;
-
-/** Registers a job, waiting out the API's load shedding (503 `overloaded`) on a machine shared with other work. */
-async function registerPatiently(api: string, body: object): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await register(api, body);
-    } catch (err) {
-      if (attempt === 20 || !String(err).includes('answered 503')) throw err;
-      await sleep(1000);
-    }
-  }
-}
 
 /** Frontend requests served so far, by method (Temporal's `service_requests` counter). */
 async function frontendRequests(metricsUrl: string): Promise<Map<string, number>> {
@@ -116,17 +96,16 @@ async function fleet(jobs: number) {
     const names = Array.from({ length: jobs }, (_, i) => jobName(i));
     const registered = performance.now();
     const registration = (i: number) => ({ name: names[i]!, service: SERVICE, endpoint: '/noop', cron: '0 3 1 1 *' });
-    const viaApi = Math.min(jobs, VIA_API);
-    await timedPool(viaApi, 20, (i) => registerPatiently(scheduler.url, registration(i)));
-    await untilSteady(scheduler.url, names.slice(0, viaApi));
-    const services = new Map([[SERVICE, target.url]]);
-    const store = createSqliteStore(path.join(dir, 'data', 'scheduler.db'));
-    await timedPool(jobs - viaApi, 50, async (i) => {
-      const options = toScheduleOptions(normalizeJob(registration(viaApi + i), services), TASK_QUEUE);
-      await client.schedule.create(options);
-      await store.upsertJob(jobRowOf(await client.schedule.getHandle(options.scheduleId).describe())!);
+    await registerFleet({
+      api: scheduler.url,
+      client,
+      dbFile: path.join(dir, 'data', 'scheduler.db'),
+      taskQueue: TASK_QUEUE,
+      services: new Map([[SERVICE, target.url]]),
+      count: jobs,
+      viaApi: VIA_API,
+      registration,
     });
-    await store.close();
     console.log(`  registered and steady in ${((performance.now() - registered) / 1000).toFixed(0)} s`);
     await sleep(3000); // the last refreshes and visibility settle
 
