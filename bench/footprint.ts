@@ -20,12 +20,13 @@ import { registerFleet } from './seed';
  * `npm run bench:footprint` (as root): the all-in-one process (API + worker) inside a cgroup of the seed's pod,
  * 256 MiB and 0.2 CPU, with `BENCH_FOOTPRINT_JOBS` jobs registered (the first `BENCH_FOOTPRINT_VIA_API`, default
  * 1,000, through the API; the rest straight into Temporal and the SQLite file, `registerFleet`: 10,000 through the API
- * at 0.2 CPU take most of an hour) and `BENCH_FOOTPRINT_RATE` jobs running every second, for `BENCH_FOOTPRINT_MINUTES`. Before those minutes, a read flood (`BENCH_FOOTPRINT_FLOOD_SECONDS`, default
- * 60; 0: none) at `BENCH_FOOTPRINT_FLOOD_RATE` requests a second (default 200), alternating pages of 50 jobs and
- * single jobs, while the jobs run and the alert watches and the ledger work as deployed (issue 17: no OOM kill under a
- * read flood). Prints ready time, idle and peak RSS, the flood's answers, sheds and peak RSS, RSS growth from minute 10
- * to the end, OOM kills, and the executions per second it kept up with. Temporal runs outside the cgroup, as it does
- * in the cluster.
+ * at 0.2 CPU take most of an hour) and `BENCH_FOOTPRINT_RATE` jobs running every second, for
+ * `BENCH_FOOTPRINT_MINUTES`. Before those minutes, a read flood (`BENCH_FOOTPRINT_FLOOD_SECONDS`, default 60; 0: none)
+ * at `BENCH_FOOTPRINT_FLOOD_RATE` requests a second (default 200), alternating pages of 50 jobs and single jobs, while
+ * the jobs run and the alert watches and the ledger work as deployed (issue 17: no OOM kill under a read flood).
+ * Prints ready time, idle and peak RSS, the flood's answers, sheds and peak RSS, RSS growth from minute 10 to the end,
+ * OOM kills, and the executions per second it kept up with. Temporal runs outside the cgroup, as it does in the
+ * cluster.
  */
 const MINUTES = Number(process.env.BENCH_FOOTPRINT_MINUTES ?? 30);
 const JOBS = Number(process.env.BENCH_FOOTPRINT_JOBS ?? 10_000);
@@ -130,7 +131,7 @@ async function main() {
         api: scheduler.url,
         client: new Client({ connection }),
         dbFile: path.join(dir, 'data', 'scheduler.db'),
-        taskQueue: 'scheduler',
+        taskQueue: 'scheduler', // TEMPORAL_TASK_QUEUE's default: the bench's scheduler sets none
         services: new Map([[quiet.service, target.url]]),
         count: JOBS,
         viaApi: VIA_API,
