@@ -205,6 +205,19 @@ describe('alert rules, as the watch decides them', () => {
     expect(nextWakeAt(state, T0 + 3000 * S)).toBe(T0 + (150 + 3600) * S);
   });
 
+  test('the runs going that the mirror shows are kept only while a rule times them', () => {
+    const going = (startedAt: number): WatchedRun => ({
+      ...runOf(ended(startedAt, 'running', startedAt)),
+      completedAt: null,
+    });
+    const health: WatchEvent = { type: 'health', lastSuccessAt: null, running: [going(T0), going(T0 + S)] };
+    const untimed = play({ onFailure: true }, [[T0 + 2 * S, health]], T0 + 2 * S).state;
+    expect(untimed.running).toEqual({});
+    const timed = play({ runningLongerThanSeconds: 60 }, [[T0 + 2 * S, health]], T0 + 2 * S).state;
+    expect(Object.keys(timed.running)).toHaveLength(2);
+    expect(nextWakeAt(timed, T0 + 2 * S)).toBe(T0 + 60 * S);
+  });
+
   test('a run ended twice (its end row written twice) counts once', () => {
     const twice = ended(T0, 'failed');
     const { sent } = play(

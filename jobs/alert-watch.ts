@@ -58,8 +58,8 @@ export const WATCH_RULES_MEMO = 'watchRules';
 
 /**
  * A watch's workflow task timeout (Temporal's default: 10 s; its ceiling: 120 s), as its starter and its
- * continue-as-new set it. A task of a watch its worker no longer holds in memory replays the watch's history (500
- * events at most, about 1 s on an idle core); on a worker busy with a burst of runs that takes several times longer,
+ * continue-as-new set it. A task of a watch its worker no longer holds in memory replays the watch's history (150
+ * events at most, about 0.3 s on an idle core); on a worker busy with a burst of runs that takes several times longer,
  * and a task past its timeout is tried again from the start, with the same replay.
  */
 export const WATCH_WORKFLOW_TASK_TIMEOUT = '30s';
@@ -299,9 +299,11 @@ function succeeded(state: WatchState, at: number, now: number): void {
   }
 }
 
+/** A reading of the mirror; the runs going are kept only for the rule that times them (the state stays small). */
 function onHealth(state: WatchState, health: JobHealth, now: number): void {
   if (health.lastSuccessAt !== null) succeeded(state, Date.parse(health.lastSuccessAt), now);
-  state.running = Object.fromEntries(health.running.map((run) => [run.executionId, run]));
+  const timed = state.rules.runningLongerThanSeconds === null ? [] : health.running;
+  state.running = Object.fromEntries(timed.map((run) => [run.executionId, run]));
 }
 
 /** Whether the watch should look at the mirror every minute: an episode waits for a success, or runs are timed. */

@@ -27,8 +27,8 @@ export const ActivityType = {
 
 /** Signal names of the alert watch (workflows/watch-job.ts). */
 export const WatchSignal = {
-  /** A run of the job ended unsuccessful: a `WatchedRun`. */
-  runEnded: 'runEnded',
+  /** Runs of the job that ended unsuccessful: `WatchedRun[]`, in the order they were told. */
+  runsEnded: 'runsEnded',
   /** Temporal's counters of the schedule: `{skipped, missed}`. */
   counters: 'counters',
   /** The job's rules changed: `WatchRules`. */

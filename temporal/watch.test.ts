@@ -1,5 +1,5 @@
 import { DEFAULT_RETRY, JOB_DEFAULTS, type JobDefinition } from '../jobs/job';
-import { createHandOvers } from './watch';
+import { createBatches, createHandOvers } from './watch';
 
 const job = (name: string, endpoint = `/jobs/${name}`): JobDefinition => ({
   ...JOB_DEFAULTS,
@@ -75,5 +75,65 @@ describe('createHandOvers', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(sent.map((s) => s.name)).toEqual(['a', 'c']);
     expect(failed).toEqual(['b']);
+  });
+});
+
+/** The ends of a job's runs told to its watch (temporal/watch.ts): a burst in a few signals, none lost. */
+describe('createBatches', () => {
+  /** A send that each test releases by hand: `sends` holds what went, in order, with its release. */
+  function batches() {
+    const sends: { key: string; items: number[]; done: (err?: Error) => void }[] = [];
+    const queue = createBatches<number>(
+      (key, items) =>
+        new Promise<void>((resolve, reject) => {
+          sends.push({ key, items, done: (err) => (err ? reject(err) : resolve()) });
+        }),
+    );
+    return { sends, queue };
+  }
+  const settled = (p: Promise<void>) =>
+    p.then(
+      () => 'taken',
+      (err: Error) => err.message,
+    );
+
+  it('sends a lone item at once, and what comes while it is in flight together next, in order', async () => {
+    const { sends, queue } = batches();
+    const first = settled(queue.add('job', 1));
+    await sleep(0);
+    expect(sends.map((s) => s.items)).toEqual([[1]]);
+    const later = [2, 3, 4].map((i) => settled(queue.add('job', i)));
+    await sleep(0);
+    expect(sends).toHaveLength(1); // nothing more while the first is in flight
+    sends[0]!.done();
+    expect(await first).toBe('taken');
+    await sleep(0);
+    expect(sends.map((s) => s.items)).toEqual([[1], [2, 3, 4]]);
+    sends[1]!.done();
+    expect(await Promise.all(later)).toEqual(['taken', 'taken', 'taken']);
+  });
+
+  it('keeps keys apart: one job in flight holds no other', async () => {
+    const { sends, queue } = batches();
+    void queue.add('a', 1);
+    void queue.add('b', 2);
+    await sleep(0);
+    expect(sends.map((s) => [s.key, s.items])).toEqual([
+      ['a', [1]],
+      ['b', [2]],
+    ]);
+  });
+
+  it('rejects the items of a send that failed, and still sends the next batch', async () => {
+    const { sends, queue } = batches();
+    const failed = settled(queue.add('job', 1));
+    await sleep(0);
+    const next = settled(queue.add('job', 2));
+    sends[0]!.done(new Error('Temporal unavailable'));
+    expect(await failed).toBe('Temporal unavailable');
+    await sleep(0);
+    expect(sends.map((s) => s.items)).toEqual([[1], [2]]);
+    sends[1]!.done();
+    expect(await next).toBe('taken');
   });
 });

@@ -7,6 +7,7 @@ import {
   type CountersReading,
   type WatchJobInput,
   type WatchRules,
+  type WatchedRun,
 } from '../jobs/alert-watch';
 import type { ExecutionRecord } from '../jobs/execution';
 import type { JobDefinition } from '../jobs/job';
@@ -86,8 +87,13 @@ export function createWatchNotifier({ client, store, taskQueue, rulesOf, onLater
     await signalWatch(client, taskQueue, start, 'rules', rulesIn(start));
   };
   const later = createHandOvers(rulesChanged, onLaterFailure);
+  const runsEnded = createBatches<WatchedRun>((jobName, runs) => tell(jobName, 'runsEnded', runs));
   return {
-    runEnded: (execution: ExecutionRecord) => tell(execution.jobName, 'runEnded', watchedRunOf(execution)),
+    /**
+     * Tells the job's watch of a run that ended unsuccessful; resolves once the signal that carries it is taken. The
+     * ends of one job that come while its previous signal is in flight go together in the next ({@link createBatches}).
+     */
+    runEnded: (execution: ExecutionRecord) => runsEnded.add(execution.jobName, watchedRunOf(execution)),
     counters: (jobName: string, counters: CountersReading) => tell(jobName, 'counters', counters),
     /** Hands a job's watch its rules now, starting the watch when it is not running. */
     rulesChanged,
@@ -189,6 +195,46 @@ export function createHandOvers(
       } finally {
         flushing = false;
       }
+    },
+  };
+}
+
+/**
+ * Items sent in batches per key, one batch in flight per key at a time: an item added while its key's batch is in
+ * flight goes in the next one, sent as soon as that one is taken. Nothing waits that need not: a lone item is sent at
+ * once, and a burst (a thousand runs of one job failing together) becomes one send per round trip instead of one per
+ * item. `add` resolves once a send that holds the item has resolved, and rejects with that send's error.
+ */
+export function createBatches<T>(send: (key: string, items: T[]) => Promise<void>) {
+  interface Batch {
+    items: T[];
+    taken: Promise<void>;
+  }
+  const waiting = new Map<string, Batch>();
+  const inFlight = new Map<string, Promise<void>>();
+  const sendNext = async (key: string): Promise<void> => {
+    await inFlight.get(key)?.catch(() => undefined);
+    const batch = waiting.get(key)!;
+    waiting.delete(key);
+    const sending = send(key, batch.items);
+    inFlight.set(key, sending);
+    try {
+      await sending;
+    } finally {
+      if (inFlight.get(key) === sending) inFlight.delete(key);
+    }
+  };
+  return {
+    add(key: string, item: T): Promise<void> {
+      const batch = waiting.get(key);
+      if (batch) {
+        batch.items.push(item);
+        return batch.taken;
+      }
+      const next: Batch = { items: [item], taken: Promise.resolve() };
+      waiting.set(key, next);
+      next.taken = sendNext(key);
+      return next.taken;
     },
   };
 }

@@ -32,8 +32,11 @@ import { WatchSignal } from '../jobs/workflow-types';
  * is a new version: it goes behind `patched()`.
  */
 
-/** A run of the job ended unsuccessful: sent by the mirror's write of its end row (activities/mirror.ts). */
-const runEndedSignal = defineSignal<[WatchedRun]>(WatchSignal.runEnded);
+/**
+ * Runs of the job that ended unsuccessful: sent by the mirror's writes of their end rows (activities/mirror.ts), the
+ * ends of a burst together (temporal/watch.ts).
+ */
+const runsEndedSignal = defineSignal<[WatchedRun[]]>(WatchSignal.runsEnded);
 /** Temporal's counters of the schedule grew: sent by the reconciler. */
 const countersSignal = defineSignal<[CountersReading]>(WatchSignal.counters);
 /** The job was registered again: its rules, as the API works them out. */
@@ -47,13 +50,15 @@ const rulesSignal = defineSignal<[WatchRules]>(WatchSignal.rules);
 const HEALTH_POLL_MS = 15_000;
 
 /**
- * The watch continues as new once its history holds this many events (or sooner, when Temporal suggests it): a
- * workflow task its worker no longer holds in memory replays the whole history, at about 2 ms an event on an idle
- * core, and longer on a loaded one. A thousand failures in a burst once left one run with ~4,300 events whose replay,
- * on the worker busy with the burst, took 40–60 s: past the task's timeout, so every retry timed out again and the
- * watch stopped deciding.
+ * The watch continues as new once its history holds this many events (or sooner, when Temporal suggests it), about
+ * 25 workflow tasks: a task its worker no longer holds in memory replays the whole history, one activation per past
+ * task, each waiting its turn on the process's event loop. Under a burst the continue-as-new itself is often refused
+ * (Temporal fails a task that closes the run while new signals wait: `UnhandledCommand`), and the retry is such a
+ * replay. Measured with a thousand failures in a burst on two cores with six busy processes beside it: at 500 events
+ * those replays took up to 12 s, at 150 up to 3.4 s. A thousand failures once left one run with ~4,300 events whose
+ * replay took 40–60 s: past the task's timeout, so every retry timed out again and the watch stopped deciding.
  */
-const HISTORY_EVENTS_LIMIT = 500;
+const HISTORY_EVENTS_LIMIT = 150;
 
 /** How often the watch asks the occurrence ledger for times it cannot explain, and how far behind now it looks. */
 const LEDGER_LOOK_MS = 3_600_000;
@@ -88,7 +93,7 @@ export async function watchJob(input: WatchJobInput): Promise<void> {
   let named = input.destinations;
   const deliveries = new Map(Object.entries(input.deliveries ?? {}));
   const inbox: WatchEvent[] = [...(input.inbox ?? [])];
-  setHandler(runEndedSignal, (run) => void inbox.push({ type: 'run', run }));
+  setHandler(runsEndedSignal, (runs) => void inbox.push(...runs.map((run) => ({ type: 'run' as const, run }))));
   setHandler(countersSignal, (counters) => void inbox.push({ type: 'counters', ...counters }));
   setHandler(rulesSignal, (next) => {
     inbox.push({ type: 'rules', rules: next.rules });
