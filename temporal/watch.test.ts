@@ -81,13 +81,14 @@ describe('createHandOvers', () => {
 /** The ends of a job's runs told to its watch (temporal/watch.ts): a burst in a few signals, none lost. */
 describe('createBatches', () => {
   /** A send that each test releases by hand: `sends` holds what went, in order, with its release. */
-  function batches() {
+  function batches(maxItems?: number) {
     const sends: { key: string; items: number[]; done: (err?: Error) => void }[] = [];
     const queue = createBatches<number>(
       (key, items) =>
         new Promise<void>((resolve, reject) => {
           sends.push({ key, items, done: (err) => (err ? reject(err) : resolve()) });
         }),
+      maxItems,
     );
     return { sends, queue };
   }
@@ -135,5 +136,18 @@ describe('createBatches', () => {
     expect(sends.map((s) => s.items)).toEqual([[1], [2]]);
     sends[1]!.done();
     expect(await next).toBe('taken');
+  });
+
+  it('holds at most maxItems a batch: the rest go in the batches after, in order', async () => {
+    const { sends, queue } = batches(2);
+    void queue.add('job', 1);
+    await sleep(0);
+    const later = [2, 3, 4, 5, 6].map((i) => settled(queue.add('job', i)));
+    for (let i = 0; i < 4; i++) {
+      sends[i]!.done();
+      await sleep(0);
+    }
+    expect(sends.map((s) => s.items)).toEqual([[1], [2, 3], [4, 5], [6]]);
+    expect(await Promise.all(later)).toEqual(['taken', 'taken', 'taken', 'taken', 'taken']);
   });
 });

@@ -200,41 +200,42 @@ export function createHandOvers(
 }
 
 /**
- * Items sent in batches per key, one batch in flight per key at a time: an item added while its key's batch is in
- * flight goes in the next one, sent as soon as that one is taken. Nothing waits that need not: a lone item is sent at
- * once, and a burst (a thousand runs of one job failing together) becomes one send per round trip instead of one per
- * item. `add` resolves once a send that holds the item has resolved, and rejects with that send's error.
+ * Items sent in batches per key, one send in flight per key at a time: an item added while its key's send is in
+ * flight goes in the next batch, sent as soon as that send ends (at most `maxItems` a batch: more wait for the one
+ * after). Nothing waits that need not: a lone item is sent at once, and a burst (a thousand runs of one job failing
+ * together) becomes one send per round trip instead of one per item. `add` resolves once the send that holds the
+ * item has resolved, and rejects with that send's error; a failed send does not hold back the next.
  */
-export function createBatches<T>(send: (key: string, items: T[]) => Promise<void>) {
+export function createBatches<T>(send: (key: string, items: T[]) => Promise<void>, maxItems = 100) {
   interface Batch {
     items: T[];
-    taken: Promise<void>;
+    sent: Promise<void>;
   }
-  const waiting = new Map<string, Batch>();
-  const inFlight = new Map<string, Promise<void>>();
-  const sendNext = async (key: string): Promise<void> => {
-    await inFlight.get(key)?.catch(() => undefined);
-    const batch = waiting.get(key)!;
-    waiting.delete(key);
-    const sending = send(key, batch.items);
-    inFlight.set(key, sending);
-    try {
-      await sending;
-    } finally {
-      if (inFlight.get(key) === sending) inFlight.delete(key);
-    }
-  };
+  /** Per key: the batch still taking items (not yet sent), and the last send begun or queued. */
+  const keys = new Map<string, { open: Batch | null; last: Promise<void> }>();
   return {
     add(key: string, item: T): Promise<void> {
-      const batch = waiting.get(key);
-      if (batch) {
-        batch.items.push(item);
-        return batch.taken;
+      const entry = keys.get(key) ?? { open: null, last: Promise.resolve() };
+      keys.set(key, entry);
+      if (entry.open && entry.open.items.length < maxItems) {
+        entry.open.items.push(item);
+        return entry.open.sent;
       }
-      const next: Batch = { items: [item], taken: Promise.resolve() };
-      waiting.set(key, next);
-      next.taken = sendNext(key);
-      return next.taken;
+      const batch: Batch = { items: [item], sent: Promise.resolve() };
+      batch.sent = entry.last
+        .catch(() => undefined)
+        .then(() => {
+          if (entry.open === batch) entry.open = null;
+          return send(key, batch.items);
+        });
+      entry.open = batch;
+      entry.last = batch.sent;
+      void batch.sent
+        .catch(() => undefined)
+        .then(() => {
+          if (entry.last === batch.sent) keys.delete(key);
+        });
+      return batch.sent;
     },
   };
 }
