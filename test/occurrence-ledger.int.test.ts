@@ -116,6 +116,17 @@ describe('the occurrence ledger', () => {
 
     // each kind happened, none unexplained, and skips and misses are what Temporal counted
     const { info } = await scheduler.client.schedule.getHandle(scheduleIdOf(name)).describe();
+    const temporalCounts = { skipped: info.numActionsSkippedOverlap, missed: info.numActionsMissedCatchupWindow };
+    if (counts.skipped !== temporalCounts.skipped || counts.missed !== temporalCounts.missed || counts.unexplained) {
+      // every time's fate and reason, so that a disagreement says which time the ledger read otherwise
+      const fates = ledger.occurrences.map((o) => `${o.scheduledAt} ${o.fate}: ${o.reason}`);
+      const runs = (
+        await api().call<{ executions: ExecutionView[] }>('GET', `/api/executions?job=${name}&limit=200`)
+      ).body.executions.map((e) => `${e.trigger} ${e.scheduledAt} ${e.startedAt}–${e.completedAt} ${e.status}`);
+      throw new Error(
+        `ledger ${JSON.stringify(counts)}, Temporal ${JSON.stringify(temporalCounts)}\n${fates.join('\n')}\n${runs.join('\n')}`,
+      );
+    }
     expect(counts.unexplained).toBe(0);
     expect(counts).toMatchObject({
       skipped: info.numActionsSkippedOverlap,
